@@ -1,0 +1,19 @@
+"""Type aliases shared across the package."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+Offset = int
+Window = tuple[int, int]
+ReturnKind = Literal["log", "simple"]
+ModelName = Literal["market", "constant-mean", "market-adjusted"]
+Timing = Literal["before-open", "intraday", "after-close", "unknown"]
+
+RETURN_KINDS: tuple[str, ...] = ("log", "simple")
+MODEL_NAMES: tuple[str, ...] = ("market", "constant-mean", "market-adjusted")
+TIMINGS: tuple[str, ...] = ("before-open", "intraday", "after-close", "unknown")

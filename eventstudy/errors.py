@@ -1,0 +1,36 @@
+"""The package's exceptions and warnings.
+
+Every error a user can cause derives from :class:`EventStudyError`; the CLI catches that class
+only, prints its message as one line on stderr and exits with status 2. Messages name the file,
+line or field at fault and say what to do.
+"""
+
+from __future__ import annotations
+
+
+class EventStudyError(Exception):
+    """Base class of every error caused by input: events file, prices, options."""
+
+
+class EventsFileError(EventStudyError):
+    """The events file cannot be read, parsed or validated."""
+
+
+class UnknownEventError(EventStudyError):
+    """An event id (or security alias) that the events file does not define."""
+
+
+class PriceDataError(EventStudyError):
+    """A price file is missing, unreadable, or holds invalid values."""
+
+
+class CalendarError(EventStudyError):
+    """An exchange code is unknown, or a date lies outside the exchange calendar."""
+
+
+class EstimationError(EventStudyError):
+    """A model cannot be estimated (too few observations, zero variance)."""
+
+
+class EventStudyWarning(UserWarning):
+    """Something the analyst should see, that does not stop the study."""
