@@ -1,0 +1,448 @@
+"""The events file: TOML in, a validated :class:`Calendar` of frozen dataclasses out.
+
+The file has four tables (see README.md, "The events file", and contract.md):
+
+``[defaults]``
+    Study settings (:class:`Settings`) for every pair.
+``[securities.ALIAS]``
+    One security: ticker, name, exchange, benchmark, optional ``basket`` of member tickers
+    (an equal-weighted proxy whose daily return is the mean of its members' returns), and any
+    setting of ``[defaults]`` to override.
+``[[events]]``
+    One announcement: id, title, announced (an offset datetime, or a plain date with
+    ``timing``), sources, tags, securities (aliases or raw tickers) and setting overrides.
+``[[confounders]]``
+    Dates of other news, each with a note and optionally the securities it concerns; shown
+    when one falls inside a pair's event window.
+
+Settings of a pair are merged as ``[defaults]`` < the event's keys < the security's keys: a
+security's own keys state what its data can support (an index with no benchmark uses the
+constant-mean model whatever the event says).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from eventstudy._typing import MODEL_NAMES, RETURN_KINDS, TIMINGS, Window
+from eventstudy.errors import CalendarError, EventsFileError, UnknownEventError
+
+EVENT_ID = re.compile(r"^[a-z0-9-]+$")
+SETTING_KEYS = ("estimation", "window", "car", "model", "returns", "min_estimation")
+SECURITY_KEYS = ("ticker", "name", "exchange", "benchmark", "basket", "proxy", *SETTING_KEYS)
+EVENT_KEYS = (
+    "id", "title", "announced", "timing", "sources", "securities", "tags", "notes", "headline",
+    *SETTING_KEYS,
+)
+CONFOUNDER_KEYS = ("date", "note", "securities")
+TOP_KEYS = ("defaults", "securities", "events", "confounders")
+DEFAULT_BENCHMARKS = {"XTKS": "^TOPX", "XASX": "^AXJO", "XNYS": "^GSPC"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How one pair is studied.
+
+    Attributes
+    ----------
+    estimation : (int, int)
+        Inclusive session offsets of the estimation window relative to day 0.
+    window : (int, int)
+        Inclusive session offsets of the event window, reported day by day.
+    car : tuple of (int, int)
+        CAR windows reported; each lies inside ``window``.
+    model : str
+        Normal-return model: "market", "constant-mean" or "market-adjusted".
+    returns : str
+        "log" or "simple".
+    min_estimation : int
+        Fewer usable estimation returns exclude the pair, with the reason.
+    """
+
+    estimation: Window = (-250, -11)
+    window: Window = (-5, 5)
+    car: tuple[Window, ...] = ((0, 0), (0, 1), (-1, 1), (0, 5))
+    model: str = "market"
+    returns: str = "log"
+    min_estimation: int = 60
+
+
+@dataclass(frozen=True)
+class Security:
+    """A security of the events file (or a raw ticker named by an event).
+
+    ``basket`` lists member tickers when the security is an equal-weighted proxy; ``ticker``
+    is then only a label. ``overrides`` holds the security's own settings.
+    """
+
+    alias: str
+    ticker: str
+    name: str
+    exchange: str
+    benchmark: str | None
+    basket: tuple[str, ...] = ()
+    proxy: bool = False
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Confounder:
+    """Other news on ``date`` that may move the securities it names (all when empty)."""
+
+    date: dt.date
+    note: str
+    securities: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Event:
+    """One announcement.
+
+    ``announced`` is a timezone-aware :class:`datetime.datetime` (an instant) or a plain
+    :class:`datetime.date`, read with ``timing``. ``headline`` is the CAR window a reader
+    should look at first: (0, +1) when the timing is unknown, as the literature does.
+    """
+
+    id: str
+    title: str
+    announced: dt.datetime | dt.date
+    timing: str
+    sources: tuple[str, ...]
+    securities: tuple[str, ...]
+    tags: tuple[str, ...] = ()
+    notes: str = ""
+    headline: Window = (0, 0)
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def announced_text(self) -> str:
+        """`announced` as ISO 8601 text (offset datetime or date)."""
+        return self.announced.isoformat()
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """The validated contents of an events file."""
+
+    path: str
+    defaults: Settings
+    securities: Mapping[str, Security]
+    events: tuple[Event, ...]
+    confounders: tuple[Confounder, ...] = ()
+
+    def event(self, event_id: str) -> Event:
+        """The event with this id; :class:`UnknownEventError` otherwise."""
+        for event in self.events:
+            if event.id == event_id:
+                return event
+        ids = [e.id for e in self.events]
+        close = difflib.get_close_matches(event_id, ids, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        raise UnknownEventError(
+            f"unknown event '{event_id}' in {self.path}: {hint}"
+            f"run 'eventstudy list' to see the {len(ids)} events"
+        )
+
+    def security(self, name: str) -> Security:
+        """The security of alias ``name``, or a raw ticker resolved by its exchange suffix."""
+        if name in self.securities:
+            return self.securities[name]
+        from eventstudy.sessions import infer_exchange
+
+        exchange = infer_exchange(name)
+        return Security(
+            alias=name, ticker=name, name=name, exchange=exchange,
+            benchmark=DEFAULT_BENCHMARKS.get(exchange),
+        )
+
+    def settings(self, event: Event, security: Security) -> Settings:
+        """The pair's settings: defaults < event overrides < security overrides."""
+        merged = replace(self.defaults, **event.overrides)
+        merged = replace(merged, **security.overrides)
+        return _check_settings(merged, f"{self.path}: event '{event.id}', security "
+                                         f"'{security.alias}'")
+
+    def confounders_for(self, security: Security) -> tuple[Confounder, ...]:
+        """The confounders that concern ``security``."""
+        return tuple(
+            c for c in self.confounders
+            if not c.securities or security.alias in c.securities or security.ticker in c.securities
+        )
+
+
+def default_events_path() -> Path | None:
+    """``./events.toml`` when it exists, else None (the packaged copy is used)."""
+    here = Path.cwd() / "events.toml"
+    return here if here.is_file() else None
+
+
+def load_events(path: str | os.PathLike[str] | None = None) -> Calendar:
+    """Read and validate an events file.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        The TOML file. Without it: ``./events.toml``, else the copy shipped with the package.
+
+    Returns
+    -------
+    Calendar
+
+    Raises
+    ------
+    EventsFileError
+        The file is missing, is not valid TOML, or breaks the schema; the message names the
+        file, the table or key, and what to write instead.
+    """
+    if path is None:
+        path = default_events_path()
+    if path is None:
+        text = resources.files("eventstudy").joinpath("events.toml").read_text("utf-8")
+        label = "packaged events.toml"
+    else:
+        label = str(path)
+        try:
+            text = Path(path).read_text("utf-8")
+        except FileNotFoundError:
+            raise EventsFileError(f"events file not found: {label}; pass --events FILE") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise EventsFileError(f"cannot read events file {label}: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise EventsFileError(f"{label}: invalid TOML: {exc}") from None
+    return parse_calendar(data, label)
+
+
+def parse_calendar(data: Mapping[str, Any], label: str = "<events>") -> Calendar:
+    """Validate a parsed TOML document into a :class:`Calendar`."""
+    _check_keys(data, TOP_KEYS, label, "top level")
+    defaults_table = _table(data.get("defaults", {}), label, "[defaults]")
+    _check_keys(defaults_table, SETTING_KEYS, label, "[defaults]")
+    defaults = _check_settings(
+        replace(Settings(), **_settings(defaults_table, label, "[defaults]")), f"{label}: [defaults]"
+    )
+
+    securities: dict[str, Security] = {}
+    for alias, table in _table(data.get("securities", {}), label, "[securities]").items():
+        securities[alias] = _security(alias, _table(table, label, f"[securities.{alias}]"), label)
+
+    raw_events = data.get("events", [])
+    if not isinstance(raw_events, list) or not raw_events:
+        raise EventsFileError(f"{label}: no [[events]]; add at least one [[events]] table")
+    events: list[Event] = []
+    seen: set[str] = set()
+    for i, table in enumerate(raw_events, start=1):
+        event = _event(_table(table, label, f"[[events]] #{i}"), i, label)
+        if event.id in seen:
+            raise EventsFileError(f"{label}: duplicate event id '{event.id}' ([[events]] #{i})")
+        seen.add(event.id)
+        events.append(event)
+
+    confounders = tuple(
+        _confounder(_table(t, label, f"[[confounders]] #{i}"), i, label)
+        for i, t in enumerate(data.get("confounders", []), start=1)
+    )
+    calendar = Calendar(label, defaults, securities, tuple(events), confounders)
+    for event in events:
+        for name in event.securities:
+            try:
+                security = calendar.security(name)
+            except CalendarError as exc:  # an unresolvable raw ticker
+                raise EventsFileError(
+                    f"{label}: event '{event.id}' names '{name}', which is neither a "
+                    f"[securities] alias nor a ticker with a known exchange ({exc})"
+                ) from None
+            settings = calendar.settings(event, security)
+            if settings.model in ("market", "market-adjusted") and not (
+                security.benchmark
+            ):
+                raise EventsFileError(
+                    f"{label}: security '{security.alias}' has no benchmark but event "
+                    f"'{event.id}' uses model '{settings.model}'; set benchmark = \"...\" or "
+                    "model = \"constant-mean\""
+                )
+    return calendar
+
+
+def _table(value: Any, label: str, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise EventsFileError(f"{label}: {where} must be a table, not {type(value).__name__}")
+    return value
+
+
+def _check_keys(table: Mapping[str, Any], allowed: Sequence[str], label: str, where: str) -> None:
+    for key in table:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(allowed)}"
+            raise EventsFileError(f"{label}: unknown key '{key}' in {where}; {hint}")
+
+
+def _window(value: Any, label: str, where: str) -> Window:
+    if (
+        not isinstance(value, list) or len(value) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        raise EventsFileError(f"{label}: {where} must be two integers [start, end], got {value!r}")
+    if value[0] > value[1]:
+        raise EventsFileError(f"{label}: {where} is reversed: {value!r}; write [start, end]")
+    return (value[0], value[1])
+
+
+def _settings(table: Mapping[str, Any], label: str, where: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in SETTING_KEYS:
+        if key not in table:
+            continue
+        value = table[key]
+        at = f"{where} {key}"
+        if key in ("estimation", "window"):
+            out[key] = _window(value, label, at)
+        elif key == "car":
+            if not isinstance(value, list) or not value:
+                raise EventsFileError(f"{label}: {at} must be a list of [start, end] windows")
+            out[key] = tuple(_window(v, label, at) for v in value)
+        elif key == "model":
+            out[key] = _choice(value, MODEL_NAMES, label, at)
+        elif key == "returns":
+            out[key] = _choice(value, RETURN_KINDS, label, at)
+        elif key == "min_estimation":
+            if not isinstance(value, int) or isinstance(value, bool) or value < 3:
+                raise EventsFileError(f"{label}: {at} must be an integer >= 3, got {value!r}")
+            out[key] = value
+    return out
+
+
+def _choice(value: Any, allowed: Sequence[str], label: str, where: str) -> str:
+    if value not in allowed:
+        raise EventsFileError(
+            f"{label}: {where} = {value!r} is not one of: {', '.join(map(repr, allowed))}"
+        )
+    return str(value)
+
+
+def _check_settings(settings: Settings, where: str) -> Settings:
+    est, win = settings.estimation, settings.window
+    if est[1] >= win[0]:
+        raise EventsFileError(
+            f"{where}: estimation window {list(est)} overlaps or follows the event window "
+            f"{list(win)}; the estimation window must end before offset {win[0]}"
+        )
+    for car in settings.car:
+        if car[0] < win[0] or car[1] > win[1]:
+            raise EventsFileError(
+                f"{where}: CAR window {list(car)} lies outside the event window {list(win)}"
+            )
+    return settings
+
+
+def _string(table: Mapping[str, Any], key: str, label: str, where: str, default: str | None = None
+            ) -> str:
+    value = table.get(key, default)
+    if value is None:
+        raise EventsFileError(f"{label}: {where} needs '{key}'")
+    if not isinstance(value, str):
+        raise EventsFileError(f"{label}: {where} {key} must be a string, got {value!r}")
+    return value
+
+
+def _strings(table: Mapping[str, Any], key: str, label: str, where: str) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise EventsFileError(f"{label}: {where} {key} must be a list of strings, got {value!r}")
+    return tuple(value)
+
+
+def _security(alias: str, table: Mapping[str, Any], label: str) -> Security:
+    where = f"[securities.{alias}]"
+    _check_keys(table, SECURITY_KEYS, label, where)
+    basket = _strings(table, "basket", label, where)
+    ticker = _string(table, "ticker", label, where, default=alias if basket else None)
+    exchange = table.get("exchange")
+    if exchange is None:
+        from eventstudy.sessions import infer_exchange
+
+        try:
+            exchange = infer_exchange(ticker)
+        except CalendarError as exc:
+            raise EventsFileError(f"{label}: {where}: {exc}") from None
+    elif not isinstance(exchange, str):
+        raise EventsFileError(f"{label}: {where} exchange must be a string like \"XTKS\"")
+    benchmark = table.get("benchmark")
+    if benchmark is not None and not isinstance(benchmark, str):
+        raise EventsFileError(f"{label}: {where} benchmark must be a ticker string")
+    if benchmark is not None and benchmark == ticker:
+        raise EventsFileError(f"{label}: {where} benchmark is the security itself ({ticker})")
+    proxy = table.get("proxy", bool(basket))
+    if not isinstance(proxy, bool):
+        raise EventsFileError(f"{label}: {where} proxy must be true or false")
+    return Security(
+        alias=alias, ticker=ticker, name=_string(table, "name", label, where, default=ticker),
+        exchange=exchange, benchmark=benchmark, basket=basket, proxy=proxy,
+        overrides=_settings(table, label, where),
+    )
+
+
+def _event(table: Mapping[str, Any], index: int, label: str) -> Event:
+    where = f"[[events]] #{index}"
+    _check_keys(table, EVENT_KEYS, label, where)
+    event_id = _string(table, "id", label, where)
+    if not EVENT_ID.match(event_id):
+        raise EventsFileError(f"{label}: {where} id '{event_id}' must match [a-z0-9-]+")
+    where = f"event '{event_id}'"
+    announced = table.get("announced")
+    if isinstance(announced, dt.datetime):
+        if announced.tzinfo is None:
+            raise EventsFileError(
+                f"{label}: {where} announced = {announced.isoformat()} has no UTC offset; write "
+                "e.g. 2026-01-06T16:25:00+08:00, or a plain date with timing"
+            )
+    elif not isinstance(announced, dt.date):
+        raise EventsFileError(
+            f"{label}: {where} needs announced = an offset datetime (2026-01-06T16:25:00+08:00) "
+            f"or a plain date (2026-01-06), got {announced!r}"
+        )
+    timing = _choice(table.get("timing", "unknown"), TIMINGS, label, f"{where} timing")
+    securities = _strings(table, "securities", label, where)
+    if not securities:
+        raise EventsFileError(f"{label}: {where} needs securities = [\"ALIAS\", ...]")
+    if "headline" in table:
+        headline = _window(table["headline"], label, f"{where} headline")
+    elif not isinstance(announced, dt.datetime) and timing == "unknown":
+        headline = (0, 1)
+    else:
+        headline = (0, 0)
+    return Event(
+        id=event_id, title=_string(table, "title", label, where, default=event_id),
+        announced=announced, timing=timing, sources=_strings(table, "sources", label, where),
+        securities=securities, tags=_strings(table, "tags", label, where),
+        notes=_string(table, "notes", label, where, default=""), headline=headline,
+        overrides=_settings(table, label, where),
+    )
+
+
+def _confounder(table: Mapping[str, Any], index: int, label: str) -> Confounder:
+    where = f"[[confounders]] #{index}"
+    _check_keys(table, CONFOUNDER_KEYS, label, where)
+    date = table.get("date")
+    if isinstance(date, dt.datetime):
+        date = date.date()
+    if not isinstance(date, dt.date):
+        raise EventsFileError(f"{label}: {where} needs date = a plain date like 2026-01-07")
+    return Confounder(date, _string(table, "note", label, where, default=""),
+                      _strings(table, "securities", label, where))
+
+
+__all__ = [
+    "Calendar", "Confounder", "Event", "Security", "Settings", "load_events", "parse_calendar",
+]

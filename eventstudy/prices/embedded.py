@@ -1,0 +1,123 @@
+"""The offline price dataset shipped with the package (``eventstudy/prices/data/``).
+
+Daily closes, 2024-01 .. 2026-04-30, of the rare-earth study's securities and benchmarks:
+ASX (``LYC.AX``, ``ARU.AX``, ``ILU.AX``, ``^AXJO``, ...), Tokyo (``6330.T``, ``^N225``,
+``^TOPX``, ...), New York (``MP``, ``^GSPC``) and ``JPY=X``. Where each series comes from,
+whether it is adjusted, and its known gaps are in ``data/README.md``. The files are read with
+:func:`~eventstudy.prices.csv.read_price_csv`, so they obey the same rules as ``--prices DIR``,
+and each ticker is read at most once per process.
+
+Examples
+--------
+>>> from eventstudy.prices import embedded
+>>> lyc = embedded.load("LYC.AX")
+>>> print(f"{lyc['2026-01-07'] / lyc['2026-01-06'] - 1:.1%}")
+14.5%
+>>> "^N225" in embedded.tickers()
+True
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from importlib.resources.abc import Traversable
+
+import pandas as pd
+
+from eventstudy.errors import PriceDataError
+from eventstudy.prices.csv import read_price_csv
+from eventstudy.prices.source import PriceSource, check_ticker
+
+__all__ = ["EmbeddedSource", "clear_cache", "load", "tickers"]
+
+_PACKAGE = "eventstudy.prices"
+_DATA = "data"
+
+
+def _data_dir() -> Traversable:
+    return resources.files(_PACKAGE) / _DATA
+
+
+class EmbeddedSource(PriceSource):
+    """Prices from the dataset shipped inside the package (works offline).
+
+    The CSV files are package data, found with :mod:`importlib.resources`, so the source works
+    from a source checkout and from an installed wheel alike. Each ticker is read and validated
+    once per process; :meth:`load` returns a fresh copy every time.
+
+    Attributes
+    ----------
+    name : str
+        ``"embedded dataset"``.
+    """
+
+    name = "embedded dataset"
+
+    def __repr__(self) -> str:
+        return "EmbeddedSource()"
+
+    def has(self, ticker: str) -> bool:
+        """Return whether the embedded dataset holds `ticker`."""
+        try:
+            check_ticker(ticker, self.name)
+        except PriceDataError:
+            return False
+        return (_data_dir() / f"{ticker}.csv").is_file()
+
+    def load(self, ticker: str) -> pd.Series:
+        """Return the embedded price series of `ticker`.
+
+        Parameters
+        ----------
+        ticker : str
+            The ticker as written, e.g. ``"LYC.AX"`` or ``"^N225"``.
+
+        Returns
+        -------
+        pandas.Series
+            See :class:`~eventstudy.prices.source.PriceSource`; a copy, free to modify.
+
+        Raises
+        ------
+        PriceDataError
+            When the dataset has no file for `ticker` (the message lists what it holds).
+        """
+        if not self.has(ticker):
+            check_ticker(ticker, self.name)
+            raise PriceDataError(
+                f"no prices for {ticker} in the embedded dataset ({_data_dir()}/{ticker}.csv "
+                f"does not exist); it holds {', '.join(self.tickers())}; pass --prices DIR "
+                f"with a {ticker}.csv file to use other prices"
+            )
+        return _load(ticker).copy()
+
+    def tickers(self) -> list[str]:
+        """Return the tickers of the embedded dataset, sorted."""
+        return sorted(
+            item.name[:-4]
+            for item in _data_dir().iterdir()
+            if item.name.endswith(".csv") and item.is_file()
+        )
+
+
+@functools.cache
+def _load(ticker: str) -> pd.Series:
+    """Read one embedded file (once per process; callers copy the result)."""
+    with resources.as_file(_data_dir() / f"{ticker}.csv") as path:
+        return read_price_csv(path, ticker=ticker)
+
+
+def clear_cache() -> None:
+    """Forget the series read so far (after the files change, e.g. by ``refresh``)."""
+    _load.cache_clear()
+
+
+def load(ticker: str) -> pd.Series:
+    """Return the embedded price series of `ticker`; see :meth:`EmbeddedSource.load`."""
+    return EmbeddedSource().load(ticker)
+
+
+def tickers() -> list[str]:
+    """Return the tickers of the embedded dataset, sorted."""
+    return EmbeddedSource().tickers()

@@ -1,0 +1,124 @@
+"""Returns on an exchange's session grid, trade to trade across missing prices.
+
+A pair's returns live on the sessions of the security's exchange. The security and its
+benchmark are read at the same sessions; a session where either has no price has no return,
+and the next session where both have one carries a return spanning the gap, for the security
+and the benchmark alike (trade-to-trade; Maynes & Rumsey 1993). ``span`` counts the sessions a
+return covers (1 for an ordinary daily return).
+
+Prices dated on a day that is not a session of the exchange are not moved to a neighbouring
+session: they are left out and listed in :class:`GridNotes`, as are sessions without a price.
+
+References
+----------
+.. [1] Maynes, E. and Rumsey, J. (1993) "Conducting event studies with thinly traded stocks",
+   Journal of Banking & Finance 17(1), 145-157.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from eventstudy._typing import ReturnKind
+
+RETURN_COLUMNS = ("return", "benchmark_return", "span")
+
+
+@dataclass(frozen=True)
+class GridNotes:
+    """What aligning prices to the session grid found: dates left out, sessions missing."""
+
+    off_session: tuple[pd.Timestamp, ...] = ()
+    missing: tuple[pd.Timestamp, ...] = ()
+
+
+def period_return(ratio: np.ndarray, kind: ReturnKind) -> np.ndarray:
+    """Return over one interval from the price ratio P_end / P_start: log or simple."""
+    return np.log(ratio) if kind == "log" else ratio - 1.0
+
+
+def basket_level(
+    members: Sequence[pd.Series], sessions: pd.DatetimeIndex, kind: ReturnKind
+) -> pd.Series:
+    """Level of an equal-weighted basket whose return is the mean of its members' returns.
+
+    Each member's return is taken trade to trade on ``sessions``; the basket's return on a
+    session is the mean over the members that have one, so the level's ``kind`` return equals
+    that mean exactly. The level is NaN on sessions where no member has a price.
+    """
+    prices = pd.concat([m.reindex(sessions) for m in members], axis=1).to_numpy(float)
+    member_returns = np.full(prices.shape, np.nan)
+    for j in range(prices.shape[1]):  # per member (a handful), each vectorised over sessions
+        r, _ = _trade_to_trade(prices[:, j], np.isfinite(prices[:, j]), kind)
+        member_returns[:, j] = r
+    with np.errstate(invalid="ignore"):
+        counts = np.isfinite(member_returns).sum(axis=1)
+        mean = np.where(counts > 0, np.nansum(member_returns, axis=1) / np.maximum(counts, 1), 0.0)
+    growth = np.exp(np.cumsum(mean)) if kind == "log" else np.cumprod(1.0 + mean)
+    priced = np.isfinite(prices).any(axis=1)
+    return pd.Series(np.where(priced, growth, np.nan), index=sessions, name="basket")
+
+
+def _trade_to_trade(
+    price: np.ndarray, valid: np.ndarray, kind: ReturnKind
+) -> tuple[np.ndarray, np.ndarray]:
+    """Returns and spans between consecutive valid positions of ``price``."""
+    out = np.full(price.shape, np.nan)
+    span = np.zeros(price.shape, dtype=np.int64)
+    pos = np.flatnonzero(valid)
+    if pos.size > 1:
+        out[pos[1:]] = period_return(price[pos[1:]] / price[pos[:-1]], kind)
+        span[pos[1:]] = np.diff(pos)
+    return out, span
+
+
+def pair_returns(
+    security: pd.Series,
+    benchmark: pd.Series | None,
+    sessions: pd.DatetimeIndex,
+    kind: ReturnKind = "log",
+) -> tuple[pd.DataFrame, GridNotes]:
+    """Security and benchmark returns on ``sessions``, trade to trade over common prices.
+
+    Parameters
+    ----------
+    security, benchmark : pd.Series
+        Prices indexed by date. ``benchmark`` may be None (constant-mean model).
+    sessions : pd.DatetimeIndex
+        Consecutive sessions of the security's exchange.
+    kind : {"log", "simple"}
+
+    Returns
+    -------
+    frame : pd.DataFrame
+        Indexed by ``sessions``; columns ``return``, ``benchmark_return`` and ``span`` (sessions
+        covered by the return; 0 where there is none). The first session never has a return.
+    notes : GridNotes
+        Price dates in the grid's range that are not sessions; sessions without a price.
+    """
+    start, end = sessions[0], sessions[-1]
+    series = [security] if benchmark is None else [security, benchmark]
+    off: set[pd.Timestamp] = set()
+    missing: set[pd.Timestamp] = set()
+    for s in series:
+        inside = s.index[(s.index >= start) & (s.index <= end)]
+        off.update(inside.difference(sessions))
+        priced = s.reindex(sessions).notna().to_numpy()
+        missing.update(sessions[~priced])
+    p = security.reindex(sessions).to_numpy(float)
+    valid = np.isfinite(p)
+    if benchmark is not None:
+        q = benchmark.reindex(sessions).to_numpy(float)
+        valid &= np.isfinite(q)
+    r, span = _trade_to_trade(p, valid, kind)
+    if benchmark is not None:
+        m, _ = _trade_to_trade(q, valid, kind)
+    else:
+        m = np.full(p.shape, np.nan)
+    frame = pd.DataFrame({"return": r, "benchmark_return": m, "span": span}, index=sessions)
+    notes = GridNotes(tuple(sorted(off)), tuple(sorted(missing)))
+    return frame, notes
