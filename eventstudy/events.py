@@ -228,9 +228,8 @@ def parse_calendar(data: Mapping[str, Any], label: str = "<events>") -> Calendar
     _check_keys(data, TOP_KEYS, label, "top level")
     defaults_table = _table(data.get("defaults", {}), label, "[defaults]")
     _check_keys(defaults_table, SETTING_KEYS, label, "[defaults]")
-    defaults = _check_settings(
-        replace(Settings(), **_settings(defaults_table, label, "[defaults]")), f"{label}: [defaults]"
-    )
+    defaults = replace(Settings(), **_settings(defaults_table, label, "[defaults]"))
+    defaults = _check_settings(defaults, f"{label}: [defaults]")
 
     securities: dict[str, Security] = {}
     for alias, table in _table(data.get("securities", {}), label, "[securities]").items():

@@ -1,0 +1,36 @@
+"""eventstudy: event studies for quants, on real exchange calendars.
+
+Public API (contract.md, "Library API"):
+
+- :func:`load_events` reads an events file into a :class:`~eventstudy.events.Calendar`;
+- :func:`run` runs the study of one event and returns an :class:`EventStudyResult` with
+  ``.to_frame()`` (tidy per-day rows) and ``.to_json()`` (the contract's document).
+"""
+
+from eventstudy.errors import (
+    CalendarError,
+    EstimationError,
+    EventsFileError,
+    EventStudyError,
+    PriceDataError,
+    UnknownEventError,
+)
+from eventstudy.events import Calendar, load_events
+from eventstudy.results import EventStudyResult, PairResult
+from eventstudy.study import run
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Calendar",
+    "CalendarError",
+    "EstimationError",
+    "EventStudyError",
+    "EventStudyResult",
+    "EventsFileError",
+    "PairResult",
+    "PriceDataError",
+    "UnknownEventError",
+    "load_events",
+    "run",
+]

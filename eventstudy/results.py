@@ -1,0 +1,200 @@
+"""Result objects of an event study: frozen, built once by :func:`eventstudy.study.run`.
+
+Floats stay NaN in Python; :meth:`EventStudyResult.to_dict` is the one place that writes
+``null``. Field names are those of the JSON contract (contract.md): ``ar``, ``se``, ``t_stat``,
+``p``, ``car``, ``caar``, ``n_obs``, ``sigma``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import pandas as pd
+
+from eventstudy._typing import Window
+from eventstudy.aggregate import Aggregate
+from eventstudy.events import Confounder, Event
+from eventstudy.models import ModelFit
+from eventstudy.significance import TestResult
+
+DAY_COLUMNS = ("t", "date", "return", "benchmark_return", "expected", "ar", "se", "t_stat", "p",
+               "car", "span")
+CAR_COLUMNS = ("window", "start", "end", "car", "se", "t_stat", "p", "bhar", "n_days")
+
+
+@dataclass(frozen=True)
+class PairResult:
+    """One (event, security) pair.
+
+    ``days`` has the columns of :data:`DAY_COLUMNS`, one row per offset of the event window;
+    ``car`` the columns of :data:`CAR_COLUMNS`, one row per CAR window. ``day0_reason`` says
+    in words why day 0 is that session.
+    """
+
+    security: str
+    ticker: str
+    name: str
+    benchmark: str | None
+    exchange: str
+    model: str
+    returns: str
+    day0: pd.Timestamp
+    day0_rule: str
+    day0_reason: str
+    estimation: ModelFit
+    days: pd.DataFrame
+    car: pd.DataFrame
+    headline: Window = (0, 0)
+    proxy: bool = False
+    members: tuple[str, ...] = ()
+    confounders: tuple[tuple[Confounder, int], ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Excluded:
+    """A pair that could not be studied, and why."""
+
+    security: str
+    ticker: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class EventStudyResult:
+    """The study of one event: its pairs, the excluded pairs, and the aggregate over pairs."""
+
+    event: Event
+    pairs: tuple[PairResult, ...]
+    excluded: tuple[Excluded, ...]
+    aggregate: Aggregate | None
+    conventions: Mapping[str, str] = field(default_factory=dict)
+    windows: tuple[Window, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy per-day rows: one per (pair, t), with event, security and ticker columns."""
+        frames = [
+            p.days.assign(event=self.event.id, security=p.security, ticker=p.ticker,
+                          model=p.model, day0=p.day0)
+            for p in self.pairs
+        ]
+        cols = ["event", "security", "ticker", "model", "day0", *DAY_COLUMNS]
+        if not frames:
+            return pd.DataFrame(columns=cols)
+        return pd.concat(frames, ignore_index=True)[cols]
+
+    def car_frame(self) -> pd.DataFrame:
+        """Tidy CAR rows: one per (pair, CAR window)."""
+        frames = [p.car.assign(event=self.event.id, security=p.security, ticker=p.ticker)
+                  for p in self.pairs]
+        cols = ["event", "security", "ticker", *CAR_COLUMNS]
+        if not frames:
+            return pd.DataFrame(columns=cols)
+        return pd.concat(frames, ignore_index=True)[cols]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The contract's JSON document as Python objects (NaN written as None)."""
+        return self._document
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The contract's JSON document."""
+        return json.dumps(self._document, indent=indent, allow_nan=False, ensure_ascii=False)
+
+    @cached_property
+    def _document(self) -> dict[str, Any]:
+        event = self.event
+        return {
+            "event": {
+                "id": event.id, "title": event.title, "announced": event.announced_text,
+                "timing": event.timing, "tags": list(event.tags), "sources": list(event.sources),
+                "headline": list(event.headline), "notes": event.notes or None,
+            },
+            "pairs": [_pair_dict(p) for p in self.pairs],
+            "excluded": [{"security": x.security, "ticker": x.ticker, "reason": x.reason}
+                         for x in self.excluded],
+            "aggregate": _aggregate_dict(self.aggregate) if self.aggregate else None,
+            "conventions": dict(self.conventions),
+        }
+
+    def summary(self) -> Any:
+        """A rich renderable of the whole study (see :mod:`eventstudy.report`)."""
+        from eventstudy.report import render_study
+
+        return render_study(self)
+
+    def __rich__(self) -> Any:
+        return self.summary()
+
+    def __str__(self) -> str:
+        from eventstudy.report import plain_text
+
+        return plain_text(self)
+
+
+def num(x: Any) -> float | None:
+    """A float for JSON: None for NaN, infinity or missing."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _date(ts: Any) -> str | None:
+    return None if ts is None or pd.isna(ts) else pd.Timestamp(ts).date().isoformat()
+
+
+def _test(t: TestResult) -> dict[str, float | None]:
+    return {"stat": num(t.stat), "p": num(t.p)}
+
+
+def _pair_dict(p: PairResult) -> dict[str, Any]:
+    fit = p.estimation
+    return {
+        "security": p.security, "ticker": p.ticker, "name": p.name, "benchmark": p.benchmark,
+        "exchange": p.exchange, "model": p.model, "returns": p.returns,
+        "day0": _date(p.day0), "day0_rule": p.day0_rule, "day0_reason": p.day0_reason,
+        "proxy": p.proxy, "members": list(p.members), "headline": list(p.headline),
+        "estimation": {
+            "start": _date(fit.start), "end": _date(fit.end), "n_obs": fit.n_obs,
+            "alpha": num(fit.alpha), "beta": num(fit.beta), "sigma": num(fit.sigma),
+            "r2": num(fit.r2), "k": fit.k, "df": fit.df, "n_gaps": fit.n_gaps,
+        },
+        "days": [
+            {"t": int(r.t), "date": _date(r.date), "return": num(r["return"]),
+             "benchmark_return": num(r.benchmark_return), "expected": num(r.expected),
+             "ar": num(r.ar), "se": num(r.se), "t_stat": num(r.t_stat), "p": num(r.p),
+             "car": num(r.car), "span": int(r.span)}
+            for _, r in p.days.iterrows()
+        ],
+        "car": [
+            {"window": list(r.window), "car": num(r.car), "se": num(r.se),
+             "t_stat": num(r.t_stat), "p": num(r.p), "bhar": num(r.bhar),
+             "n_days": int(r.n_days)}
+            for _, r in p.car.iterrows()
+        ],
+        "confounders": [{"date": c.date.isoformat(), "t": t, "note": c.note}
+                        for c, t in p.confounders],
+        "notes": list(p.notes),
+    }
+
+
+def _aggregate_dict(agg: Aggregate) -> dict[str, Any]:
+    return {
+        "n": agg.n,
+        "r_bar": num(agg.r_bar),
+        "days": [
+            {"t": int(t), "n": int(row.n), "aar": num(row.aar),
+             "tests": {k: _test(v) for k, v in agg.day_tests.get(int(t), {}).items()}}
+            for t, row in agg.days.iterrows()
+        ],
+        "car": [
+            {"window": list(w), "n": int(row.n), "caar": num(row.caar),
+             "tests": {k: _test(v) for k, v in agg.car_tests.get(tuple(w), {}).items()}}
+            for w, row in agg.car.iterrows()
+        ],
+    }

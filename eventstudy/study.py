@@ -1,0 +1,265 @@
+"""One event study: events + prices -> day 0 -> returns -> model -> abnormal returns -> tests.
+
+Glue only: each step is a function of the module named for it. A pair that cannot be studied
+(no prices around the event, too short a history, zero variance) is excluded with its reason;
+bad input (unknown event, missing price file, invalid TOML) raises an
+:class:`~eventstudy.errors.EventStudyError`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from eventstudy import abnormal, sessions
+from eventstudy._typing import Window
+from eventstudy.aggregate import aggregate
+from eventstudy.errors import EstimationError, PriceDataError
+from eventstudy.events import Calendar, Event, Security, Settings, load_events
+from eventstudy.models import get_model
+from eventstudy.prices import PriceSource, open_source
+from eventstudy.results import DAY_COLUMNS, EventStudyResult, Excluded, PairResult
+from eventstudy.returns import basket_level, pair_returns
+
+CONVENTIONS = {
+    "sigma": "σ̂² = SSR / (M − k); k = 2 market, 1 constant-mean, 0 market-adjusted",
+    "se": "prediction-error corrected: σ̂²[1 + 1/M + (R_m − R̄_m)²/Sxx] (CLM 1997 §4.4)",
+    "car_se": "closed form σ̂²[L + L²/M + (Σ(R_m − R̄_m))²/Sxx] = γ'Vγ",
+    "p": "two-sided, Student t with M − k df (single pair); csect_t t(N − 1)",
+    "gaps": "trade to trade: a return after a missing price spans the gap for security and "
+            "benchmark; such returns are left out of the estimation sample",
+    "bhar": "Π(1 + R) − Π(1 + E[R]) over the window, in simple returns",
+    "offsets": "sessions of each security's own exchange (exchange_calendars)",
+}
+
+
+class _Exclude(Exception):
+    """Internal: this pair cannot be studied, for ``reason``."""
+
+
+def run(
+    event_id: str,
+    *,
+    events: str | os.PathLike[str] | Calendar | None = None,
+    prices: str | os.PathLike[str] | PriceSource | None = None,
+) -> EventStudyResult:
+    """Run the event study of one event of an events file.
+
+    Parameters
+    ----------
+    event_id : str
+        The ``id`` of an ``[[events]]`` table.
+    events : path, Calendar or None
+        The events file (default ``./events.toml``, else the packaged calendar), or a loaded
+        :class:`~eventstudy.events.Calendar`.
+    prices : path, PriceSource or None
+        A folder of ``<TICKER>.csv`` files, a price source, or None for the embedded dataset.
+
+    Returns
+    -------
+    EventStudyResult
+
+    Raises
+    ------
+    EventStudyError
+        Unknown event, invalid events file, missing or invalid price file.
+    """
+    calendar = events if isinstance(events, Calendar) else load_events(events)
+    source = prices if isinstance(prices, PriceSource) else open_source(prices)
+    event = calendar.event(event_id)
+    pairs: list[PairResult] = []
+    excluded: list[Excluded] = []
+    for name in event.securities:
+        security = calendar.security(name)
+        settings = calendar.settings(event, security)
+        try:
+            pairs.append(study_pair(calendar, event, security, settings, source))
+        except _Exclude as why:
+            excluded.append(Excluded(security.alias, security.ticker, str(why)))
+    windows = tuple(dict.fromkeys(w for p in pairs for w in p.car["window"]))
+    agg = None
+    if pairs:
+        ar = pd.DataFrame([p.days.set_index("t")["ar"] for p in pairs],
+                          index=[p.security for p in pairs])
+        car = pd.DataFrame([dict(zip(p.car["window"], p.car["car"], strict=True)) for p in pairs],
+                           index=[p.security for p in pairs])
+        agg = aggregate(ar, car, windows)
+    return EventStudyResult(event, tuple(pairs), tuple(excluded), agg, CONVENTIONS, windows)
+
+
+def car_windows(settings: Settings, event: Event) -> tuple[Window, ...]:
+    """The pair's CAR windows: the configured ones, plus the event's headline window."""
+    windows = tuple(settings.car)
+    return windows if event.headline in windows else (*windows, event.headline)
+
+
+def _load(source: PriceSource, ticker: str, security: Security, role: str) -> pd.Series:
+    if not source.has(ticker):
+        what = f"benchmark {ticker} of {security.alias}" if role == "benchmark" else (
+            f"{ticker} (member of {security.alias})" if role == "member" else ticker)
+        raise PriceDataError(
+            f"no prices for {what} in {source.name}; add {ticker}.csv to a --prices folder "
+            f"or fix the ticker in the events file"
+        )
+    return source.load(ticker)
+
+
+def study_pair(
+    calendar: Calendar, event: Event, security: Security, settings: Settings,
+    source: PriceSource,
+) -> PairResult:
+    """Study one (event, security) pair; raises ``_Exclude`` with the reason when it can't."""
+    model = get_model(settings.model)
+    day0 = sessions.day_zero(event.announced, event.timing, security.exchange)
+    est, win = settings.estimation, settings.window
+    grid = sessions.sessions_at(security.exchange, day0.session, est[0] - 1, win[1])
+    kind = settings.returns
+
+    if security.basket:
+        members = [_load(source, t, security, "member") for t in security.basket]
+        price = basket_level(members, grid, kind)  # type: ignore[arg-type]
+        first = min(m.index[0] for m in members)
+        last = max(m.index[-1] for m in members)
+    else:
+        price = _load(source, security.ticker, security, "security")
+        first, last = price.index[0], price.index[-1]
+    benchmark = None
+    if model.needs_benchmark:
+        assert security.benchmark is not None  # checked when the events file was loaded
+        benchmark = _load(source, security.benchmark, security, "benchmark")
+
+    start, end = grid[1], grid[-1]
+    _check_coverage(security.ticker, first, last, start, end)
+    if benchmark is not None:
+        _check_coverage(f"benchmark {security.benchmark}", benchmark.index[0],
+                        benchmark.index[-1], start, end)
+
+    frame, grid_notes = pair_returns(price, benchmark, grid, kind)  # type: ignore[arg-type]
+    offsets = np.arange(est[0] - 1, win[1] + 1)
+    frame.insert(0, "t", offsets)
+    frame = frame.iloc[1:]  # the extra first session only anchors the first return
+    r = frame["return"].to_numpy()
+    m = frame["benchmark_return"].to_numpy() if benchmark is not None else np.zeros(len(frame))
+    span = frame["span"].to_numpy()
+    t = frame["t"].to_numpy()
+    valid = np.isfinite(r) & np.isfinite(m)
+
+    in_est = (t >= est[0]) & (t <= est[1])
+    sample = in_est & valid & (span == 1)
+    n_gaps = int(np.sum(in_est & valid & (span > 1)))
+    n_obs = int(sample.sum())
+    if n_obs < settings.min_estimation:
+        raise _Exclude(
+            f"only {n_obs} usable estimation returns in {frame.index[in_est][0].date()}.."
+            f"{frame.index[in_est][-1].date()} (min_estimation = {settings.min_estimation})"
+        )
+    try:
+        fit = model.fit(r[sample], m[sample], frame.index[in_est][0], frame.index[in_est][-1],
+                        n_gaps=n_gaps)
+    except EstimationError as exc:
+        raise _Exclude(str(exc)) from None
+
+    in_win = t >= win[0]
+    days = _days(frame[in_win], fit, valid[in_win], benchmark is not None)
+    car = _cars(days, fit, car_windows(settings, event), kind)
+    window_dates = (days["date"].iloc[0], days["date"].iloc[-1])
+    confounders = tuple(
+        (c, _offset_of(days, pd.Timestamp(c.date)))
+        for c in calendar.confounders_for(security)
+        if window_dates[0] <= pd.Timestamp(c.date) <= window_dates[1]
+    )
+    notes = _notes(grid_notes, frame.index[0], frame.index[-1], security, n_gaps)
+    model_name = fit.model
+    return PairResult(
+        security=security.alias, ticker=security.ticker, name=security.name,
+        benchmark=security.benchmark if benchmark is not None else None,
+        exchange=security.exchange, model=model_name, returns=kind, day0=day0.session,
+        day0_rule=day0.rule, day0_reason=day0.reason, estimation=fit, days=days, car=car,
+        headline=event.headline, proxy=security.proxy, members=security.basket,
+        confounders=confounders, notes=notes,
+    )
+
+
+def _check_coverage(what: str, first: pd.Timestamp, last: pd.Timestamp, start: pd.Timestamp,
+                    end: pd.Timestamp) -> None:
+    if first > start:
+        raise _Exclude(f"{what}: estimation window starts {start.date()}, before the first "
+                       f"price {first.date()}")
+    if last < end:
+        raise _Exclude(f"{what}: no prices after {last.date()}; the event window ends "
+                       f"{end.date()}")
+
+
+def _days(frame: pd.DataFrame, fit, valid: np.ndarray, has_benchmark: bool) -> pd.DataFrame:
+    r = frame["return"].to_numpy()
+    m = frame["benchmark_return"].to_numpy() if has_benchmark else np.zeros(len(frame))
+    span = frame["span"].to_numpy().astype(float)
+    ar = np.where(valid, abnormal.abnormal_returns(fit, r, m, span), np.nan)
+    se = np.where(valid, np.sqrt(abnormal.ar_variance(fit, m, span)), np.nan)
+    t_stat = ar / se
+    out = pd.DataFrame({
+        "t": frame["t"].to_numpy(), "date": frame.index,
+        "return": np.where(valid, r, np.nan),
+        "benchmark_return": np.where(valid, m, np.nan) if has_benchmark else np.nan,
+        "expected": np.where(valid, r - ar, np.nan),
+        "ar": ar, "se": se, "t_stat": t_stat, "p": abnormal.two_sided_p(t_stat, fit.df),
+        "car": np.nancumsum(ar), "span": frame["span"].to_numpy(),
+    })
+    return out[list(DAY_COLUMNS)].reset_index(drop=True)
+
+
+def _cars(days: pd.DataFrame, fit, windows: Sequence[Window], kind: str) -> pd.DataFrame:
+    rows = []
+    t = days["t"].to_numpy()
+    ar = days["ar"].to_numpy()
+    valid = np.isfinite(ar)
+    m = np.nan_to_num(days["benchmark_return"].to_numpy(float))
+    span = days["span"].to_numpy(float)
+    r, e = days["return"].to_numpy(), days["expected"].to_numpy()
+    for lo, hi in windows:
+        sel = (t >= lo) & (t <= hi) & valid
+        car = float(ar[sel].sum()) if sel.any() else np.nan
+        var = abnormal.car_variance(fit, m[sel], span[sel])
+        se = float(np.sqrt(var))
+        t_stat = car / se if se > 0 else np.nan
+        simple_r = np.expm1(r[sel]) if kind == "log" else r[sel]
+        simple_e = np.expm1(e[sel]) if kind == "log" else e[sel]
+        bhar = float(np.prod(1 + simple_r) - np.prod(1 + simple_e)) if sel.any() else np.nan
+        rows.append({
+            "window": (lo, hi), "start": days["date"].iloc[int(np.argmax(t >= lo))],
+            "end": days["date"].iloc[int(np.flatnonzero(t <= hi)[-1])], "car": car, "se": se,
+            "t_stat": t_stat, "p": float(abnormal.two_sided_p(t_stat, fit.df)), "bhar": bhar,
+            "n_days": int(sel.sum()),
+        })
+    return pd.DataFrame(rows)
+
+
+def _offset_of(days: pd.DataFrame, date: pd.Timestamp) -> int:
+    """Offset of the first window session on or after ``date``."""
+    pos = int(np.searchsorted(days["date"].to_numpy(), np.datetime64(date)))
+    return int(days["t"].iloc[min(pos, len(days) - 1)])
+
+
+def _notes(grid_notes, start: pd.Timestamp, end: pd.Timestamp, security: Security,
+           n_gaps: int) -> tuple[str, ...]:
+    notes = []
+    missing = [d for d in grid_notes.missing if start <= d <= end]
+    if missing:
+        shown = ", ".join(str(d.date()) for d in missing[:5])
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        notes.append(f"{len(missing)} session(s) without a price ({shown}{more}): returns "
+                     "span the gap (trade to trade)")
+    off = [d for d in grid_notes.off_session if start <= d <= end]
+    if off:
+        shown = ", ".join(str(d.date()) for d in off[:5])
+        notes.append(f"{len(off)} price(s) dated on non-sessions of {security.exchange} left "
+                     f"out ({shown})")
+    if n_gaps:
+        notes.append(f"{n_gaps} estimation return(s) spanning a gap left out of the fit")
+    if security.proxy:
+        notes.append(f"proxy: equal-weighted basket of {len(security.basket)} members "
+                     f"({', '.join(security.basket)})")
+    return tuple(notes)
