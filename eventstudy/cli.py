@@ -37,11 +37,15 @@ class Format(StrEnum):
 
 
 def _fail(exc: EventStudyError) -> typer.Exit:
-    message = " ".join(str(exc).split())
-    Console(stderr=True, highlight=False, soft_wrap=True).print(
-        f"[bold red]error:[/] {message}", markup=True
-    ) if sys.stderr.isatty() else print(f"error: {message}", file=sys.stderr)
+    """Print ``exc`` as one line on stderr; the exit (status 2) to raise."""
+    print("error: " + " ".join(str(exc).split()), file=sys.stderr)
     return typer.Exit(code=2)
+
+
+def _console() -> Console:
+    """stdout console; piped or redirected output gets 120 columns instead of 80."""
+    console = Console()
+    return console if console.is_terminal else Console(width=max(console.width, 120))
 
 
 @app.command("list")
@@ -54,13 +58,15 @@ def list_events(events: EventsOption = None) -> None:
     except EventStudyError as exc:
         raise _fail(exc) from None
     table = Table(title=f"Events in {calendar.path}", title_justify="left")
-    for name in ("id", "announced", "timing", "title", "securities", "tags"):
+    for name in ("id", "announced", "timing"):
+        table.add_column(name, no_wrap=True)
+    for name in ("title", "securities", "tags"):
         table.add_column(name, overflow="fold")
     for e in calendar.events:
         timing = "" if hasattr(e.announced, "hour") else e.timing
         table.add_row(e.id, e.announced_text, timing, e.title, ", ".join(e.securities),
                       ", ".join(e.tags))
-    Console().print(table)
+    _console().print(table)
 
 
 @app.command()
@@ -87,10 +93,7 @@ def run(
     elif format is Format.csv:
         result.to_frame().to_csv(sys.stdout, index=False, date_format="%Y-%m-%d")
     else:
-        console = Console()
-        if not console.is_terminal:  # piped or redirected: don't squeeze the tables to 80
-            console = Console(width=max(console.width, 120))
-        console.print(result)
+        _console().print(result)
 
 
 def main() -> None:  # pragma: no cover - console entry point

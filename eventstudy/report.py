@@ -88,8 +88,7 @@ def _header(result: EventStudyResult) -> RenderableType:
     day0.add_column(style="bold")
     day0.add_column(overflow="fold")
     for p in result.pairs:
-        day0.add_row(f"{p.security} ({exchange_label(p.exchange)})",
-                     f"day 0 = {p.day0.date()}: {p.day0_reason}")
+        day0.add_row(f"{p.security} ({exchange_label(p.exchange)})", p.day0_reason)
     body: list[RenderableType] = [lines, day0]
     if event.headline != (0, 0):
         body.append(Text(f"Headline window: CAR({event.headline[0]:+d},{event.headline[1]:+d})"
@@ -106,7 +105,7 @@ def _pair_panel(p: PairResult, result: EventStudyResult) -> RenderableType:
     if p.benchmark:
         est.append(f" on {p.benchmark}")
     est.append(f", {p.returns} returns; estimation {fit.start.date()}..{fit.end.date()}: "
-               f"M = {fit.n_obs}, k = {fit.k}, df = {fit.df}; ")
+               f"M = {fit.n_obs}, k = {fit.k}, df = {fit.df}\n")
     est.append(f"α = {fnum(fit.alpha, '.5f')}  β = {fnum(fit.beta, '.3f')}  "
                f"σ = {fnum(fit.sigma * 100, '.3f')}%  R² = {fnum(fit.r2, '.3f')}")
 

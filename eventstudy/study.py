@@ -79,14 +79,15 @@ def run(
             pairs.append(study_pair(calendar, event, security, settings, source))
         except _Exclude as why:
             excluded.append(Excluded(security.alias, security.ticker, str(why)))
+    if not pairs:
+        reasons = "; ".join(f"{x.security}: {x.reason}" for x in excluded)
+        raise EstimationError(f"no pair of event '{event.id}' can be studied ({reasons})")
     windows = tuple(dict.fromkeys(w for p in pairs for w in p.car["window"]))
-    agg = None
-    if pairs:
-        ar = pd.DataFrame([p.days.set_index("t")["ar"] for p in pairs],
-                          index=[p.security for p in pairs])
-        car = pd.DataFrame([dict(zip(p.car["window"], p.car["car"], strict=True)) for p in pairs],
-                           index=[p.security for p in pairs])
-        agg = aggregate(ar, car, windows)
+    ar = pd.DataFrame([p.days.set_index("t")["ar"] for p in pairs],
+                      index=[p.security for p in pairs])
+    car = pd.DataFrame([dict(zip(p.car["window"], p.car["car"], strict=True)) for p in pairs],
+                       index=[p.security for p in pairs])
+    agg = aggregate(ar, car, windows)
     return EventStudyResult(event, tuple(pairs), tuple(excluded), agg, CONVENTIONS, windows)
 
 

@@ -1,0 +1,184 @@
+"""The command line: output formats per contract.md, and bad input -> one line, exit 2."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from eventstudy.cli import app
+from eventstudy.prices.embedded import _data_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_list() -> None:
+    result = invoke("list", "--events", str(ROOT / "events.toml"))
+    assert result.exit_code == 0
+    for event_id in ("dual-use-ban", "entity-lists", "takaichi-remark"):
+        assert event_id in result.stdout
+
+
+def test_run_table() -> None:
+    result = invoke("run", "dual-use-ban")
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    for text in ("Lynas Rare Earths", "Toyo Engineering", "PROXY", "Nikkei 225",
+                 "after the Tokyo close (15:30): day 0 = 2026-01-07",
+                 "after the Sydney close", "constant-mean model", "*** p < 0.01",
+                 "Aggregate over 4 pairs", "dichlorosilane"):
+        assert text in out, text
+    assert result.stderr == ""
+
+
+def test_run_json_is_one_document_per_contract() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    from eventstudy.schema import result_schema
+
+    result = invoke("run", "dual-use-ban", "--format", "json")
+    assert result.exit_code == 0
+    doc = json.loads(result.stdout)  # nothing else on stdout
+    jsonschema.validate(doc, result_schema())
+    assert [p["security"] for p in doc["pairs"]] == ["LYC", "TOYO", "TE", "N225"]
+    assert all(p["day0"] == "2026-01-07" for p in doc["pairs"])
+    n225 = doc["pairs"][3]
+    assert n225["model"] == "constant-mean" and n225["benchmark"] is None
+    assert all(d["benchmark_return"] is None for d in n225["days"])
+    assert [c["window"] for c in doc["pairs"][0]["car"]] == [[0, 0], [0, 1], [-1, 1], [0, 5]]
+    assert "NaN" not in result.stdout
+
+
+def test_run_csv_per_day_rows() -> None:
+    result = invoke("run", "dual-use-ban", "--format", "csv")
+    assert result.exit_code == 0
+    frame = pd.read_csv(io.StringIO(result.stdout))
+    assert len(frame) == 4 * 11  # four pairs, window [-5, 5]
+    assert {"t", "date", "ar", "se", "t_stat", "p", "car"} <= set(frame.columns)
+
+
+def test_unknown_timing_makes_car01_prominent() -> None:
+    result = invoke("run", "takaichi-remark")
+    assert result.exit_code == 0
+    assert "Headline window: CAR(+0,+1)" in result.stdout
+
+
+def assert_clean_failure(result, *needles: str) -> None:
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr  # one line
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""  # nothing that parses as a result
+    for needle in needles:
+        assert needle in lines[0]
+
+
+def copy_prices(tmp_path: Path, drop: tuple[str, ...] = ()) -> Path:
+    folder = tmp_path / "prices"
+    folder.mkdir()
+    for entry in _data_dir().iterdir():
+        if entry.name.endswith(".csv") and entry.name[:-4] not in drop:
+            (folder / entry.name).write_bytes(entry.read_bytes())
+    return folder
+
+
+def test_unknown_event() -> None:
+    assert_clean_failure(invoke("run", "dual-use"), "unknown event 'dual-use'",
+                         "did you mean 'dual-use-ban'")
+
+
+def test_malformed_toml(tmp_path) -> None:
+    bad = tmp_path / "events.toml"
+    bad.write_text('[[events]]\nid = "x\n')
+    assert_clean_failure(invoke("run", "x", "--events", str(bad)), str(bad), "invalid TOML")
+    assert_clean_failure(invoke("list", "--events", str(bad)), "invalid TOML")
+
+
+def test_missing_price_file(tmp_path) -> None:
+    folder = copy_prices(tmp_path, drop=("6330.T",))
+    assert_clean_failure(invoke("run", "dual-use-ban", "--prices", str(folder)),
+                         "no prices for 6330.T", str(folder))
+
+
+def test_missing_benchmark_file(tmp_path) -> None:
+    folder = copy_prices(tmp_path, drop=("^AXJO",))
+    assert_clean_failure(invoke("run", "dual-use-ban", "--prices", str(folder)),
+                         "benchmark ^AXJO of LYC")
+
+
+def test_corrupt_price_file(tmp_path) -> None:
+    folder = copy_prices(tmp_path)
+    path = folder / "LYC.AX.csv"
+    lines = path.read_text().splitlines()
+    lines[5] = lines[5].replace(lines[5].split(",")[4], "abc")
+    path.write_text("\n".join(lines) + "\n")
+    assert_clean_failure(invoke("run", "dual-use-ban", "--prices", str(folder)),
+                         "LYC.AX.csv", "line 6")
+
+
+def test_too_short_history(tmp_path) -> None:
+    # Prices from 2025-12-01 only: no pair has 60 estimation returns before 2026-01-07.
+    folder = copy_prices(tmp_path)
+    for path in folder.glob("*.csv"):
+        frame = pd.read_csv(path, dtype=str)
+        frame[frame["date"] >= "2025-12-01"].to_csv(path, index=False)
+    result = invoke("run", "dual-use-ban", "--prices", str(folder))
+    assert_clean_failure(result, "no pair of event 'dual-use-ban' can be studied",
+                         "before the first price")
+
+
+def test_some_pairs_excluded_with_reason(tmp_path) -> None:
+    # Lynas history cut short: LYC is excluded with its reason, the others run.
+    folder = copy_prices(tmp_path)
+    path = folder / "LYC.AX.csv"
+    frame = pd.read_csv(path, dtype=str)
+    frame[frame["date"] >= "2025-11-01"].to_csv(path, index=False)
+    result = invoke("run", "dual-use-ban", "--prices", str(folder), "--format", "json")
+    assert result.exit_code == 0
+    doc = json.loads(result.stdout)
+    assert [p["security"] for p in doc["pairs"]] == ["TOYO", "TE", "N225"]
+    (excluded,) = doc["excluded"]
+    assert excluded["security"] == "LYC"
+    assert "before the first price 2025-11-03" in excluded["reason"]
+
+
+def test_runs_from_any_directory(tmp_path, monkeypatch) -> None:
+    # Outside the repository the packaged events.toml and the embedded prices are used.
+    monkeypatch.chdir(tmp_path)
+    result = invoke("run", "entity-lists", "--format", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["event"]["id"] == "entity-lists"
+
+
+@pytest.mark.parametrize("event_id", [
+    "seven-rare-earths", "controls-expansion", "busan-truce", "takaichi-remark",
+    "travel-advisory", "seafood-suspension", "rare-earth-choke-off", "chikyu-mud",
+    "entity-lists",
+])
+def test_every_event_runs(event_id) -> None:
+    result = invoke("run", event_id, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert len(doc["pairs"]) + len(doc["excluded"]) == 4
+
+
+def test_python_dash_m(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    events = tmp_path / "events.toml"
+    shutil.copy(ROOT / "events.toml", events)
+    proc = subprocess.run([sys.executable, "-m", "eventstudy", "run", "nope", "--events",
+                           str(events)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and "unknown event 'nope'" in proc.stderr

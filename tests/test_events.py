@@ -1,0 +1,175 @@
+"""The events file: the shipped calendar, settings precedence and every schema error."""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from eventstudy.errors import EventsFileError, UnknownEventError
+from eventstudy.events import load_events
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# The calendar of issue 3: id -> (announced, timing or None for an instant)
+CALENDAR = {
+    "seven-rare-earths": (dt.date(2025, 4, 4), "after-close"),
+    "controls-expansion": (dt.date(2025, 10, 9), "intraday"),
+    "busan-truce": ("2025-10-30T15:55:00+08:00", None),
+    "takaichi-remark": (dt.date(2025, 11, 7), "unknown"),
+    "travel-advisory": (dt.date(2025, 11, 14), "after-close"),
+    "seafood-suspension": ("2025-11-19T14:12:00+09:00", None),
+    "dual-use-ban": ("2026-01-06T16:25:00+08:00", None),
+    "rare-earth-choke-off": (dt.date(2026, 1, 8), "after-close"),
+    "chikyu-mud": (dt.date(2026, 2, 2), "before-open"),
+    "entity-lists": ("2026-02-24T10:23:00+08:00", None),
+}
+
+
+def test_packaged_copy_equals_root_events_file() -> None:
+    # The CLI falls back to the packaged copy outside the repository: it must not drift.
+    assert (ROOT / "events.toml").read_bytes() == (ROOT / "eventstudy/events.toml").read_bytes()
+
+
+def test_shipped_calendar_matches_the_issue() -> None:
+    calendar = load_events(ROOT / "events.toml")
+    assert [e.id for e in calendar.events] == list(CALENDAR)
+    for event in calendar.events:
+        announced, timing = CALENDAR[event.id]
+        if timing is None:
+            assert event.announced == dt.datetime.fromisoformat(announced)
+        else:
+            assert (event.announced, event.timing) == (announced, timing)
+        assert event.sources and all(s.startswith("http") for s in event.sources)
+        assert event.tags
+    # Timing unknown makes CAR(0,+1) the headline window (contract.md).
+    assert calendar.event("takaichi-remark").headline == (0, 1)
+    assert calendar.event("dual-use-ban").headline == (0, 0)
+
+
+def test_shipped_securities() -> None:
+    calendar = load_events(ROOT / "events.toml")
+    lyc, toyo, te, n225 = (calendar.securities[a] for a in ("LYC", "TOYO", "TE", "N225"))
+    assert (lyc.ticker, lyc.exchange, lyc.benchmark) == ("LYC.AX", "XASX", "^AXJO")
+    assert (toyo.ticker, toyo.exchange, toyo.benchmark) == ("6330.T", "XTKS", "^TOPX")
+    assert te.proxy and len(te.basket) == 15 and te.benchmark == "^TOPX"
+    assert "7203.T" in te.basket and "7011.T" not in te.basket  # MHI is Machinery
+    assert n225.benchmark is None
+    event = calendar.event("dual-use-ban")
+    assert calendar.settings(event, n225).model == "constant-mean"
+    assert calendar.settings(event, toyo).model == "market"
+
+
+def test_default_path_falls_back_to_packaged(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert load_events().path == "packaged events.toml"
+    (tmp_path / "events.toml").write_text(MINIMAL)
+    assert load_events().path.endswith("events.toml") and len(load_events().events) == 1
+
+
+MINIMAL = textwrap.dedent("""
+    [securities.A]
+    ticker = "6330.T"
+    benchmark = "^TOPX"
+
+    [[events]]
+    id = "e1"
+    announced = 2026-01-06
+    securities = ["A"]
+""")
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "events.toml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_minimal_file_takes_defaults(tmp_path) -> None:
+    calendar = load_events(write(tmp_path, MINIMAL))
+    event = calendar.event("e1")
+    settings = calendar.settings(event, calendar.security("A"))
+    assert settings.estimation == (-250, -11) and settings.window == (-5, 5)
+    assert calendar.security("A").exchange == "XTKS"  # inferred from ".T"
+    assert event.timing == "unknown" and event.headline == (0, 1)
+
+
+def test_precedence_defaults_event_security(tmp_path) -> None:
+    path = write(tmp_path, """
+        [defaults]
+        window = [-3, 3]
+        car = [[0, 1]]
+        [securities.A]
+        ticker = "6330.T"
+        benchmark = "^TOPX"
+        model = "market-adjusted"
+        [[events]]
+        id = "e1"
+        announced = 2026-01-06
+        model = "constant-mean"
+        window = [-2, 2]
+        securities = ["A", "7203.T"]
+    """)
+    calendar = load_events(path)
+    event = calendar.event("e1")
+    a = calendar.settings(event, calendar.security("A"))
+    raw = calendar.settings(event, calendar.security("7203.T"))
+    assert (a.model, a.window) == ("market-adjusted", (-2, 2))  # security beats event
+    assert (raw.model, raw.window, raw.car) == ("constant-mean", (-2, 2), ((0, 1),))
+    assert calendar.security("7203.T").benchmark == "^TOPX"  # raw ticker: exchange default
+
+
+def test_unknown_event_suggests(tmp_path) -> None:
+    calendar = load_events(write(tmp_path, MINIMAL))
+    with pytest.raises(UnknownEventError, match="did you mean 'e1'"):
+        calendar.event("e")
+
+
+BAD = {
+    "toml-syntax": ("[defaults\n", "invalid TOML.*line 1"),
+    "unknown-top-key": (MINIMAL + "\n[extra]\nx = 1\n", "unknown key 'extra'"),
+    "unknown-event-key": (MINIMAL.replace('id = "e1"', 'id = "e1"\ntimming = "intraday"'),
+                          "unknown key 'timming'.*did you mean 'timing'"),
+    "wrong-type-window": ("[defaults]\nwindow = \"-5,5\"\n" + MINIMAL, "window must be two"),
+    "reversed-window": ("[defaults]\nwindow = [5, -5]\n" + MINIMAL, "reversed"),
+    "overlap": ("[defaults]\nestimation = [-100, 0]\n" + MINIMAL, "overlaps"),
+    "car-outside": ("[defaults]\ncar = [[0, 20]]\n" + MINIMAL, "outside the event window"),
+    "bad-model": ("[defaults]\nmodel = \"capm\"\n" + MINIMAL, "model = 'capm' is not one of"),
+    "bad-returns": ("[defaults]\nreturns = \"pct\"\n" + MINIMAL, "returns = 'pct'"),
+    "bad-min": ("[defaults]\nmin_estimation = 1\n" + MINIMAL, "min_estimation must be"),
+    "duplicate-id": (MINIMAL + "[[events]]\nid = \"e1\"\nannounced = 2026-01-07\n"
+                     "securities = [\"A\"]\n", "duplicate event id 'e1'"),
+    "bad-id": (MINIMAL.replace('"e1"', '"E 1"'), r"must match \[a-z0-9-\]\+"),
+    "naive-datetime": (MINIMAL.replace("2026-01-06", "2026-01-06T10:00:00"), "no UTC offset"),
+    "no-announced": (MINIMAL.replace("announced = 2026-01-06\n", ""), "needs announced"),
+    "bad-timing": (MINIMAL.replace('id = "e1"', 'id = "e1"\ntiming = "lunch"'), "timing"),
+    "no-securities": (MINIMAL.replace('securities = ["A"]', "securities = []"),
+                      "needs securities"),
+    "near-alias": (MINIMAL.replace('securities = ["A"]', 'securities = ["LYCC"]').replace(
+        "[securities.A]", "[securities.LYC]"), "unknown security 'LYCC'; did you mean 'LYC'"),
+    "unresolvable-ticker": (MINIMAL.replace('securities = ["A"]', 'securities = ["JPY=X"]'),
+                            "neither a \\[securities\\] alias"),
+    "no-benchmark": (MINIMAL.replace('benchmark = "^TOPX"\n', ""), "has no benchmark"),
+    "benchmark-is-self": (MINIMAL.replace('benchmark = "^TOPX"', 'benchmark = "6330.T"'),
+                          "benchmark is the security itself"),
+    "no-events": ("[defaults]\n", r"no \[\[events\]\]"),
+    "security-not-table": ("securities = 3\n" + MINIMAL.split('benchmark = "^TOPX"')[1],
+                           "must be a table"),
+}
+
+
+@pytest.mark.parametrize("key", list(BAD))
+def test_bad_events_file(tmp_path, key) -> None:
+    text, pattern = BAD[key]
+    path = tmp_path / "events.toml"
+    path.write_text(text)
+    with pytest.raises(EventsFileError, match=pattern) as info:
+        load_events(path)
+    assert str(path) in str(info.value)  # the message names the file
+
+
+def test_missing_file(tmp_path) -> None:
+    with pytest.raises(EventsFileError, match="not found"):
+        load_events(tmp_path / "nope.toml")
