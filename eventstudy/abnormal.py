@@ -27,7 +27,7 @@ References
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from eventstudy._typing import FloatArray
 from eventstudy.models import ModelFit
@@ -85,5 +85,9 @@ def ar_covariance(
 
 
 def two_sided_p(t_stat: FloatArray, df: float) -> FloatArray:
-    """Two-sided p-value of a Student t statistic with ``df`` degrees of freedom."""
-    return 2.0 * stats.t.sf(np.abs(t_stat), df)
+    """Two-sided p-value of a Student t statistic with ``df`` degrees of freedom.
+
+    ``scipy.special.stdtr`` is the t distribution function that ``scipy.stats.t`` wraps;
+    calling it directly spares the CLI the import of ``scipy.stats`` (0.7 s).
+    """
+    return 2.0 * special.stdtr(df, -np.abs(t_stat))

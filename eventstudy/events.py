@@ -38,7 +38,10 @@ from eventstudy.errors import CalendarError, EventsFileError, UnknownEventError
 
 EVENT_ID = re.compile(r"^[a-z0-9-]+$")
 SETTING_KEYS = ("estimation", "window", "car", "model", "returns", "min_estimation")
-SECURITY_KEYS = ("ticker", "name", "exchange", "benchmark", "basket", "proxy", *SETTING_KEYS)
+SECURITY_KEYS = (
+    "ticker", "name", "exchange", "benchmark", "benchmark_exchange", "basket", "proxy",
+    *SETTING_KEYS,
+)
 EVENT_KEYS = (
     "id", "title", "announced", "timing", "sources", "securities", "tags", "notes", "headline",
     *SETTING_KEYS,
@@ -81,7 +84,9 @@ class Security:
     """A security of the events file (or a raw ticker named by an event).
 
     ``basket`` lists member tickers when the security is an equal-weighted proxy; ``ticker``
-    is then only a label. ``overrides`` holds the security's own settings.
+    is then only a label. ``benchmark_exchange`` is the exchange whose sessions the benchmark
+    follows (inferred from its ticker, else the security's own); a benchmark on another exchange
+    is aligned by instant. ``overrides`` holds the security's own settings.
     """
 
     alias: str
@@ -91,6 +96,7 @@ class Security:
     benchmark: str | None
     basket: tuple[str, ...] = ()
     proxy: bool = False
+    benchmark_exchange: str | None = None
     overrides: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -161,7 +167,7 @@ class Calendar:
         exchange = infer_exchange(name)
         return Security(
             alias=name, ticker=name, name=name, exchange=exchange,
-            benchmark=DEFAULT_BENCHMARKS.get(exchange),
+            benchmark=DEFAULT_BENCHMARKS.get(exchange), benchmark_exchange=exchange,
         )
 
     def settings(self, event: Event, security: Security) -> Settings:
@@ -388,12 +394,23 @@ def _security(alias: str, table: Mapping[str, Any], label: str) -> Security:
         raise EventsFileError(f"{label}: {where} benchmark must be a ticker string")
     if benchmark is not None and benchmark == ticker:
         raise EventsFileError(f"{label}: {where} benchmark is the security itself ({ticker})")
+    benchmark_exchange = table.get("benchmark_exchange")
+    if benchmark_exchange is not None and not isinstance(benchmark_exchange, str):
+        raise EventsFileError(f"{label}: {where} benchmark_exchange must be a string like \"XNYS\"")
+    if benchmark is not None and benchmark_exchange is None:
+        from eventstudy.sessions import infer_exchange
+
+        try:
+            benchmark_exchange = infer_exchange(benchmark)
+        except CalendarError:  # e.g. a currency: read on the security's own sessions
+            benchmark_exchange = exchange
     proxy = table.get("proxy", bool(basket))
     if not isinstance(proxy, bool):
         raise EventsFileError(f"{label}: {where} proxy must be true or false")
     return Security(
         alias=alias, ticker=ticker, name=_string(table, "name", label, where, default=ticker),
         exchange=exchange, benchmark=benchmark, basket=basket, proxy=proxy,
+        benchmark_exchange=benchmark_exchange,
         overrides=_settings(table, label, where),
     )
 

@@ -45,6 +45,7 @@ from eventstudy.errors import CalendarError
 
 __all__ = [
     "DayZero",
+    "align_sessions",
     "day_zero",
     "exchange_label",
     "get_calendar",
@@ -701,3 +702,33 @@ def sessions_in_range(exchange: str, start: DateLike, end: DateLike) -> pd.Datet
     i = sched.sessions.searchsorted(lo, side="left")
     j = sched.sessions.searchsorted(hi, side="right")
     return sched.sessions[i:j]
+
+
+def align_sessions(exchange: str, sessions: pd.DatetimeIndex, other: str) -> pd.DatetimeIndex:
+    """For each session of ``exchange``, the last session of ``other`` that closed before it opened.
+
+    This aligns a benchmark traded on another exchange by instant (contract.md): a Tokyo
+    session t reads New York's session t − 1, whose close precedes Tokyo's open, never New
+    York's session t, which closes after Tokyo's close. On the same exchange the sessions are
+    returned unchanged. Two consecutive sessions mapped to one session of ``other`` (it was
+    closed in between) give a zero benchmark return, which is what was observable.
+
+    Raises
+    ------
+    CalendarError
+        If ``other`` has no session closing before the first of ``sessions`` opened.
+    """
+    here, there = _schedule(exchange), _schedule(other)
+    if here.code == there.code:
+        return sessions
+    pos = here.sessions.get_indexer(sessions)
+    if (pos < 0).any():
+        raise CalendarError(f"{_d(sessions[pos < 0][0])} is not a {here.label} session")
+    opens = here.opens[pos]
+    last_closed = there.closes.searchsorted(opens, side="left") - 1
+    if (last_closed < 0).any():
+        raise CalendarError(
+            f"no {there.label} session closed before the {here.label} open of "
+            f"{_d(sessions[0])}; the {there.code} calendar runs {there.bounds()}"
+        )
+    return pd.DatetimeIndex(there.sessions[last_closed])

@@ -11,9 +11,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from eventstudy._typing import FloatArray
+from eventstudy.abnormal import two_sided_p
 
 
 @dataclass(frozen=True)
@@ -70,4 +70,4 @@ def csect_t(values: FloatArray) -> TestResult:
         return TestResult("csect_t", math.nan, math.nan, f"t({n - 1})", ref,
                           "zero cross-sectional dispersion")
     t = float(np.mean(x)) / (s / math.sqrt(n))
-    return TestResult("csect_t", t, float(2.0 * stats.t.sf(abs(t), n - 1)), f"t({n - 1})", ref)
+    return TestResult("csect_t", t, float(two_sided_p(t, n - 1)), f"t({n - 1})", ref)

@@ -127,16 +127,17 @@ def study_pair(
     else:
         price = _load(source, security.ticker, security, "security")
         first, last = price.index[0], price.index[-1]
+    _check_coverage(security.ticker, first, last, grid[1], grid[-1])
     benchmark = None
     if model.needs_benchmark:
         assert security.benchmark is not None  # checked when the events file was loaded
         benchmark = _load(source, security.benchmark, security, "benchmark")
-
-    start, end = grid[1], grid[-1]
-    _check_coverage(security.ticker, first, last, start, end)
-    if benchmark is not None:
+        bench_exchange = security.benchmark_exchange or security.exchange
+        read_at = sessions.align_sessions(security.exchange, grid, bench_exchange)
         _check_coverage(f"benchmark {security.benchmark}", benchmark.index[0],
-                        benchmark.index[-1], start, end)
+                        benchmark.index[-1], read_at[1], read_at[-1])
+        if bench_exchange != security.exchange:  # aligned by instant, not by date
+            benchmark = pd.Series(benchmark.reindex(read_at).to_numpy(), index=grid)
 
     frame, grid_notes = pair_returns(price, benchmark, grid, kind)  # type: ignore[arg-type]
     offsets = np.arange(est[0] - 1, win[1] + 1)

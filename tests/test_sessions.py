@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from eventstudy.errors import CalendarError, EventStudyError
 from eventstudy.sessions import (
     DayZero,
+    align_sessions,
     day_zero,
     exchange_label,
     get_calendar,
@@ -733,3 +734,38 @@ def test_date_parsing_errors(date: object, pattern: str) -> None:
 def test_sessions_in_range_outside_calendar() -> None:
     with pytest.raises(CalendarError, match="end 2100-01-01 is outside"):
         sessions_in_range("XTKS", "2026-01-01", "2100-01-01")
+
+
+class TestAlignSessions:
+    """A benchmark on another exchange is read at its last session closed before the open."""
+
+    def test_same_exchange_is_identity(self) -> None:
+        s = sessions_in_range("XTKS", "2026-01-05", "2026-01-16")
+        assert align_sessions("XTKS", s, "XTKS").equals(s)
+
+    @pytest.mark.parametrize(
+        ("exchange", "session", "other", "expected"),
+        [
+            # Tokyo opens 00:00 UTC; New York's previous session closed 21:00 UTC the day before.
+            ("XTKS", "2026-01-07", "XNYS", "2026-01-06"),
+            # Tokyo reopens Tue 2026-01-13 after Coming of Age Day: New York traded Mon 01-12.
+            ("XTKS", "2026-01-13", "XNYS", "2026-01-12"),
+            # New York closed Mon 2026-01-19 (Martin Luther King Day): Tokyo's 01-19 and 01-20
+            # both read Fri 01-16, so the benchmark return of Tokyo 01-20 is zero.
+            ("XTKS", "2026-01-19", "XNYS", "2026-01-16"),
+            ("XTKS", "2026-01-20", "XNYS", "2026-01-16"),
+            # Sydney opens 10:00 AEDT = 23:00 UTC the day before: Tokyo's previous close counts.
+            ("XASX", "2026-01-07", "XTKS", "2026-01-06"),
+            # New York opens 14:30 UTC, after Tokyo's 06:30 UTC close of the same date.
+            ("XNYS", "2026-01-07", "XTKS", "2026-01-07"),
+        ],
+        ids=["tokyo<-ny", "tokyo-after-holiday", "ny-holiday-1", "ny-holiday-2",
+             "sydney<-tokyo", "ny<-tokyo-same-date"],
+    )
+    def test_known_alignments(self, exchange, session, other, expected) -> None:
+        got = align_sessions(exchange, pd.DatetimeIndex([pd.Timestamp(session)]), other)
+        assert got[0] == pd.Timestamp(expected)
+
+    def test_not_a_session(self) -> None:
+        with pytest.raises(CalendarError, match="not a Tokyo session"):
+            align_sessions("XTKS", pd.DatetimeIndex([pd.Timestamp("2026-01-12")]), "XNYS")
