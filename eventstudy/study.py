@@ -19,10 +19,10 @@ from eventstudy._typing import Window
 from eventstudy.aggregate import aggregate
 from eventstudy.errors import EstimationError, PriceDataError
 from eventstudy.events import Calendar, Event, Security, Settings, load_events
-from eventstudy.models import get_model
+from eventstudy.models import ModelFit, get_model
 from eventstudy.prices import PriceSource, open_source
 from eventstudy.results import DAY_COLUMNS, EventStudyResult, Excluded, PairResult
-from eventstudy.returns import basket_level, pair_returns
+from eventstudy.returns import GridNotes, basket_level, pair_returns
 
 CONVENTIONS = {
     "sigma": "σ̂² = SSR / (M − k); k = 2 market, 1 constant-mean, 0 market-adjusted",
@@ -195,7 +195,8 @@ def _check_coverage(what: str, first: pd.Timestamp, last: pd.Timestamp, start: p
                        f"{end.date()}")
 
 
-def _days(frame: pd.DataFrame, fit, valid: np.ndarray, has_benchmark: bool) -> pd.DataFrame:
+def _days(frame: pd.DataFrame, fit: ModelFit, valid: np.ndarray, has_benchmark: bool
+          ) -> pd.DataFrame:
     r = frame["return"].to_numpy()
     m = frame["benchmark_return"].to_numpy() if has_benchmark else np.zeros(len(frame))
     span = frame["span"].to_numpy().astype(float)
@@ -213,7 +214,8 @@ def _days(frame: pd.DataFrame, fit, valid: np.ndarray, has_benchmark: bool) -> p
     return out[list(DAY_COLUMNS)].reset_index(drop=True)
 
 
-def _cars(days: pd.DataFrame, fit, windows: Sequence[Window], kind: str) -> pd.DataFrame:
+def _cars(days: pd.DataFrame, fit: ModelFit, windows: Sequence[Window], kind: str
+          ) -> pd.DataFrame:
     rows = []
     t = days["t"].to_numpy()
     ar = days["ar"].to_numpy()
@@ -245,7 +247,7 @@ def _offset_of(days: pd.DataFrame, date: pd.Timestamp) -> int:
     return int(days["t"].iloc[min(pos, len(days) - 1)])
 
 
-def _notes(grid_notes, start: pd.Timestamp, end: pd.Timestamp, security: Security,
+def _notes(grid_notes: GridNotes, start: pd.Timestamp, end: pd.Timestamp, security: Security,
            n_gaps: int) -> tuple[str, ...]:
     notes = []
     missing = [d for d in grid_notes.missing if start <= d <= end]
