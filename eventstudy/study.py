@@ -165,6 +165,9 @@ def study_pair(
         raise _Exclude(str(exc)) from None
 
     in_win = t >= win[0]
+    if not valid[in_win].any():
+        raise _Exclude(f"no returns in the event window {frame.index[in_win][0].date()}.."
+                       f"{frame.index[-1].date()} (no prices on those sessions)")
     days = _days(frame[in_win], fit, valid[in_win], benchmark is not None)
     car = _cars(days, fit, car_windows(settings, event), kind)
     window_dates = (days["date"].iloc[0], days["date"].iloc[-1])
@@ -174,11 +177,13 @@ def study_pair(
         if window_dates[0] <= pd.Timestamp(c.date) <= window_dates[1]
     )
     notes = _notes(grid_notes, frame.index[0], frame.index[-1], security, n_gaps)
-    model_name = fit.model
+    if not valid[t == 0].any():
+        notes = (f"no return on day 0 ({day0.session.date()}): the reaction is carried by the "
+                 "next return, which spans the gap", *notes)
     return PairResult(
         security=security.alias, ticker=security.ticker, name=security.name,
         benchmark=security.benchmark if benchmark is not None else None,
-        exchange=security.exchange, model=model_name, returns=kind, day0=day0.session,
+        exchange=security.exchange, model=fit.model, returns=kind, day0=day0.session,
         day0_rule=day0.rule, day0_reason=day0.reason, estimation=fit, days=days, car=car,
         headline=event.headline, proxy=security.proxy, members=security.basket,
         confounders=confounders, notes=notes,

@@ -182,3 +182,36 @@ def test_python_dash_m(tmp_path) -> None:
                            str(events)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and "unknown event 'nope'" in proc.stderr
+
+
+def test_event_inside_a_price_gap_is_excluded(tmp_path) -> None:
+    # The embedded ASX files have no data 2026-03-11..2026-03-27: a Lynas event on 2026-03-18
+    # with a [-2, 2] window has no return at all and is excluded; Toyo (Tokyo) is studied.
+    events = tmp_path / "events.toml"
+    events.write_text(
+        (ROOT / "events.toml").read_text()
+        + '\n[[events]]\nid = "asx-gap"\nannounced = 2026-03-18\ntiming = "intraday"\n'
+        'securities = ["LYC", "TOYO"]\nwindow = [-2, 2]\ncar = [[0, 1]]\n'
+    )
+    result = invoke("run", "asx-gap", "--events", str(events), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert [p["security"] for p in doc["pairs"]] == ["TOYO"]
+    assert "no returns in the event window 2026-03-16..2026-03-20" in doc["excluded"][0]["reason"]
+
+
+def test_day0_without_a_price_is_noted(tmp_path) -> None:
+    # Lynas was halted on 2025-08-28: no return on day 0, the day +1 return spans two sessions.
+    events = tmp_path / "events.toml"
+    events.write_text(
+        (ROOT / "events.toml").read_text()
+        + '\n[[events]]\nid = "halt"\nannounced = 2025-08-28\ntiming = "before-open"\n'
+        'securities = ["LYC"]\n'
+    )
+    result = invoke("run", "halt", "--events", str(events), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    (pair,) = json.loads(result.stdout)["pairs"]
+    days = {d["t"]: d for d in pair["days"]}
+    assert days[0]["ar"] is None and days[0]["span"] == 0
+    assert days[1]["span"] == 2 and days[1]["ar"] is not None
+    assert pair["notes"][0].startswith("no return on day 0 (2025-08-28)")
