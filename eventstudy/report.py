@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from eventstudy.results import EventStudyResult, PairResult
 
 STAR_LEVELS = ((0.01, "***"), (0.05, "**"), (0.10, "*"))
-LEGEND = "*** p < 0.01   ** p < 0.05   * p < 0.10   (two-sided)"
+LEGEND = ("*** p < 0.01   ** p < 0.05   * p < 0.10   (two-sided)   "
+          "(2d): a return spanning 2 sessions after a missing price")
 
 
 def stars(p: float) -> str:
@@ -116,7 +117,8 @@ def _pair_panel(p: PairResult, result: EventStudyResult) -> RenderableType:
     for row in p.days.itertuples(index=False):
         style = "bold" if row.t == 0 else None
         days.add_row(
-            f"{row.t:+d}", str(row.date.date()), pct(row[2]), pct(row.benchmark_return),
+            f"{row.t:+d}", str(row.date.date()) + (f" ({row.span}d)" if row.span > 1 else ""),
+            pct(row[2]), pct(row.benchmark_return),
             pct(row.expected), pct(row.ar), pct(row.se, signed=False), fnum(row.t_stat),
             fp(row.p), Text(stars(row.p), style="bold yellow"), pct(row.car), style=style,
         )
