@@ -110,18 +110,21 @@ def _pair_panel(p: PairResult, result: EventStudyResult) -> RenderableType:
     est.append(f"α = {fnum(fit.alpha, '.5f')}  β = {fnum(fit.beta, '.3f')}  "
                f"σ = {fnum(fit.sigma * 100, '.3f')}%  R² = {fnum(fit.r2, '.3f')}")
 
+    has_bench = p.benchmark is not None
     days = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for name in ("t", "date", "return", "bench", "expected", "AR", "se", "t-stat", "p", "",
-                 "CAR"):
+    names = ("t", "date", "return", "bench", "expected", "AR", "se", "t-stat", "p", "", "CAR")
+    for name in names if has_bench else tuple(n for n in names if n != "bench"):
         days.add_column(name, justify="left" if name in ("date", "") else "right")
     for row in p.days.itertuples(index=False):
-        style = "bold" if row.t == 0 else None
-        days.add_row(
+        cells = [
             f"{row.t:+d}", str(row.date.date()) + (f" ({row.span}d)" if row.span > 1 else ""),
-            pct(row[2]), pct(row.benchmark_return),
-            pct(row.expected), pct(row.ar), pct(row.se, signed=False), fnum(row.t_stat),
-            fp(row.p), Text(stars(row.p), style="bold yellow"), pct(row.car), style=style,
-        )
+            pct(row[2]), pct(row.benchmark_return), pct(row.expected), pct(row.ar),
+            pct(row.se, signed=False), fnum(row.t_stat), fp(row.p),
+            Text(stars(row.p), style="bold yellow"), pct(row.car),
+        ]
+        if not has_bench:
+            del cells[3]
+        days.add_row(*cells, style="bold" if row.t == 0 else None)
     cars = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for name in ("window", "dates", "CAR", "se", "t-stat", "p", "", "BHAR"):
         cars.add_column(name, justify="left" if name in ("window", "dates", "") else "right")
