@@ -107,8 +107,14 @@ def _pair_panel(p: PairResult, result: EventStudyResult) -> RenderableType:
         est.append(f" on {p.benchmark}")
     est.append(f", {p.returns} returns; estimation {fit.start.date()}..{fit.end.date()}: "
                f"M = {fit.n_obs}, k = {fit.k}, df = {fit.df}\n")
-    est.append(f"α = {fnum(fit.alpha, '.5f')}  β = {fnum(fit.beta, '.3f')}  "
-               f"σ = {fnum(fit.sigma * 100, '.3f')}%  R² = {fnum(fit.r2, '.3f')}")
+    if fit.model == "market":
+        est.append(f"α = {fnum(fit.alpha, '.5f')}  β = {fnum(fit.beta, '.3f')}  "
+                   f"σ = {fnum(fit.sigma * 100, '.3f')}%  R² = {fnum(fit.r2, '.3f')}")
+    elif fit.model == "constant-mean":
+        est.append(f"mean return μ = {fnum(fit.alpha * 100, '.3f')}%  "
+                   f"σ = {fnum(fit.sigma * 100, '.3f')}%")
+    else:
+        est.append(f"AR = R − R_m (α = 0, β = 1)  σ = {fnum(fit.sigma * 100, '.3f')}%")
 
     has_bench = p.benchmark is not None
     days = Table(box=box.SIMPLE_HEAD, pad_edge=False)
