@@ -35,6 +35,7 @@ from typing import Any
 
 from eventstudy._typing import MODEL_NAMES, RETURN_KINDS, TIMINGS, Window
 from eventstudy.errors import CalendarError, EventsFileError, UnknownEventError
+from eventstudy.sessions import infer_exchange
 
 EVENT_ID = re.compile(r"^[a-z0-9-]+$")
 SETTING_KEYS = ("estimation", "window", "car", "model", "returns", "min_estimation")
@@ -162,8 +163,6 @@ class Calendar:
         """The security of alias ``name``, or a raw ticker resolved by its exchange suffix."""
         if name in self.securities:
             return self.securities[name]
-        from eventstudy.sessions import infer_exchange
-
         exchange = infer_exchange(name)
         return Security(
             alias=name, ticker=name, name=name, exchange=exchange,
@@ -381,8 +380,6 @@ def _security(alias: str, table: Mapping[str, Any], label: str) -> Security:
     ticker = _string(table, "ticker", label, where, default=alias if basket else None)
     exchange = table.get("exchange")
     if exchange is None:
-        from eventstudy.sessions import infer_exchange
-
         try:
             exchange = infer_exchange(ticker)
         except CalendarError as exc:
@@ -398,8 +395,6 @@ def _security(alias: str, table: Mapping[str, Any], label: str) -> Security:
     if benchmark_exchange is not None and not isinstance(benchmark_exchange, str):
         raise EventsFileError(f"{label}: {where} benchmark_exchange must be a string like \"XNYS\"")
     if benchmark is not None and benchmark_exchange is None:
-        from eventstudy.sessions import infer_exchange
-
         try:
             benchmark_exchange = infer_exchange(benchmark)
         except CalendarError:  # e.g. a currency: read on the security's own sessions
