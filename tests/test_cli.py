@@ -184,33 +184,31 @@ def test_python_dash_m(tmp_path) -> None:
     assert proc.stderr.count("\n") == 1 and "unknown event 'nope'" in proc.stderr
 
 
+def run_added_event(tmp_path: Path, event_toml: str, event_id: str) -> dict:
+    """Run an event appended to the shipped events file; the JSON document."""
+    events = tmp_path / "events.toml"
+    events.write_text((ROOT / "events.toml").read_text() + "\n[[events]]\n" + event_toml)
+    result = invoke("run", event_id, "--events", str(events), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
 def test_event_inside_a_price_gap_is_excluded(tmp_path) -> None:
     # The embedded ASX files have no data 2026-03-11..2026-03-27: a Lynas event on 2026-03-18
     # with a [-2, 2] window has no return at all and is excluded; Toyo (Tokyo) is studied.
-    events = tmp_path / "events.toml"
-    events.write_text(
-        (ROOT / "events.toml").read_text()
-        + '\n[[events]]\nid = "asx-gap"\nannounced = 2026-03-18\ntiming = "intraday"\n'
-        'securities = ["LYC", "TOYO"]\nwindow = [-2, 2]\ncar = [[0, 1]]\n'
-    )
-    result = invoke("run", "asx-gap", "--events", str(events), "--format", "json")
-    assert result.exit_code == 0, result.stderr
-    doc = json.loads(result.stdout)
+    doc = run_added_event(
+        tmp_path, 'id = "asx-gap"\nannounced = 2026-03-18\ntiming = "intraday"\n'
+        'securities = ["LYC", "TOYO"]\nwindow = [-2, 2]\ncar = [[0, 1]]\n', "asx-gap")
     assert [p["security"] for p in doc["pairs"]] == ["TOYO"]
     assert "no returns in the event window 2026-03-16..2026-03-20" in doc["excluded"][0]["reason"]
 
 
 def test_day0_without_a_price_is_noted(tmp_path) -> None:
     # Lynas was halted on 2025-08-28: no return on day 0, the day +1 return spans two sessions.
-    events = tmp_path / "events.toml"
-    events.write_text(
-        (ROOT / "events.toml").read_text()
-        + '\n[[events]]\nid = "halt"\nannounced = 2025-08-28\ntiming = "before-open"\n'
-        'securities = ["LYC"]\n'
-    )
-    result = invoke("run", "halt", "--events", str(events), "--format", "json")
-    assert result.exit_code == 0, result.stderr
-    (pair,) = json.loads(result.stdout)["pairs"]
+    doc = run_added_event(
+        tmp_path, 'id = "halt"\nannounced = 2025-08-28\ntiming = "before-open"\n'
+        'securities = ["LYC"]\n', "halt")
+    (pair,) = doc["pairs"]
     days = {d["t"]: d for d in pair["days"]}
     assert days[0]["ar"] is None and days[0]["span"] == 0
     assert days[1]["span"] == 2 and days[1]["ar"] is not None
