@@ -103,22 +103,15 @@ def pair_returns(
     start, end = sessions[0], sessions[-1]
     series = [security] if benchmark is None else [security, benchmark]
     off: set[pd.Timestamp] = set()
-    missing: set[pd.Timestamp] = set()
     for s in series:
         inside = s.index[(s.index >= start) & (s.index <= end)]
         off.update(inside.difference(sessions))
-        priced = s.reindex(sessions).notna().to_numpy()
-        missing.update(sessions[~priced])
-    p = security.reindex(sessions).to_numpy(float)
-    valid = np.isfinite(p)
-    if benchmark is not None:
-        q = benchmark.reindex(sessions).to_numpy(float)
-        valid &= np.isfinite(q)
-    r, span = _trade_to_trade(p, valid, kind)
-    if benchmark is not None:
-        m, _ = _trade_to_trade(q, valid, kind)
-    else:
-        m = np.full(p.shape, np.nan)
+    on_grid = [s.reindex(sessions).to_numpy(float) for s in series]
+    valid = np.logical_and.reduce([np.isfinite(x) for x in on_grid])
+    r, span = _trade_to_trade(on_grid[0], valid, kind)
+    m = _trade_to_trade(on_grid[1], valid, kind)[0] if benchmark is not None else (
+        np.full(valid.shape, np.nan))
     frame = pd.DataFrame({"return": r, "benchmark_return": m, "span": span}, index=sessions)
-    notes = GridNotes(tuple(sorted(off)), tuple(sorted(missing)))
+    missing = sessions[~valid]
+    notes = GridNotes(tuple(sorted(off)), tuple(missing))
     return frame, notes
