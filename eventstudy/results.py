@@ -24,6 +24,7 @@ from eventstudy.significance import TestResult
 
 DAY_COLUMNS = ("t", "date", "return", "benchmark_return", "expected", "ar", "se", "t_stat", "p",
                "car", "span")
+RESIDUAL_COLUMNS = ("t", "date", "ar")
 CAR_COLUMNS = ("window", "start", "end", "car", "se", "t_stat", "p", "bhar", "n_days")
 
 
@@ -33,7 +34,9 @@ class PairResult:
 
     ``days`` has the columns of :data:`DAY_COLUMNS`, one row per offset of the event window;
     ``car`` the columns of :data:`CAR_COLUMNS`, one row per CAR window. ``day0_reason`` says
-    in words why day 0 is that session.
+    in words why day 0 is that session. ``residuals`` holds the estimation-sample abnormal
+    returns (columns t, date, ar): the inputs of r̄, the rank and generalized-sign tests and
+    the crude dependence adjustment.
     """
 
     security: str
@@ -54,6 +57,8 @@ class PairResult:
     members: tuple[str, ...] = ()
     confounders: tuple[tuple[Confounder, int], ...] = ()
     notes: tuple[str, ...] = ()
+    residuals: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(RESIDUAL_COLUMNS)))
 
 
 @dataclass(frozen=True)

@@ -164,6 +164,10 @@ def study_pair(
     except EstimationError as exc:
         raise _Exclude(str(exc)) from None
 
+    residuals = pd.DataFrame({
+        "t": t[sample], "date": frame.index[sample],
+        "ar": abnormal.abnormal_returns(fit, r[sample], m[sample], span[sample].astype(float)),
+    })
     in_win = t >= win[0]
     if not valid[in_win].any():
         raise _Exclude(f"no returns in the event window {frame.index[in_win][0].date()}.."
@@ -186,7 +190,7 @@ def study_pair(
         exchange=security.exchange, model=fit.model, returns=kind, day0=day0.session,
         day0_rule=day0.rule, day0_reason=day0.reason, estimation=fit, days=days, car=car,
         headline=event.headline, proxy=security.proxy, members=security.basket,
-        confounders=confounders, notes=notes,
+        confounders=confounders, notes=notes, residuals=residuals,
     )
 
 

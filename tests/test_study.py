@@ -143,6 +143,14 @@ def test_market_fit_equals_statsmodels_on_rebuilt_sample(dual_use, samples, alia
     assert fit.r2 == pytest.approx(ols.rsquared, rel=1e-10)
 
 
+@pytest.mark.parametrize("alias", ["LYC", "TOYO"])
+def test_residuals_are_the_statsmodels_residuals(dual_use, samples, alias) -> None:
+    res, s = pair(dual_use, alias).residuals, samples[alias]
+    ols = sm.OLS(s.r, sm.add_constant(s.m)).fit()
+    assert len(res) == s.n and res["t"].between(-250, -11).all()
+    np.testing.assert_allclose(res["ar"], ols.resid, rtol=1e-8, atol=1e-13)
+
+
 def test_lyc_gap_is_left_out_of_the_estimation(dual_use, samples) -> None:
     # LYC.AX has no price on 2025-08-28: that session has no return and the next one spans two
     # sessions; both are out of the fit, so M = 240 − 2 = 238 and one gap is counted
