@@ -4,9 +4,12 @@ Public API (contract.md, "Library API"):
 
 - :func:`load_events` reads an events file into a :class:`~eventstudy.events.Calendar`;
 - :func:`run` runs the study of one event and returns an :class:`EventStudyResult` with
-  ``.to_frame()`` (tidy per-day rows) and ``.to_json()`` (the contract's document).
+  ``.to_frame()`` (tidy per-day rows) and ``.to_json()`` (the contract's document);
+- :func:`batch` studies many (security, benchmark, day 0) pairs of a returns frame at once and
+  returns a :class:`BatchResult`.
 """
 
+from eventstudy.batching import BatchResult, batch
 from eventstudy.errors import (
     CalendarError,
     EstimationError,
@@ -22,6 +25,7 @@ from eventstudy.study import run
 __version__ = "0.1.0"
 
 __all__ = [
+    "BatchResult",
     "Calendar",
     "CalendarError",
     "EstimationError",
@@ -31,6 +35,7 @@ __all__ = [
     "PairResult",
     "PriceDataError",
     "UnknownEventError",
+    "batch",
     "load_events",
     "run",
 ]

@@ -1,0 +1,569 @@
+"""The batch engine: event studies of many (security, benchmark, day 0) pairs at once.
+
+:func:`batch` (exported as ``eventstudy.batch``; contract.md, "Library API") estimates the
+normal-return model of every pair and its abnormal returns over the event window, with the
+formulas of :mod:`eventstudy.kernel` that the per-event path uses too.
+
+How it stays fast and flat in memory
+------------------------------------
+- Estimation sums are differences of running sums. For every distinct (security, benchmark)
+  series pair ("combo") the engine builds running sums over the whole index of the count of
+  usable rows (both returns present), Σr, Σm, Σrm, Σm², Σr², each of the returns centred on
+  the combo's mean first. The sums over a pair's estimation window are then two lookups, O(1)
+  per pair instead of O(M), and rows with a missing value are counted out exactly.
+- Only the event-window rows are gathered per pair (L values of each series).
+- Pairs are processed in chunks (``chunk_size``) and combos in blocks whose running sums fit
+  :data:`SUMS_BUDGET`, so memory stays bounded whatever the number of pairs.
+
+Conventions: offsets count rows of ``returns``' index; an estimation row enters the fit when
+the security's and (for market and market-adjusted models) the benchmark's returns are both
+present, so M is the count of such rows; an event-window row with a missing return has AR and
+se NaN, and the CAR sums the valid ones, with Var(CAR) over those days (S_n = their number).
+
+References
+----------
+.. [1] Campbell, J., Lo, A. and MacKinlay, A. C. (1997) *The Econometrics of Financial
+   Markets*, Princeton University Press, §4.3-4.4.
+.. [2] MacKinlay, A. C. (1997) "Event Studies in Economics and Finance", Journal of Economic
+   Literature 35(1), 13-39.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from eventstudy import kernel
+from eventstudy._typing import FloatArray, Window
+from eventstudy.errors import EstimationError, EventsFileError, PriceDataError
+
+# Bytes of running sums held at once; combos beyond it are processed in blocks.
+SUMS_BUDGET = 256 * 2**20
+# Combos whose running sums are built together (bounds the temporaries of that step).
+_SUB_BLOCK = 128
+
+# Running-sum fields per model (see module docstring).
+_FIELDS = {"market": 6, "constant-mean": 3, "market-adjusted": 3}
+
+# Exclusion codes, in the order they are checked.
+_OK, _NO_SECURITY, _NO_BENCHMARK, _NO_DAY0, _BEFORE, _AFTER, _FEW, _FLAT_M, _FLAT_R, _EMPTY = (
+    range(10))
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Abnormal returns of many pairs, indexed like the ``pairs`` frame given to :func:`batch`.
+
+    Attributes
+    ----------
+    ar, se : pd.DataFrame
+        Abnormal returns and their prediction-error-corrected standard errors; one row per
+        pair, one column per offset of ``window`` (int labels). NaN on days without a return
+        and on excluded pairs.
+    car, car_se, car_t, car_p : pd.Series
+        CAR over the whole window (sum of the valid ARs), its standard error, t = CAR / se and
+        the two-sided p-value from Student t with M − k df.
+    n_days : pd.Series
+        Valid returns in the window (S_n, the days the CAR sums).
+    estimation : pd.DataFrame
+        alpha, beta, sigma, n_obs (M), df (M − k), mean_m (R̄_m), sxx (S_xx), r2, start and
+        end (first and last sessions of the estimation window). n_obs counts the usable
+        returns also for pairs excluded for having too few; the other columns are NaN on
+        excluded pairs. The constant mean has alpha = μ̂ and beta NaN; market-adjusted
+        α = 0, β = 1.
+    excluded : pd.Series
+        The reason of each excluded pair, indexed by the labels of those pairs only
+        (``result.excluded.index`` ⊂ ``pairs.index``); empty when every pair was studied.
+    pairs : pd.DataFrame
+        The ``pairs`` frame given to :func:`batch`.
+    model : str
+    k : int
+        Parameters of the model (2 market, 1 constant-mean, 0 market-adjusted).
+    estimation_window, window : (int, int)
+        The offsets used.
+    """
+
+    ar: pd.DataFrame
+    se: pd.DataFrame
+    car: pd.Series
+    car_se: pd.Series
+    car_t: pd.Series
+    car_p: pd.Series
+    n_days: pd.Series
+    estimation: pd.DataFrame
+    excluded: pd.Series
+    pairs: pd.DataFrame
+    model: str
+    k: int
+    estimation_window: Window
+    window: Window
+
+    @cached_property
+    def t_stat(self) -> pd.DataFrame:
+        """AR / se per day (Student t with M − k df under H0)."""
+        return self.ar / self.se
+
+    @cached_property
+    def p(self) -> pd.DataFrame:
+        """Two-sided p-value of each day's t statistic, Student t with M − k df."""
+        df = self.estimation["df"].to_numpy(float)[:, None]
+        p = 2.0 * special.stdtr(df, -np.abs(self.t_stat.to_numpy()))
+        return pd.DataFrame(p, index=self.ar.index, columns=self.ar.columns)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy per-day rows: one per (pair, t) of the studied pairs.
+
+        Columns: pair (the label in ``pairs``' index), security, benchmark, day0, t, ar, se,
+        t_stat, p.
+        """
+        keep = ~self.pairs.index.isin(self.excluded.index) if len(self.excluded) else (
+            np.ones(len(self.pairs), bool))
+        rows = np.flatnonzero(keep)
+        n_t = self.ar.shape[1]
+        rep = np.repeat(rows, n_t)
+        out = {
+            "pair": self.pairs.index.to_numpy()[rep],
+            "security": self.pairs["security"].to_numpy()[rep],
+            "benchmark": (self.pairs["benchmark"].to_numpy()[rep]
+                          if "benchmark" in self.pairs else None),
+            "day0": pd.DatetimeIndex(self.pairs["day0"]).to_numpy()[rep],
+            "t": np.tile(self.ar.columns.to_numpy(), rows.size),
+        }
+        for name, frame in (("ar", self.ar), ("se", self.se), ("t_stat", self.t_stat),
+                            ("p", self.p)):
+            out[name] = frame.to_numpy()[rows].ravel()
+        return pd.DataFrame(out)
+
+    def car_frame(self) -> pd.DataFrame:
+        """One row per pair: security, benchmark, day0, car, se, t_stat, p, n_days, and the
+        estimation columns; excluded pairs have NaN and their ``reason``."""
+        cols = [c for c in ("security", "benchmark", "day0") if c in self.pairs]
+        out = self.pairs[cols].copy()
+        out["car"] = self.car
+        out["se"] = self.car_se
+        out["t_stat"] = self.car_t
+        out["p"] = self.car_p
+        out["n_days"] = self.n_days
+        out = out.join(self.estimation)
+        out["reason"] = self.excluded.reindex(self.pairs.index)
+        return out
+
+
+def batch(
+    returns: pd.DataFrame,
+    pairs: pd.DataFrame,
+    *,
+    estimation: Window = (-250, -11),
+    window: Window = (-10, 10),
+    model: str = "market",
+    min_estimation: int = 60,
+    chunk_size: int = 100_000,
+) -> BatchResult:
+    """Event studies of many pairs on one returns frame, vectorised (contract "Library API").
+
+    Parameters
+    ----------
+    returns : pd.DataFrame
+        Index: trading sessions (sorted, unique DatetimeIndex); columns: tickers; values:
+        returns (log or simple, as the caller chose), NaN where missing.
+    pairs : pd.DataFrame
+        Columns ``security``, ``benchmark`` (tickers among ``returns``' columns; the
+        benchmark is not needed by the constant-mean model) and ``day0`` (a session of the
+        index). Its index labels the pairs.
+    estimation, window : (int, int)
+        Inclusive offsets, in rows of ``returns``, of the estimation and event windows
+        relative to day 0. The estimation window must end before the event window starts.
+    model : {"market", "constant-mean", "market-adjusted"}
+    min_estimation : int
+        Pairs with fewer usable estimation returns are excluded (default 60, the events
+        file's default). A model also needs M − k − 2 > 0.
+    chunk_size : int
+        Pairs processed at once; bounds the working memory (about 15 arrays of
+        ``chunk_size`` × L floats).
+
+    Returns
+    -------
+    BatchResult
+
+    Raises
+    ------
+    EstimationError
+        Unknown model, invalid windows or ``min_estimation``.
+    PriceDataError
+        ``returns`` is not a frame of sessions × tickers.
+    EventsFileError
+        ``pairs`` lacks a required column or has a ``day0`` that is not a date.
+
+    Notes
+    -----
+    Per pair, with the estimation sample of M usable rows (kernel.py has the formulas):
+    AR_τ = R_τ − α̂ − β̂ R_mτ; Var(AR_τ) = σ̂²[1 + 1/M + (R_mτ − R̄_m)²/S_xx];
+    CAR = Σ AR_τ over the valid days; Var(CAR) = σ̂²[S_n + S_n²/M + (ΣR_mτ − S_n R̄_m)²/S_xx];
+    σ̂² = SSR/(M − k); t = CAR/se with M − k df. Constant mean: σ̂²(n + n²/M), k = 1;
+    market-adjusted: σ̂² = ΣAR²/M, Var = σ̂² n, k = 0.
+
+    A pair is excluded, with its reason in ``.excluded`` and NaN rows elsewhere, when a
+    ticker is not a column, day 0 is not in the index, a window falls off the data, it has
+    fewer than ``min_estimation`` usable estimation returns, zero benchmark or residual
+    variance, or no return in the event window.
+
+    References
+    ----------
+    .. [1] Campbell, J., Lo, A. and MacKinlay, A. C. (1997) *The Econometrics of Financial
+       Markets*, Princeton University Press, §4.4.
+    """
+    est, win = _check_settings(estimation, window, model, min_estimation, chunk_size)
+    k = kernel.K[model]
+    needs_benchmark = model != "constant-mean"
+    values, index = _returns_matrix(returns)
+    s, b, d = _resolve(returns, pairs, needs_benchmark)
+    n_pairs, n_rows = len(pairs), values.shape[1]
+    length = win[1] - win[0] + 1
+
+    code = np.zeros(n_pairs, np.int8)
+    code[(d + est[0] >= 0) & (d + win[1] >= n_rows)] = _AFTER
+    code[(d >= 0) & (d + est[0] < 0)] = _BEFORE
+    code[d < 0] = _NO_DAY0
+    if needs_benchmark:
+        code[b < 0] = _NO_BENCHMARK
+    code[s < 0] = _NO_SECURITY
+
+    out = _Outputs(n_pairs, length)
+    ok = np.flatnonzero(code == _OK)
+    if ok.size:
+        _run(values, s[ok], b[ok] if needs_benchmark else s[ok], d[ok], ok, est, win, model,
+             max(min_estimation, k + 3), chunk_size, out, code)
+
+    return _result(out, code, pairs, index, est, win, model, k, min_estimation, s, d)
+
+
+class _Outputs:
+    """Preallocated result arrays, NaN until a pair is computed."""
+
+    def __init__(self, n_pairs: int, length: int) -> None:
+        nan = np.nan
+        self.ar = np.full((n_pairs, length), nan)
+        self.se = np.full((n_pairs, length), nan)
+        self.car = np.full(n_pairs, nan)
+        self.car_var = np.full(n_pairs, nan)
+        self.n_days = np.zeros(n_pairs, np.int64)
+        self.n_obs = np.zeros(n_pairs, np.int64)
+        self.alpha = np.full(n_pairs, nan)
+        self.beta = np.full(n_pairs, nan)
+        self.sigma2 = np.full(n_pairs, nan)
+        self.mean_m = np.full(n_pairs, nan)
+        self.sxx = np.full(n_pairs, nan)
+        self.r2 = np.full(n_pairs, nan)
+
+
+def _check_settings(estimation: Window, window: Window, model: str, min_estimation: int,
+                    chunk_size: int) -> tuple[Window, Window]:
+    if model not in kernel.K:
+        raise EstimationError(f"model '{model}' is not available in batch; choose one of "
+                              f"{', '.join(kernel.K)}")
+    est: list[int] = []
+    for name, w in (("estimation", estimation), ("window", window)):
+        try:
+            lo, hi = (int(x) for x in w)
+        except (TypeError, ValueError):
+            raise EstimationError(f"{name} = {w!r}: give two integer offsets (start, end)"
+                                  ) from None
+        if lo > hi:
+            raise EstimationError(f"{name} = {list(w)}: the start must not follow the end")
+        est.extend((lo, hi))
+    if est[1] >= est[2]:
+        raise EstimationError(
+            f"estimation window {est[:2]} overlaps or follows the event window {est[2:]}; "
+            f"the estimation window must end before offset {est[2]}")
+    if int(min_estimation) < 1:
+        raise EstimationError(f"min_estimation = {min_estimation}: must be a positive integer")
+    if int(chunk_size) < 1:
+        raise EstimationError(f"chunk_size = {chunk_size}: must be a positive integer")
+    return (est[0], est[1]), (est[2], est[3])
+
+
+def _returns_matrix(returns: pd.DataFrame) -> tuple[FloatArray, pd.DatetimeIndex]:
+    """The returns as a (tickers × sessions) C-contiguous float64 array, non-finite → NaN."""
+    if not isinstance(returns, pd.DataFrame):
+        raise PriceDataError("returns: expected a DataFrame (sessions × tickers), got "
+                             f"{type(returns).__name__}")
+    index = returns.index
+    if not isinstance(index, pd.DatetimeIndex):
+        raise PriceDataError("returns: the index must be a DatetimeIndex of trading sessions")
+    if not (index.is_monotonic_increasing and index.is_unique):
+        raise PriceDataError("returns: the index must hold sorted, unique sessions; sort it "
+                             "and drop duplicated dates")
+    if not returns.columns.is_unique:
+        dup = returns.columns[returns.columns.duplicated()][0]
+        raise PriceDataError(f"returns: ticker {dup!r} is a column more than once")
+    try:
+        values = np.ascontiguousarray(returns.to_numpy(dtype=np.float64, na_value=np.nan).T)
+    except (TypeError, ValueError):
+        raise PriceDataError("returns: values must be numeric (NaN where missing)") from None
+    if np.isinf(values).any():
+        values = np.where(np.isfinite(values), values, np.nan)
+    return values, index
+
+
+def _resolve(returns: pd.DataFrame, pairs: pd.DataFrame, needs_benchmark: bool
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Column positions of security and benchmark, row position of day 0 (−1: unknown)."""
+    if not isinstance(pairs, pd.DataFrame):
+        raise EventsFileError(f"pairs: expected a DataFrame, got {type(pairs).__name__}")
+    required = ("security", "benchmark", "day0") if needs_benchmark else ("security", "day0")
+    missing = [c for c in required if c not in pairs.columns]
+    if missing:
+        raise EventsFileError(f"pairs: missing column(s) {', '.join(missing)}; give "
+                              "security, benchmark and day0")
+    columns = returns.columns
+    s = columns.get_indexer(pd.Index(pairs["security"]))
+    b = (columns.get_indexer(pd.Index(pairs["benchmark"])) if needs_benchmark
+         else np.full(len(pairs), -1))
+    try:
+        day0 = pd.DatetimeIndex(pd.to_datetime(pairs["day0"]))
+    except (TypeError, ValueError) as exc:
+        raise EventsFileError(f"pairs: day0 must hold dates ({exc})") from None
+    index = returns.index
+    if (day0.tz is None) != (index.tz is None):
+        raise EventsFileError("pairs: day0 and the index of returns must both be time-zone "
+                              "naive or both aware")
+    d = index.get_indexer(day0)
+    return s.astype(np.int64), b.astype(np.int64), d.astype(np.int64)
+
+
+def _run(values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarray, rows: np.ndarray,
+         est: Window, win: Window, model: str, min_obs: int, chunk_size: int, out: _Outputs,
+         code: np.ndarray) -> None:
+    """Compute every resolvable pair; ``rows`` are their positions in the outputs."""
+    n_fields = _FIELDS[model]
+    n_rows = values.shape[1]
+    key = s * values.shape[0] + b
+    combos, inverse = np.unique(key, return_inverse=True)
+    combo_s, combo_b = combos // values.shape[0], combos % values.shape[0]
+    per_block = max(1, SUMS_BUDGET // ((n_rows + 1) * n_fields * 8))
+    if combos.size <= per_block:
+        order, starts = None, np.array([0, len(s)])
+        blocks = [(0, combos.size)]
+    else:
+        order = np.argsort(inverse, kind="stable")
+        edges = np.arange(0, combos.size + per_block, per_block).clip(max=combos.size)
+        starts = np.searchsorted(inverse[order], edges)
+        blocks = list(itertools.pairwise(edges))
+    for i, (c0, c1) in enumerate(blocks):
+        sums, centres = _running_sums(values, combo_s[c0:c1], combo_b[c0:c1], model)
+        for p0 in range(int(starts[i]), int(starts[i + 1]), chunk_size):
+            p1 = min(p0 + chunk_size, int(starts[i + 1]))
+            sel = np.arange(p0, p1) if order is None else order[p0:p1]
+            _chunk(values, sums, centres, inverse[sel] - c0, s[sel], b[sel], d[sel], rows[sel],
+                   est, win, model, min_obs, out, code)
+
+
+def _running_sums(values: FloatArray, cs: np.ndarray, cb: np.ndarray, model: str
+                  ) -> tuple[FloatArray, FloatArray]:
+    """Running sums over the usable rows of each combo, and the centres of its returns.
+
+    Returns ``sums`` (combos × (rows + 1) × fields, row 0 zero: the sums of rows [a, b) are
+    ``sums[:, b] − sums[:, a]``) and ``centres`` (combos × 2: c_r, c_m, the combo's mean
+    returns over its usable rows). Fields: market, count, r', m', r'm', m'², r'² with
+    r' = r − c_r, m' = m − c_m; constant-mean, count, r', r'²; market-adjusted, count,
+    (r − m)², r² (raw: nothing is estimated, and squares do not cancel).
+    """
+    n_rows = values.shape[1]
+    sums = np.zeros((cs.size, n_rows + 1, _FIELDS[model]))
+    centres = np.zeros((cs.size, 2))
+    for j0 in range(0, cs.size, _SUB_BLOCK):
+        j1 = min(j0 + _SUB_BLOCK, cs.size)
+        part = sums[j0:j1, 1:]
+        r = values[cs[j0:j1]]
+        m = None if model == "constant-mean" else values[cb[j0:j1]]
+        valid = ~np.isnan(r) if m is None else ~(np.isnan(r) | np.isnan(m))
+        np.cumsum(valid, axis=1, out=part[:, :, 0])
+        if model == "market-adjusted":
+            assert m is not None
+            dev = np.where(valid, r - m, 0.0)
+            r0 = np.where(valid, r, 0.0)
+            np.cumsum(dev * dev, axis=1, out=part[:, :, 1])
+            np.cumsum(r0 * r0, axis=1, out=part[:, :, 2])
+            continue
+        count = np.maximum(valid.sum(axis=1), 1)
+        c_r = np.where(valid, r, 0.0).sum(axis=1) / count
+        r0 = np.where(valid, r - c_r[:, None], 0.0)
+        centres[j0:j1, 0] = c_r
+        np.cumsum(r0, axis=1, out=part[:, :, 1])
+        if m is None:
+            np.cumsum(r0 * r0, axis=1, out=part[:, :, 2])
+            continue
+        c_m = np.where(valid, m, 0.0).sum(axis=1) / count
+        m0 = np.where(valid, m - c_m[:, None], 0.0)
+        centres[j0:j1, 1] = c_m
+        np.cumsum(m0, axis=1, out=part[:, :, 2])
+        np.cumsum(r0 * m0, axis=1, out=part[:, :, 3])
+        np.cumsum(m0 * m0, axis=1, out=part[:, :, 4])
+        np.cumsum(r0 * r0, axis=1, out=part[:, :, 5])
+    return sums, centres
+
+
+def _window(values: FloatArray, col: np.ndarray, start: np.ndarray, length: int) -> FloatArray:
+    """The ``length`` consecutive returns of column ``col`` from row ``start``, per pair."""
+    flat = (col * values.shape[1] + start)[:, None] + np.arange(length)
+    return values.ravel().take(flat)
+
+
+def _chunk(values: FloatArray, sums: FloatArray, centres: FloatArray, combo: np.ndarray,
+           s: np.ndarray, b: np.ndarray, d: np.ndarray, rows: np.ndarray, est: Window,
+           win: Window, model: str, min_obs: int, out: _Outputs, code: np.ndarray) -> None:
+    """One chunk of pairs: estimation from the running sums, then the event window."""
+    k = kernel.K[model]
+    stride = sums.shape[1]
+    flat = sums.reshape(-1, sums.shape[2])
+    base = combo * stride
+    lo, hi = flat[base + d + est[0]], flat[base + d + est[1] + 1]
+    centres = centres[combo]
+    w = hi - lo
+    n = w[:, 0]
+    if model == "market":
+        fit = kernel.market_model(n, w[:, 1], w[:, 2], w[:, 3], w[:, 4], w[:, 5],
+                                  centres[:, 0], centres[:, 1])
+        alpha, beta, ssr, mean_m, sxx = fit.alpha, fit.beta, fit.ssr, fit.mean_m, fit.sxx
+        flat_m = kernel.zero_benchmark_variance(
+            n, sxx, kernel.raw_square_sum(n, w[:, 2], w[:, 4], centres[:, 1]))
+        raw_rr = kernel.raw_square_sum(n, w[:, 1], w[:, 5], centres[:, 0])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r2 = np.where(fit.syy > 0, 1.0 - ssr / fit.syy, np.nan)
+    elif model == "constant-mean":
+        mean_fit = kernel.constant_mean(n, w[:, 1], w[:, 2], centres[:, 0])
+        alpha, beta, ssr = mean_fit.mu, np.full(n.size, np.nan), mean_fit.ssr
+        mean_m = sxx = r2 = np.full(n.size, np.nan)
+        flat_m = np.zeros(n.size, bool)
+        raw_rr = kernel.raw_square_sum(n, w[:, 1], w[:, 2], centres[:, 0])
+    else:
+        alpha, beta, ssr = np.zeros(n.size), np.ones(n.size), w[:, 1]
+        mean_m = sxx = r2 = np.full(n.size, np.nan)
+        flat_m = np.zeros(n.size, bool)
+        raw_rr = w[:, 2]
+    sig2 = kernel.sigma2(ssr, n, k)
+    flat_r = kernel.zero_residual_variance(n, ssr, raw_rr)
+    few = n < min_obs
+    reason = np.where(few, _FEW, np.where(flat_m, _FLAT_M, np.where(flat_r, _FLAT_R, _OK)))
+    out.n_obs[rows] = n.astype(np.int64)
+
+    length = win[1] - win[0] + 1
+    r = _window(values, s, d + win[0], length)
+    if model == "constant-mean":
+        ar = r - alpha[:, None]
+        m_sum = np.zeros(n.size)
+        var = kernel.ar_variance(sig2, k, n, mean_m, sxx, 1.0, 0.0)[:, None] + ar * 0.0
+    else:
+        m = _window(values, b, d + win[0], length)
+        ar = r - m if model == "market-adjusted" else (r - alpha[:, None]) - beta[:, None] * m
+        m += ar * 0.0  # NaN where the AR is: Var(AR) and Σ R_m over the valid days only
+        var = kernel.ar_variance(sig2[:, None], k, n[:, None], mean_m[:, None], sxx[:, None],
+                                 1.0, m)
+        if k == 0:  # nothing estimated: Var(AR) = σ̂² does not see R_m
+            var += ar * 0.0
+        m_sum = np.nansum(m, axis=1)
+    n_days = np.count_nonzero(~np.isnan(ar), axis=1)
+    reason = np.where((reason == _OK) & (n_days == 0), _EMPTY, reason)
+    good = reason == _OK
+    code[rows[~good]] = reason[~good]
+    rows, keep = rows[good], np.flatnonzero(good)
+    if keep.size < good.size:
+        ar, var, n_days, m_sum = ar[keep], var[keep], n_days[keep], m_sum[keep]
+        n, alpha, beta, sig2, mean_m, sxx, r2 = (
+            x[keep] for x in (n, alpha, beta, sig2, mean_m, sxx, r2))
+    out.ar[rows] = ar
+    out.se[rows] = np.sqrt(var)
+    out.car[rows] = np.nansum(ar, axis=1)
+    out.car_var[rows] = kernel.car_variance(sig2, k, n, mean_m, sxx, n_days, m_sum)
+    out.n_days[rows] = n_days
+    out.alpha[rows], out.beta[rows], out.sigma2[rows] = alpha, beta, sig2
+    out.mean_m[rows], out.sxx[rows], out.r2[rows] = mean_m, sxx, r2
+
+
+def _result(out: _Outputs, code: np.ndarray, pairs: pd.DataFrame, index: pd.DatetimeIndex,
+            est: Window, win: Window, model: str, k: int, min_estimation: int, s: np.ndarray,
+            d: np.ndarray) -> BatchResult:
+    labels = pairs.index
+    offsets = pd.Index(np.arange(win[0], win[1] + 1), name="t")
+    car_se = np.sqrt(out.car_var)
+    df = np.where(code == _OK, out.n_obs - k, -1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        car_t = out.car / car_se
+    car_p = 2.0 * special.stdtr(np.where(df > 0, df, np.nan), -np.abs(car_t))
+    n_rows = len(index)
+    inside = (d >= 0) & (d + est[0] >= 0) & (d + est[1] < n_rows)
+    start = np.full(len(d), np.datetime64("NaT"), "datetime64[ns]")
+    end = start.copy()
+    start[inside] = index.to_numpy()[d[inside] + est[0]]
+    end[inside] = index.to_numpy()[d[inside] + est[1]]
+    estimation = pd.DataFrame({
+        "alpha": out.alpha, "beta": out.beta, "sigma": np.sqrt(out.sigma2),
+        "n_obs": out.n_obs, "df": np.where(df > 0, df, 0), "mean_m": out.mean_m,
+        "sxx": out.sxx, "r2": out.r2, "start": start, "end": end,
+    }, index=labels)
+    excluded = _reasons(code, pairs, index, est, win, model, k, min_estimation, out.n_obs,
+                        start, end)
+    return BatchResult(
+        ar=pd.DataFrame(out.ar, index=labels, columns=offsets),
+        se=pd.DataFrame(out.se, index=labels, columns=offsets),
+        car=pd.Series(out.car, index=labels, name="car"),
+        car_se=pd.Series(car_se, index=labels, name="car_se"),
+        car_t=pd.Series(car_t, index=labels, name="car_t"),
+        car_p=pd.Series(car_p, index=labels, name="car_p"),
+        n_days=pd.Series(out.n_days, index=labels, name="n_days"),
+        estimation=estimation, excluded=excluded, pairs=pairs, model=model, k=k,
+        estimation_window=est, window=win,
+    )
+
+
+def _reasons(code: np.ndarray, pairs: pd.DataFrame, index: pd.DatetimeIndex, est: Window,
+             win: Window, model: str, k: int, min_estimation: int, n_obs: np.ndarray,
+             start: np.ndarray, end: np.ndarray) -> pd.Series:
+    """One message per excluded pair, naming the value at fault."""
+    bad = np.flatnonzero(code != _OK)
+    messages = np.empty(bad.size, dtype=object)
+    codes = code[bad]
+    first, last = (str(index[0].date()), str(index[-1].date())) if len(index) else ("", "")
+    fixed = {
+        _BEFORE: f"estimation window starts at offset {est[0]}, before the first session of "
+                 f"returns ({first})",
+        _AFTER: f"event window ends at offset {win[1]}, after the last session of returns "
+                f"({last})",
+        _FLAT_M: "benchmark returns have zero variance in the estimation window; the market "
+                 "model cannot be estimated",
+        _FLAT_R: "residuals have zero variance in the estimation window (constant prices, or a "
+                 "security identical to its benchmark)",
+        _EMPTY: f"no returns in the event window {list(win)} (all missing)",
+    }
+    for c, text in fixed.items():
+        messages[codes == c] = text
+    for c, column, what in ((_NO_SECURITY, "security", "security"),
+                            (_NO_BENCHMARK, "benchmark", "benchmark")):
+        at = np.flatnonzero(codes == c)
+        if at.size:
+            names = pairs[column].to_numpy()[bad[at]]
+            messages[at] = [f"{what} {x!r} is not a column of returns" for x in names]
+    at = np.flatnonzero(codes == _NO_DAY0)
+    if at.size:
+        days = pd.DatetimeIndex(pd.to_datetime(pairs["day0"])).to_numpy()[bad[at]]
+        messages[at] = [f"day0 {_day(x)} is not a session in the index of returns"
+                        for x in days]
+    at = np.flatnonzero(codes == _FEW)
+    if at.size:
+        rows = bad[at]
+        messages[at] = [
+            f"only {n} usable estimation returns in {_day(a)}..{_day(z)} "
+            + (f"(min_estimation = {min_estimation})" if n < min_estimation
+               else f"(the {model} model needs M − k − 2 > 0, k = {k})")
+            for n, a, z in zip(n_obs[rows], start[rows], end[rows], strict=True)
+        ]
+    return pd.Series(messages, index=pairs.index[bad], name="reason", dtype=object)
+
+
+def _day(x: np.datetime64) -> str:
+    return str(x)[:10]
