@@ -11,9 +11,15 @@ FloatArray = npt.NDArray[np.float64]
 Offset = int
 Window = tuple[int, int]
 ReturnKind = Literal["log", "simple"]
-ModelName = Literal["market", "constant-mean", "market-adjusted"]
+ModelName = Literal[
+    "market", "constant-mean", "market-adjusted", "multi-factor", "dimson", "scholes-williams"
+]
 Timing = Literal["before-open", "intraday", "after-close", "unknown"]
 
 RETURN_KINDS: tuple[str, ...] = ("log", "simple")
-MODEL_NAMES: tuple[str, ...] = ("market", "constant-mean", "market-adjusted")
+MODEL_NAMES: tuple[str, ...] = (
+    "market", "constant-mean", "market-adjusted", "multi-factor", "dimson", "scholes-williams",
+)
+# Models whose fit carries a general design ((X'X)⁻¹ in prediction coordinates, k > 2 or lags).
+DESIGN_MODELS: tuple[str, ...] = ("multi-factor", "dimson", "scholes-williams")
 TIMINGS: tuple[str, ...] = ("before-open", "intraday", "after-close", "unknown")

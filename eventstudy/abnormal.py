@@ -14,6 +14,12 @@ price) has expectation nα + βR_m and error variance nσ², so D = diag(span) a
   (S_n = L, the window's length, when no return spans a gap: CLM's formula).
 - constant mean: σ̂² (n + n²/M); market-adjusted (nothing estimated): σ̂² n.
 
+Models with a general design (multi-factor, Dimson, Scholes–Williams; ``fit.general``) use the
+matrix form directly, with ``fit.xtx_inv`` = (X'X)⁻¹ in the prediction coordinates z* = [n, x*]:
+Var(AR) = σ̂²[n + z*(X'X)⁻¹z*'] and Var(CAR) = σ̂²[Σn + (Σz*)(X'X)⁻¹(Σz*)'] (a return
+spanning n sessions has design row [n, ΣR_f, …]). :func:`pair_ar_variance` and
+:func:`pair_car_variance` pick the path.
+
 SAR = AR / sqrt(Var(AR)) and SCAR = CAR / sqrt(Var(CAR)) are Student t with M − k df under H0.
 
 References
@@ -82,6 +88,54 @@ def ar_covariance(
     if x.shape[1] == 0:
         return sigma**2 * d
     return sigma**2 * (d + xs @ np.linalg.solve(x.T @ x, xs.T))
+
+
+def design_rows(x: FloatArray, span: FloatArray) -> FloatArray:
+    """Prediction design rows z* = [n, x*] (one row per return; x* 1-D or n × p)."""
+    span = np.asarray(span, float)
+    return np.column_stack([span, np.asarray(x, float).reshape(span.size, -1)])
+
+
+def general_ar_variance(fit: ModelFit, x: FloatArray, span: FloatArray) -> FloatArray:
+    """Var(AR) = σ̂² [n + z*(X'X)⁻¹z*'] per return, for a fit with a general design.
+
+    The diagonal of the matrix form V = σ̂²[D + Z*(X'X)⁻¹Z*'] (CLM 1997, eq. 4.4.9) with
+    ``fit.xtx_inv`` in the prediction coordinates z* = [n, x*] (see ModelFit).
+    """
+    span = np.asarray(span, float)
+    if span.size == 0:
+        return np.zeros(0)
+    z = design_rows(x, span)
+    assert fit.xtx_inv is not None
+    return fit.sigma**2 * (span + np.einsum("ij,jk,ik->i", z, fit.xtx_inv, z))
+
+
+def general_car_variance(fit: ModelFit, x: FloatArray, span: FloatArray) -> float:
+    """Var(CAR) = γ'Vγ = σ̂² [Σn + (Σz*)(X'X)⁻¹(Σz*)'] over one window's returns (CLM eq. 4.4.13).
+
+    γ'Z* is the column sum of the window's design rows, so γ'Vγ needs no L × L matrix. A
+    window without returns has variance NaN.
+    """
+    span = np.asarray(span, float)
+    if span.size == 0 or span.sum() == 0:
+        return float("nan")
+    z = design_rows(x, span).sum(axis=0)
+    assert fit.xtx_inv is not None
+    return float(fit.sigma**2 * (span.sum() + z @ fit.xtx_inv @ z))
+
+
+def pair_ar_variance(fit: ModelFit, x: FloatArray, span: FloatArray) -> FloatArray:
+    """Var(AR): the general matrix path for design fits, the closed forms otherwise."""
+    if fit.general:
+        return general_ar_variance(fit, x, span)
+    return ar_variance(fit, x, span)
+
+
+def pair_car_variance(fit: ModelFit, x: FloatArray, span: FloatArray) -> float:
+    """Var(CAR): the general matrix path for design fits, the closed forms otherwise."""
+    if fit.general:
+        return general_car_variance(fit, x, span)
+    return car_variance(fit, x, span)
 
 
 def two_sided_p(t_stat: FloatArray, df: float) -> FloatArray:

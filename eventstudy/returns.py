@@ -115,3 +115,71 @@ def pair_returns(
     missing = sessions[~valid]
     notes = GridNotes(tuple(sorted(off)), tuple(missing))
     return frame, notes
+
+
+def design_returns(
+    security: pd.Series,
+    regressors: Sequence[pd.Series],
+    sessions: pd.DatetimeIndex,
+    kind: ReturnKind = "log",
+) -> tuple[pd.DataFrame, np.ndarray, GridNotes]:
+    """Security and several regressors' returns on ``sessions``, trade to trade over common prices.
+
+    The multi-regressor form of :func:`pair_returns`: a session counts only when the security
+    and every regressor have a price, and the next such session carries a return spanning the
+    gap for all of them alike.
+
+    Parameters
+    ----------
+    security : pd.Series
+        Prices indexed by date.
+    regressors : sequence of pd.Series
+        Regressor prices (factors) already indexed on ``sessions`` or by date; at least one.
+    sessions : pd.DatetimeIndex
+        Consecutive sessions of the security's exchange.
+    kind : {"log", "simple"}
+
+    Returns
+    -------
+    frame : pd.DataFrame
+        Columns ``return``, ``benchmark_return`` (the first regressor) and ``span``.
+    x : ndarray
+        ``len(sessions)`` × ``len(regressors)``: each regressor's return over the same interval
+        as the security's (NaN where there is none).
+    notes : GridNotes
+    """
+    if not regressors:
+        raise ValueError("design_returns needs at least one regressor")
+    frame, notes = pair_returns(security, regressors[0], sessions, kind)
+    on_grid = [s.reindex(sessions).to_numpy(float) for s in (security, *regressors)]
+    valid = np.logical_and.reduce([np.isfinite(v) for v in on_grid])
+    r, span = _trade_to_trade(on_grid[0], valid, kind)
+    x = np.column_stack([_trade_to_trade(v, valid, kind)[0] for v in on_grid[1:]])
+    frame = pd.DataFrame({"return": r, "benchmark_return": x[:, 0], "span": span},
+                         index=sessions)
+    missing = sessions[~valid]
+    return frame, x, GridNotes(notes.off_session, tuple(missing))
+
+
+def shifted_returns(
+    level: pd.Series, sessions: pd.DatetimeIndex, shifts: Sequence[int], kind: ReturnKind = "log"
+) -> np.ndarray:
+    """Single-session returns of ``level`` at session offsets ``shifts``: column j is R_{t+j}.
+
+    Used for lagged (j < 0) and leading (j > 0) benchmark returns (Dimson 1979; Scholes &
+    Williams 1977), aligned on the security's sessions: row t of column j holds the benchmark's
+    return over session t + j of the grid. Only returns over one session are given; a return
+    that would span a missing price, or fall outside the grid, is NaN (such rows leave the
+    estimation sample).
+    """
+    p = level.reindex(sessions).to_numpy(float)
+    r = np.full(p.shape, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r[1:] = period_return(p[1:] / p[:-1], kind)
+    n = r.size
+    out = np.full((n, len(shifts)), np.nan)
+    for i, j in enumerate(shifts):  # a handful of shifts, each vectorised
+        src = np.arange(n) + j
+        ok = (src >= 0) & (src < n)
+        out[ok, i] = r[src[ok]]
+    return out
