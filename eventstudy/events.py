@@ -33,12 +33,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import exchange_calendars
+
 from eventstudy._typing import MODEL_NAMES, RETURN_KINDS, TIMINGS, Window
 from eventstudy.errors import CalendarError, EventsFileError, UnknownEventError
-from eventstudy.sessions import infer_exchange
+from eventstudy.sessions import get_calendar, infer_exchange
 
 EVENT_ID = re.compile(r"^[a-z0-9-]+$")
-SETTING_KEYS = ("estimation", "window", "car", "model", "returns", "min_estimation")
+SETTING_KEYS = (
+    "estimation", "window", "car", "model", "returns", "min_estimation", "factors", "lags",
+    "leads", "exclude_event_windows", "exclude_confounders",
+)
 SECURITY_KEYS = (
     "ticker", "name", "exchange", "benchmark", "benchmark_exchange", "basket", "proxy",
     *SETTING_KEYS,
@@ -49,6 +54,7 @@ EVENT_KEYS = (
 )
 CONFOUNDER_KEYS = ("date", "note", "securities")
 TOP_KEYS = ("defaults", "securities", "events", "confounders")
+BENCHMARK_MODELS = ("market", "market-adjusted", "dimson", "scholes-williams")
 DEFAULT_BENCHMARKS = {"XTKS": "^TOPX", "XASX": "^AXJO", "XNYS": "^GSPC"}
 
 
@@ -70,6 +76,16 @@ class Settings:
         "log" or "simple".
     min_estimation : int
         Fewer usable estimation returns exclude the pair, with the reason.
+    factors : tuple of str
+        Factor tickers of the "multi-factor" model (each read by instant when it trades on
+        another exchange).
+    lags, leads : int
+        Lags and leads of the benchmark in the "dimson" model (leads default to lags).
+    exclude_event_windows : bool
+        Drop from the estimation sample the sessions inside another event's window for the
+        same security (default true).
+    exclude_confounders : bool
+        Drop the security's listed confounder dates from the estimation sample (default true).
     """
 
     estimation: Window = (-250, -11)
@@ -78,6 +94,11 @@ class Settings:
     model: str = "market"
     returns: str = "log"
     min_estimation: int = 60
+    factors: tuple[str, ...] = ()
+    lags: int = 1
+    leads: int | None = None
+    exclude_event_windows: bool = True
+    exclude_confounders: bool = True
 
 
 @dataclass(frozen=True)
@@ -145,6 +166,7 @@ class Calendar:
     securities: Mapping[str, Security]
     events: tuple[Event, ...]
     confounders: tuple[Confounder, ...] = ()
+    source: str | None = None  # [defaults] source: "embedded" | "yahoo" | "cache"
 
     def event(self, event_id: str) -> Event:
         """The event with this id; :class:`UnknownEventError` otherwise."""
@@ -231,7 +253,11 @@ def load_events(path: str | os.PathLike[str] | None = None) -> Calendar:
 def parse_calendar(data: Mapping[str, Any], label: str = "<events>") -> Calendar:
     """Validate a parsed TOML document into a :class:`Calendar`."""
     _check_keys(data, TOP_KEYS, label, "top level")
-    defaults_table = _table(data.get("defaults", {}), label, "[defaults]")
+    defaults_table = dict(_table(data.get("defaults", {}), label, "[defaults]"))
+    source = defaults_table.pop("source", None)  # the price source, not a pair setting
+    if source is not None and source not in ("embedded", "yahoo", "cache"):
+        raise EventsFileError(f"{label}: [defaults] source = {source!r}; use \"embedded\", "
+                              "\"yahoo\" or \"cache\"")
     _check_keys(defaults_table, SETTING_KEYS, label, "[defaults]")
     defaults = replace(Settings(), **_settings(defaults_table, label, "[defaults]"))
     defaults = _check_settings(defaults, f"{label}: [defaults]")
@@ -256,7 +282,7 @@ def parse_calendar(data: Mapping[str, Any], label: str = "<events>") -> Calendar
         _confounder(_table(t, label, f"[[confounders]] #{i}"), i, label)
         for i, t in enumerate(data.get("confounders", []), start=1)
     )
-    calendar = Calendar(label, defaults, securities, tuple(events), confounders)
+    calendar = Calendar(label, defaults, securities, tuple(events), confounders, source=source)
     for event in events:
         for name in event.securities:
             near = difflib.get_close_matches(name, list(securities), n=1, cutoff=0.75)
@@ -273,9 +299,13 @@ def parse_calendar(data: Mapping[str, Any], label: str = "<events>") -> Calendar
                     f"[securities] alias nor a ticker with a known exchange ({exc})"
                 ) from None
             settings = calendar.settings(event, security)
-            if settings.model in ("market", "market-adjusted") and not (
-                security.benchmark
-            ):
+            if settings.model == "multi-factor" and not settings.factors:
+                raise EventsFileError(
+                    f"{label}: event '{event.id}', security '{security.alias}' uses model "
+                    '"multi-factor" without factors; set factors = ["TICKER", ...] for the '
+                    "security, the event or [defaults]"
+                )
+            if settings.model in BENCHMARK_MODELS and not security.benchmark:
                 raise EventsFileError(
                     f"{label}: security '{security.alias}' has no benchmark but event "
                     f"'{event.id}' uses model '{settings.model}'; set benchmark = \"...\" or "
@@ -329,6 +359,24 @@ def _settings(table: Mapping[str, Any], label: str, where: str) -> dict[str, Any
         elif key == "min_estimation":
             if not isinstance(value, int) or isinstance(value, bool) or value < 3:
                 raise EventsFileError(f"{label}: {at} must be an integer >= 3, got {value!r}")
+            out[key] = value
+        elif key == "factors":
+            if not isinstance(value, list) or not value or not all(
+                isinstance(v, str) and v for v in value
+            ) or len(set(value)) != len(value):
+                raise EventsFileError(
+                    f"{label}: {at} must be a non-empty list of distinct ticker strings, e.g. "
+                    f'factors = ["^TOPX", "JPY=X"]; got {value!r}'
+                )
+            out[key] = tuple(value)
+        elif key in ("lags", "leads"):
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10:
+                raise EventsFileError(
+                    f"{label}: {at} must be an integer from 0 to 10, got {value!r}")
+            out[key] = value
+        elif key in ("exclude_event_windows", "exclude_confounders"):
+            if not isinstance(value, bool):
+                raise EventsFileError(f"{label}: {at} must be true or false, got {value!r}")
             out[key] = value
     return out
 
@@ -386,6 +434,8 @@ def _security(alias: str, table: Mapping[str, Any], label: str) -> Security:
             raise EventsFileError(f"{label}: {where}: {exc}") from None
     elif not isinstance(exchange, str):
         raise EventsFileError(f"{label}: {where} exchange must be a string like \"XTKS\"")
+    else:
+        _check_exchange(exchange, label, f"{where} exchange")
     benchmark = table.get("benchmark")
     if benchmark is not None and not isinstance(benchmark, str):
         raise EventsFileError(f"{label}: {where} benchmark must be a ticker string")
@@ -394,6 +444,8 @@ def _security(alias: str, table: Mapping[str, Any], label: str) -> Security:
     benchmark_exchange = table.get("benchmark_exchange")
     if benchmark_exchange is not None and not isinstance(benchmark_exchange, str):
         raise EventsFileError(f"{label}: {where} benchmark_exchange must be a string like \"XNYS\"")
+    if benchmark_exchange is not None:
+        _check_exchange(benchmark_exchange, label, f"{where} benchmark_exchange")
     if benchmark is not None and benchmark_exchange is None:
         try:
             benchmark_exchange = infer_exchange(benchmark)
@@ -408,6 +460,17 @@ def _security(alias: str, table: Mapping[str, Any], label: str) -> Security:
         benchmark_exchange=benchmark_exchange,
         overrides=_settings(table, label, where),
     )
+
+
+def _check_exchange(code: str, label: str, where: str) -> None:
+    """Refuse a code that names no exchange calendar (checked by name; nothing is built)."""
+    names = exchange_calendars.get_calendar_names(include_aliases=True)
+    if code.strip() in names or code.strip().upper() in names:
+        return
+    try:
+        get_calendar(code)
+    except CalendarError as exc:
+        raise EventsFileError(f"{label}: {where}: {exc}") from None
 
 
 def _event(table: Mapping[str, Any], index: int, label: str) -> Event:

@@ -10,19 +10,27 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from eventstudy import abnormal, sessions
 from eventstudy._typing import Window
-from eventstudy.aggregate import aggregate
-from eventstudy.errors import EstimationError, PriceDataError
+from eventstudy.aggregate import aggregate_pairs
+from eventstudy.errors import EstimationError, EventStudyError, PriceDataError
 from eventstudy.events import Calendar, Event, Security, Settings, load_events
-from eventstudy.models import ModelFit, get_model
+from eventstudy.models import DesignModel, ModelFit, get_model
 from eventstudy.prices import PriceSource, open_source
+from eventstudy.prices.checked import checked
 from eventstudy.results import DAY_COLUMNS, EventStudyResult, Excluded, PairResult
-from eventstudy.returns import GridNotes, basket_level, pair_returns
+from eventstudy.returns import (
+    GridNotes,
+    basket_level,
+    design_returns,
+    pair_returns,
+    shifted_returns,
+)
 
 CONVENTIONS = {
     "sigma": "σ̂² = SSR / (M − k); k = 2 market, 1 constant-mean, 0 market-adjusted",
@@ -45,6 +53,8 @@ def run(
     *,
     events: str | os.PathLike[str] | Calendar | None = None,
     prices: str | os.PathLike[str] | PriceSource | None = None,
+    source: str | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
 ) -> EventStudyResult:
     """Run the event study of one event of an events file.
 
@@ -57,6 +67,12 @@ def run(
         :class:`~eventstudy.events.Calendar`.
     prices : path, PriceSource or None
         A folder of ``<TICKER>.csv`` files, a price source, or None for the embedded dataset.
+    source : {"embedded", "yahoo", "cache"}, optional
+        The price source when `prices` is None (default ``$EVENTSTUDY_SOURCE``, else the
+        events file's ``[defaults] source``, else embedded); see
+        :func:`eventstudy.prices.open_source`.
+    cache_dir : path, optional
+        The price cache of the ``yahoo`` and ``cache`` sources.
 
     Returns
     -------
@@ -68,8 +84,12 @@ def run(
         Unknown event, invalid events file, missing or invalid price file.
     """
     calendar = events if isinstance(events, Calendar) else load_events(events)
-    source = prices if isinstance(prices, PriceSource) else open_source(prices)
+    price_source = checked(prices if isinstance(prices, PriceSource) else open_source(
+        prices, source=source, cache_dir=cache_dir, default=calendar.source))
     event = calendar.event(event_id)
+    if hasattr(price_source, "prepare_event"):  # e.g. Yahoo: fetch the dates the event needs
+        price_source.prepare_event(calendar, event)
+    source = price_source  # type: ignore[assignment]
     pairs: list[PairResult] = []
     excluded: list[Excluded] = []
     for name in event.securities:
@@ -83,11 +103,7 @@ def run(
         reasons = "; ".join(f"{x.security}: {x.reason}" for x in excluded)
         raise EstimationError(f"no pair of event '{event.id}' can be studied ({reasons})")
     windows = tuple(dict.fromkeys(w for p in pairs for w in p.car["window"]))
-    ar = pd.DataFrame([p.days.set_index("t")["ar"] for p in pairs],
-                      index=[p.security for p in pairs])
-    car = pd.DataFrame([dict(zip(p.car["window"], p.car["car"], strict=True)) for p in pairs],
-                       index=[p.security for p in pairs])
-    agg = aggregate(ar, car, windows)
+    agg = aggregate_pairs(pairs, windows, [(event.id, p.security) for p in pairs])
     return EventStudyResult(event, tuple(pairs), tuple(excluded), agg, CONVENTIONS, windows)
 
 
@@ -95,6 +111,17 @@ def car_windows(settings: Settings, event: Event) -> tuple[Window, ...]:
     """The pair's CAR windows: the configured ones, plus the event's headline window."""
     windows = tuple(settings.car)
     return windows if event.headline in windows else (*windows, event.headline)
+
+
+def _price_notes(source: PriceSource, security: Security, settings: Settings,
+                 start: pd.Timestamp, end: pd.Timestamp) -> tuple[str, ...]:
+    """Validation warnings of the pair's price series in ``start..end`` (errors raise)."""
+    if not hasattr(source, "notes_between"):  # a source not wrapped by prices.checked
+        return ()
+    tickers = [*(security.basket or (security.ticker,)), *(settings.factors or ())]
+    if security.benchmark and settings.model not in ("constant-mean", "multi-factor"):
+        tickers.append(security.benchmark)
+    return source.notes_between(tickers, start, end)
 
 
 def _load(source: PriceSource, ticker: str, security: Security, role: str) -> pd.Series:
@@ -112,11 +139,25 @@ def study_pair(
     calendar: Calendar, event: Event, security: Security, settings: Settings,
     source: PriceSource,
 ) -> PairResult:
-    """Study one (event, security) pair; raises ``_Exclude`` with the reason when it can't."""
-    model = get_model(settings.model)
+    """Study one (event, security) pair; raises ``_Exclude`` with the reason when it can't.
+
+    The model's regressors: the benchmark (market, market-adjusted; Dimson and Scholes–Williams
+    add its lagged and leading returns on the security's sessions), the ``factors``
+    (multi-factor), or none (constant mean). A regressor traded on another exchange is read by
+    instant (:func:`~eventstudy.sessions.align_sessions`). Estimation-window hygiene drops the
+    sessions inside other events' windows for the same security and its confounder dates.
+    """
+    try:
+        model = get_model(settings.model, factors=settings.factors, lags=settings.lags,
+                          leads=settings.leads)
+    except EstimationError as exc:
+        raise _Exclude(str(exc)) from None
+    design = isinstance(model, DesignModel)
+    shifts = model.shifts if design and not settings.model == "multi-factor" else (0,)
+    pre = max(0, -min(shifts))  # extra sessions before the window for lagged benchmark returns
     day0 = sessions.day_zero(event.announced, event.timing, security.exchange)
     est, win = settings.estimation, settings.window
-    grid = sessions.sessions_at(security.exchange, day0.session, est[0] - 1, win[1])
+    grid = sessions.sessions_at(security.exchange, day0.session, est[0] - 1 - pre, win[1])
     kind = settings.returns
 
     if security.basket:
@@ -127,30 +168,40 @@ def study_pair(
     else:
         price = _load(source, security.ticker, security, "security")
         first, last = price.index[0], price.index[-1]
-    _check_coverage(security.ticker, first, last, grid[1], grid[-1])
+        _check_calendar(price, security, source, grid)
+    _check_coverage(security.ticker, first, last, grid[1 + pre], grid[-1])
     benchmark = None
-    if model.needs_benchmark:
-        assert security.benchmark is not None  # checked when the events file was loaded
-        benchmark = _load(source, security.benchmark, security, "benchmark")
-        bench_exchange = security.benchmark_exchange or security.exchange
-        read_at = sessions.align_sessions(security.exchange, grid, bench_exchange)
-        _check_coverage(f"benchmark {security.benchmark}", benchmark.index[0],
-                        benchmark.index[-1], read_at[1], read_at[-1])
-        if bench_exchange != security.exchange:  # aligned by instant, not by date
-            benchmark = pd.Series(benchmark.reindex(read_at).to_numpy(), index=grid)
-
-    frame, grid_notes = pair_returns(price, benchmark, grid, kind)  # type: ignore[arg-type]
-    offsets = np.arange(est[0] - 1, win[1] + 1)
+    x_all: np.ndarray | None = None  # multi-factor: one column per factor
+    if settings.model == "multi-factor":
+        factors = [_aligned(source, f, security, _exchange_of(f, security), grid, pre)
+                   for f in settings.factors]
+        frame, x_all, grid_notes = design_returns(price, factors, grid, kind)  # type: ignore[arg-type]
+    else:
+        if model.needs_benchmark:
+            assert security.benchmark is not None  # checked when the events file was loaded
+            bench_exchange = security.benchmark_exchange or security.exchange
+            benchmark = _aligned(source, security.benchmark, security, bench_exchange, grid, pre)
+        frame, grid_notes = pair_returns(price, benchmark, grid, kind)  # type: ignore[arg-type]
+    offsets = np.arange(est[0] - 1 - pre, win[1] + 1)
     frame.insert(0, "t", offsets)
-    frame = frame.iloc[1:]  # the extra first session only anchors the first return
+    keep = slice(1 + pre, None)  # the extra first sessions only anchor returns and lags
+    lagged = (shifted_returns(benchmark, grid, shifts, kind)[keep]  # type: ignore[arg-type]
+              if design and benchmark is not None else None)
+    frame = frame.iloc[keep]
     r = frame["return"].to_numpy()
     m = frame["benchmark_return"].to_numpy() if benchmark is not None else np.zeros(len(frame))
+    x = x_all[keep] if x_all is not None else m  # the prediction regressors
     span = frame["span"].to_numpy()
     t = frame["t"].to_numpy()
-    valid = np.isfinite(r) & np.isfinite(m)
+    valid = np.isfinite(r) & np.isfinite(x.reshape(len(r), -1)).all(axis=1)
 
     in_est = (t >= est[0]) & (t <= est[1])
-    sample = in_est & valid & (span == 1)
+    usable = in_est & valid & (span == 1)
+    if lagged is not None:
+        usable &= np.isfinite(lagged).all(axis=1)
+    dropped_events, dropped_conf, other_ids = _hygiene(
+        calendar, event, security, settings, frame.index, usable)
+    sample = usable & ~dropped_events & ~dropped_conf
     n_gaps = int(np.sum(in_est & valid & (span > 1)))
     n_obs = int(sample.sum())
     if n_obs < settings.min_estimation:
@@ -158,22 +209,29 @@ def study_pair(
             f"only {n_obs} usable estimation returns in {frame.index[in_est][0].date()}.."
             f"{frame.index[in_est][-1].date()} (min_estimation = {settings.min_estimation})"
         )
+    start, end = frame.index[in_est][0], frame.index[in_est][-1]
     try:
-        fit = model.fit(r[sample], m[sample], frame.index[in_est][0], frame.index[in_est][-1],
-                        n_gaps=n_gaps)
+        if design:
+            regressors = lagged if lagged is not None else x
+            fit = model.fit(r[sample], regressors[sample], start, end, n_gaps=n_gaps)
+        else:
+            fit = model.fit(r[sample], m[sample], start, end, n_gaps=n_gaps)
     except EstimationError as exc:
         raise _Exclude(str(exc)) from None
+    fit = replace(fit, n_excluded_events=int(dropped_events.sum()),
+                  n_excluded_confounders=int(dropped_conf.sum()))
 
     residuals = pd.DataFrame({
         "t": t[sample], "date": frame.index[sample],
-        "ar": abnormal.abnormal_returns(fit, r[sample], m[sample], span[sample].astype(float)),
+        "ar": abnormal.abnormal_returns(fit, r[sample], x[sample], span[sample].astype(float)),
     })
     in_win = t >= win[0]
     if not valid[in_win].any():
         raise _Exclude(f"no returns in the event window {frame.index[in_win][0].date()}.."
                        f"{frame.index[-1].date()} (no prices on those sessions)")
-    days = _days(frame[in_win], fit, valid[in_win], benchmark is not None)
-    car = _cars(days, fit, car_windows(settings, event), kind)
+    has_regressor = benchmark is not None or x_all is not None
+    days = _days(frame[in_win], fit, valid[in_win], has_regressor, x[in_win])
+    car = _cars(days, fit, car_windows(settings, event), kind, x[in_win])
     window_dates = (days["date"].iloc[0], days["date"].iloc[-1])
     confounders = tuple(
         (c, _offset_of(days, pd.Timestamp(c.date)))
@@ -181,17 +239,107 @@ def study_pair(
         if window_dates[0] <= pd.Timestamp(c.date) <= window_dates[1]
     )
     notes = _notes(grid_notes, frame.index[0], frame.index[-1], security, n_gaps)
+    notes = (*notes, *_price_notes(source, security, settings, frame.index[0], frame.index[-1]))
+    if fit.n_excluded_events or fit.n_excluded_confounders:
+        notes = (*notes, f"estimation-window hygiene: {fit.n_excluded_events} session(s) in "
+                 f"other events' windows ({', '.join(other_ids) or 'none'}) and "
+                 f"{fit.n_excluded_confounders} confounder date(s) left out of the fit")
     if not valid[t == 0].any():
         notes = (f"no return on day 0 ({day0.session.date()}): the reaction is carried by the "
                  "next return, which spans the gap", *notes)
+    if x_all is not None:
+        shown_benchmark: str | None = " + ".join(settings.factors)
+    else:
+        shown_benchmark = security.benchmark if benchmark is not None else None
     return PairResult(
         security=security.alias, ticker=security.ticker, name=security.name,
-        benchmark=security.benchmark if benchmark is not None else None,
+        benchmark=shown_benchmark,
         exchange=security.exchange, model=fit.model, returns=kind, day0=day0.session,
         day0_rule=day0.rule, day0_reason=day0.reason, estimation=fit, days=days, car=car,
         headline=event.headline, proxy=security.proxy, members=security.basket,
         confounders=confounders, notes=notes, residuals=residuals,
     )
+
+
+def _exchange_of(ticker: str, security: Security) -> str:
+    """The exchange whose sessions a regressor follows: inferred from its ticker, else the
+    security's own (e.g. a currency such as JPY=X is read on the security's sessions by date)."""
+    if ticker == security.benchmark and security.benchmark_exchange:
+        return security.benchmark_exchange
+    try:
+        return sessions.infer_exchange(ticker)
+    except EventStudyError:
+        return security.exchange
+
+
+def _aligned(source: PriceSource, ticker: str, security: Security, exchange: str,
+             grid: pd.DatetimeIndex, pre: int) -> pd.Series:
+    """Prices of a regressor on the security's sessions, read by instant on another exchange."""
+    prices = _load(source, ticker, security, "benchmark")
+    read_at = sessions.align_sessions(security.exchange, grid, exchange)
+    _check_coverage(f"benchmark {ticker}", prices.index[0], prices.index[-1], read_at[1 + pre],
+                    read_at[-1])
+    if exchange != security.exchange:  # aligned by instant, not by date
+        return pd.Series(prices.reindex(read_at).to_numpy(), index=grid)
+    return prices
+
+
+def _hygiene(calendar: Calendar, event: Event, security: Security, settings: Settings,
+             dates: pd.DatetimeIndex, usable: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Estimation returns to drop: in another event's window for this security; on a confounder.
+
+    Returns two masks over ``dates`` (restricted to ``usable`` returns) and the ids of the
+    events whose windows were hit. A return is dated by the session that ends it; a confounder
+    dated on a non-session counts on the next session.
+    """
+    in_other = np.zeros(len(dates), dtype=bool)
+    on_conf = np.zeros(len(dates), dtype=bool)
+    hit: list[str] = []
+    if settings.exclude_event_windows:
+        for other in calendar.events:
+            if other.id == event.id or not (
+                security.alias in other.securities or security.ticker in other.securities
+            ):
+                continue
+            w = calendar.settings(other, security).window
+            try:
+                d0 = sessions.day_zero(other.announced, other.timing, security.exchange)
+                span = sessions.sessions_at(security.exchange, d0.session, w[0], w[1])
+            except EventStudyError:  # an event outside the calendar's bounds cannot overlap
+                continue
+            mask = dates.isin(span) & usable & ~in_other
+            if mask.any():
+                hit.append(other.id)
+                in_other |= mask
+    if settings.exclude_confounders:
+        days = pd.DatetimeIndex([pd.Timestamp(c.date) for c in calendar.confounders_for(security)])
+        pos = dates.searchsorted(days)
+        pos = pos[(pos < len(dates)) & (days >= dates[0])]
+        on_conf[pos] = True
+        on_conf &= usable & ~in_other
+    return in_other, on_conf, tuple(hit)
+
+
+def _check_calendar(price: pd.Series, security: Security, source: PriceSource,
+                    grid: pd.DatetimeIndex) -> None:
+    """Refuse prices dated on days that are not sessions of the security's exchange.
+
+    A few such dates are tolerated (they are left out and noted); at least 3, and at least 1 %
+    of the dates in the pair's range, mean the file follows another exchange's calendar (or
+    ``exchange`` is wrong in the events file): the study would silently span the other
+    exchange's holidays.
+    """
+    inside = price.index[(price.index >= grid[0]) & (price.index <= grid[-1])]
+    off = inside.difference(grid)
+    if len(off) >= max(3, 0.01 * len(inside)):
+        shown = ", ".join(str(d.date()) for d in off[:4])
+        raise PriceDataError(
+            f"prices of {security.ticker} in {source.name}: {len(off)} of {len(inside)} dates "
+            f"in {grid[0].date()}..{grid[-1].date()} are not {security.exchange} sessions "
+            f"({shown}, ...), so they follow another exchange's calendar; fix "
+            f'exchange = "..." of [securities.{security.alias}] in the events file, or the file'
+        )
 
 
 def _check_coverage(what: str, first: pd.Timestamp, last: pd.Timestamp, start: pd.Timestamp,
@@ -204,13 +352,14 @@ def _check_coverage(what: str, first: pd.Timestamp, last: pd.Timestamp, start: p
                        f"{end.date()}")
 
 
-def _days(frame: pd.DataFrame, fit: ModelFit, valid: np.ndarray, has_benchmark: bool
-          ) -> pd.DataFrame:
+def _days(frame: pd.DataFrame, fit: ModelFit, valid: np.ndarray, has_benchmark: bool,
+          x: np.ndarray | None = None) -> pd.DataFrame:
     r = frame["return"].to_numpy()
     m = frame["benchmark_return"].to_numpy() if has_benchmark else np.zeros(len(frame))
+    x = m if x is None else x  # the prediction regressors (n × p for a multi-factor fit)
     span = frame["span"].to_numpy().astype(float)
-    ar = np.where(valid, abnormal.abnormal_returns(fit, r, m, span), np.nan)
-    se = np.where(valid, np.sqrt(abnormal.ar_variance(fit, m, span)), np.nan)
+    ar = np.where(valid, abnormal.abnormal_returns(fit, r, x, span), np.nan)
+    se = np.where(valid, np.sqrt(abnormal.pair_ar_variance(fit, x, span)), np.nan)
     t_stat = ar / se
     out = pd.DataFrame({
         "t": frame["t"].to_numpy(), "date": frame.index,
@@ -223,19 +372,19 @@ def _days(frame: pd.DataFrame, fit: ModelFit, valid: np.ndarray, has_benchmark: 
     return out[list(DAY_COLUMNS)].reset_index(drop=True)
 
 
-def _cars(days: pd.DataFrame, fit: ModelFit, windows: Sequence[Window], kind: str
-          ) -> pd.DataFrame:
+def _cars(days: pd.DataFrame, fit: ModelFit, windows: Sequence[Window], kind: str,
+          x: np.ndarray | None = None) -> pd.DataFrame:
     rows = []
     t = days["t"].to_numpy()
     ar = days["ar"].to_numpy()
     valid = np.isfinite(ar)
-    m = np.nan_to_num(days["benchmark_return"].to_numpy(float))
+    m = np.nan_to_num(days["benchmark_return"].to_numpy(float) if x is None else x)
     span = days["span"].to_numpy(float)
     r, e = days["return"].to_numpy(), days["expected"].to_numpy()
     for lo, hi in windows:
         sel = (t >= lo) & (t <= hi) & valid
         car = float(ar[sel].sum()) if sel.any() else np.nan
-        var = abnormal.car_variance(fit, m[sel], span[sel])
+        var = abnormal.pair_car_variance(fit, m[sel], span[sel])
         se = float(np.sqrt(var))
         t_stat = car / se if se > 0 else np.nan
         simple_r = np.expm1(r[sel]) if kind == "log" else r[sel]
