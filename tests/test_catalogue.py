@@ -1,0 +1,408 @@
+"""The catalogue of bad inputs (issue #9): each one ends in a typed package error.
+
+Every entry starts from a small, valid study (one New York security, its benchmark, one event;
+synthetic prices on real XNYS sessions), breaks exactly one thing, and is run twice:
+
+- through the library: the call raises the entry's subclass of
+  :class:`~eventstudy.errors.EventStudyError`, whose message holds the entry's fragments (the
+  file, line or field at fault, and what to do);
+- through the CLI: exit status 2, exactly one line on stderr starting ``error:`` that holds
+  the same fragments, no traceback, and nothing on stdout (for ``--format json`` and ``table``).
+
+``python tests/test_catalogue.py`` prints the catalogue as the markdown table of
+docs/reliability.md, with the messages the package gives today.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import eventstudy
+from eventstudy import sessions
+from eventstudy.cli import app
+from eventstudy.errors import (
+    CalendarError,
+    EstimationError,
+    EventsFileError,
+    EventStudyError,
+    PriceDataError,
+    UnknownEventError,
+)
+
+EVENT = "ev"
+TICKER, BENCH = "ABC", "^GSPC"
+FIRST, LAST = "2025-01-02", "2025-08-29"
+DAY0 = "2025-06-02"
+
+EVENTS_TOML = f"""\
+[defaults]
+estimation = [-80, -6]
+window = [-3, 3]
+car = [[0, 0], [0, 1], [-1, 1]]
+model = "market"
+min_estimation = 40
+
+[securities.ABC]
+ticker = "{TICKER}"
+name = "ABC Corp"
+exchange = "XNYS"
+benchmark = "{BENCH}"
+
+[[events]]
+id = "{EVENT}"
+title = "An announcement"
+announced = {DAY0}
+timing = "before-open"
+securities = ["ABC"]
+"""
+
+
+def synthetic_prices(seed: int = 9) -> dict[str, pd.Series]:
+    """Closes of ABC (beta 1.2 on the benchmark, plus noise) and ^GSPC on XNYS sessions."""
+    dates = sessions.sessions_in_range("XNYS", FIRST, LAST)
+    rng = np.random.default_rng(seed)
+    m = rng.normal(0.0003, 0.01, len(dates))
+    r = 0.0002 + 1.2 * m + rng.normal(0.0, 0.006, len(dates))
+    return {
+        TICKER: pd.Series(50.0 * np.exp(np.cumsum(r)), index=dates),
+        BENCH: pd.Series(5000.0 * np.exp(np.cumsum(m)), index=dates),
+    }
+
+
+def csv_text(series: pd.Series, *, fmt: str = "%Y-%m-%d") -> str:
+    lines = ["date,close"] + [f"{d.strftime(fmt)},{v:.6f}" for d, v in series.items()]
+    return "\n".join(lines) + "\n"
+
+
+@dataclass
+class Study:
+    """The files of one catalogue entry, under a temporary folder."""
+
+    root: Path
+    events: Path = field(init=False)
+    prices: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.events = self.root / "events.toml"
+        self.prices = self.root / "prices"
+        self.prices.mkdir()
+        self.events.write_text(EVENTS_TOML, encoding="utf-8")
+        for ticker, series in synthetic_prices().items():
+            self.csv(ticker).write_text(csv_text(series), encoding="utf-8")
+
+    def csv(self, ticker: str = TICKER) -> Path:
+        return self.prices / f"{ticker}.csv"
+
+    def edit_events(self, old: str, new: str) -> None:
+        text = self.events.read_text(encoding="utf-8")
+        assert old in text, old
+        self.events.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    def append_events(self, text: str) -> None:
+        self.events.write_text(self.events.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+    def edit_row(self, row: int, value: str, ticker: str = TICKER) -> None:
+        """Replace data row `row` (0-based; file line row + 2) with `value`."""
+        lines = self.csv(ticker).read_text(encoding="utf-8").splitlines()
+        lines[row + 1] = value
+        self.csv(ticker).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    def set_price(self, row: int, price: str, ticker: str = TICKER) -> None:
+        lines = self.csv(ticker).read_text(encoding="utf-8").splitlines()
+        self.edit_row(row, lines[row + 1].split(",")[0] + "," + price, ticker)
+
+    def write_prices(self, ticker: str, series: pd.Series) -> None:
+        self.csv(ticker).write_text(csv_text(series), encoding="utf-8")
+
+    def fill(self, text: str) -> str:
+        return text.format(events=self.events, prices=self.prices, abc=self.csv(),
+                           bench=self.csv(BENCH))
+
+
+def library_run(study: Study, event_id: str = EVENT) -> object:
+    return eventstudy.run(event_id, events=study.events, prices=study.prices)
+
+
+def cli_run(study: Study, event_id: str = EVENT) -> list[str]:
+    return ["run", event_id, "--events", str(study.events), "--prices", str(study.prices)]
+
+
+@dataclass(frozen=True)
+class Bad:
+    """One bad input: how to make it, where it is caught, and how it must end."""
+
+    name: str
+    make: Callable[[Study], object]
+    error: type[EventStudyError]
+    needles: tuple[str, ...]  # message fragments; {events}, {prices}, {abc}, {bench} expand
+    caught: str  # the module that catches it, for docs/reliability.md
+    library: Callable[[Study], object] = library_run
+    cli: Callable[[Study], list[str]] | None = cli_run  # None: library-only entry
+
+
+def _shift_to_tokyo(study: Study) -> None:
+    """ABC.csv dated on Tokyo sessions: the events file says XNYS."""
+    tokyo = sessions.sessions_in_range("XTKS", FIRST, LAST)
+    prices = synthetic_prices()[TICKER]
+    n = min(len(tokyo), len(prices))
+    study.write_prices(TICKER, pd.Series(prices.to_numpy()[:n], index=tokyo[:n]))
+
+
+def _constant(study: Study, ticker: str) -> None:
+    dates = synthetic_prices()[ticker].index
+    study.write_prices(ticker, pd.Series(12.5, index=dates))
+
+
+def _benchmark_copy(study: Study) -> None:
+    """A benchmark whose prices are those of the security (another ticker, same numbers)."""
+    study.csv(BENCH).write_bytes(study.csv(TICKER).read_bytes())
+
+
+def _write(study: Study, ticker: str, data: str | bytes) -> None:
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    study.csv(ticker).write_bytes(raw)
+
+
+CATALOGUE: list[Bad] = [
+    # --- the events file ------------------------------------------------------------------
+    Bad("events file missing", lambda s: s.events.unlink(), EventsFileError,
+        ("events file not found", "{events}", "--events"), "events.load_events"),
+    Bad("events file not UTF-8", lambda s: s.events.write_bytes(b"id = '\xff\xfe'\n"),
+        EventsFileError, ("cannot read events file {events}",), "events.load_events"),
+    Bad("TOML syntax error", lambda s: s.edit_events('title = "An announcement"',
+                                                     'title = "An announcement'),
+        EventsFileError, ("{events}", "invalid TOML", "line 16"), "events.load_events"),
+    Bad("unknown key", lambda s: s.edit_events("window = [-3, 3]", "windw = [-3, 3]"),
+        EventsFileError, ("{events}", "unknown key 'windw' in [defaults]", "did you mean 'window'"),
+        "events.parse_calendar"),
+    Bad("wrong type (string for an integer)",
+        lambda s: s.edit_events("min_estimation = 40", 'min_estimation = "40"'),
+        EventsFileError, ("{events}", "[defaults] min_estimation must be an integer >= 3", "'40'"),
+        "events.parse_calendar"),
+    Bad("wrong type (window not a pair of integers)",
+        lambda s: s.edit_events("window = [-3, 3]", 'window = "-3..3"'),
+        EventsFileError, ("{events}", "[defaults] window must be two integers [start, end]"),
+        "events.parse_calendar"),
+    Bad("duplicate event id",
+        lambda s: s.append_events(f'\n[[events]]\nid = "{EVENT}"\nannounced = 2025-05-01\n'
+                                  'securities = ["ABC"]\n'),
+        EventsFileError, ("{events}", f"duplicate event id '{EVENT}'", "[[events]] #2"),
+        "events.parse_calendar"),
+    Bad("invalid event id", lambda s: s.edit_events(f'id = "{EVENT}"', 'id = "My Event"'),
+        EventsFileError, ("{events}", "id 'My Event' must match [a-z0-9-]+"),
+        "events.parse_calendar", library=lambda s: eventstudy.load_events(s.events)),
+    Bad("unknown event id", lambda s: None, UnknownEventError,
+        ("unknown event 'e'", "{events}", "eventstudy list"), "events.Calendar.event",
+        library=lambda s: library_run(s, "e"), cli=lambda s: cli_run(s, "e")),
+    Bad("no [[events]] at all",
+        lambda s: s.events.write_text(EVENTS_TOML.split("[[events]]")[0], encoding="utf-8"),
+        EventsFileError, ("{events}", "no [[events]]", "add at least one"),
+        "events.parse_calendar"),
+    Bad("event naming an unknown security (typo of an alias)",
+        lambda s: s.edit_events('securities = ["ABC"]', 'securities = ["ABCD"]'),
+        EventsFileError, ("{events}", "unknown security 'ABCD'", "did you mean 'ABC'"),
+        "events.parse_calendar"),
+    Bad("event naming an unknown security (read as a raw ticker without prices)",
+        lambda s: s.edit_events('securities = ["ABC"]', 'securities = ["XYZ"]'),
+        PriceDataError, ("no prices for XYZ", "{prices}", "fix the ticker in the events file"),
+        "study._load"),
+    Bad("event naming a ticker of no known exchange",
+        lambda s: s.edit_events('securities = ["ABC"]', 'securities = ["EURUSD=X"]'),
+        EventsFileError, ("{events}", "'EURUSD=X'", "neither a [securities] alias",
+                          'exchange = "..."'), "events.parse_calendar"),
+    Bad("`announced` datetime without a UTC offset",
+        lambda s: s.edit_events(f"announced = {DAY0}", f"announced = {DAY0}T10:00:00"),
+        EventsFileError, ("{events}", "has no UTC offset", "+08:00"), "events.parse_calendar"),
+    Bad("timing not one of the four",
+        lambda s: s.edit_events('timing = "before-open"', 'timing = "evening"'),
+        EventsFileError, ("{events}", "timing = 'evening' is not one of", "'after-close'"),
+        "events.parse_calendar"),
+    Bad("unknown model", lambda s: s.edit_events('model = "market"', 'model = "capm"'),
+        EventsFileError, ("{events}", "model = 'capm' is not one of", "'market'"),
+        "events.parse_calendar"),
+    Bad("estimation window overlapping the event window",
+        lambda s: s.edit_events("estimation = [-80, -6]", "estimation = [-80, -2]"),
+        EventsFileError, ("{events}", "estimation window [-80, -2] overlaps",
+                          "must end before offset -3"), "events.parse_calendar"),
+    Bad("event window reversed", lambda s: s.edit_events("window = [-3, 3]", "window = [3, -3]"),
+        EventsFileError, ("{events}", "[defaults] window is reversed", "write [start, end]"),
+        "events.parse_calendar"),
+    Bad("CAR window outside the event window",
+        lambda s: s.edit_events("car = [[0, 0], [0, 1], [-1, 1]]", "car = [[0, 10]]"),
+        EventsFileError, ("{events}", "CAR window [0, 10] lies outside the event window [-3, 3]"),
+        "events.parse_calendar"),
+    Bad("min_estimation too small to estimate anything",
+        lambda s: s.edit_events("min_estimation = 40", "min_estimation = 1"),
+        EventsFileError, ("{events}", "min_estimation must be an integer >= 3", "got 1"),
+        "events.parse_calendar"),
+    Bad("benchmark is the security itself",
+        lambda s: s.edit_events(f'benchmark = "{BENCH}"', f'benchmark = "{TICKER}"'),
+        EventsFileError, ("{events}", "[securities.ABC] benchmark is the security itself"),
+        "events.parse_calendar"),
+    Bad("market model without a benchmark",
+        lambda s: s.edit_events(f'benchmark = "{BENCH}"\n', ""),
+        EventsFileError, ("{events}", "security 'ABC' has no benchmark", "constant-mean"),
+        "events.parse_calendar"),
+    Bad("unknown exchange code",
+        lambda s: s.edit_events('exchange = "XNYS"', 'exchange = "XNYZ"'),
+        EventsFileError, ("{events}", "[securities.ABC]", "unknown exchange code 'XNYZ'",
+                          "valid codes include"), "events.parse_calendar"),
+    # --- the calendar and day 0 -----------------------------------------------------------
+    Bad("announcement outside the exchange calendar",
+        lambda s: s.edit_events(f"announced = {DAY0}", "announced = 1990-06-01"),
+        CalendarError, ("announced 1990-06-01 is outside the XNYS calendar",),
+        "sessions.day_zero (study.run)"),
+    Bad("announcement after the last price",
+        lambda s: s.edit_events(f"announced = {DAY0}", "announced = 2025-12-01"),
+        EstimationError, ("no pair of event 'ev' can be studied", "ABC: ABC: no prices after "
+                          "2025-08-29"), "study.study_pair (pair excluded)"),
+    Bad("announcement before the first price (estimation window reaches before it)",
+        lambda s: s.edit_events(f"announced = {DAY0}", "announced = 2025-02-03"),
+        EstimationError, ("no pair of event 'ev' can be studied", "before the first price "
+                          "2025-01-02"), "study.study_pair (pair excluded)"),
+    Bad("estimation too short (fewer than min_estimation returns)",
+        lambda s: s.edit_events("estimation = [-80, -6]", "estimation = [-30, -6]"),
+        EstimationError, ("only 25 usable estimation returns", "min_estimation = 40"),
+        "study.study_pair (pair excluded)"),
+    # --- price files ----------------------------------------------------------------------
+    Bad("--prices folder does not exist", lambda s: s.csv().unlink() or s.csv(BENCH).unlink()
+        or s.prices.rmdir(), PriceDataError, ("--prices {prices} does not exist",),
+        "prices.open_source"),
+    Bad("security with no price file", lambda s: s.csv().unlink(), PriceDataError,
+        ("no prices for ABC", "{prices}", "add ABC.csv"), "study._load"),
+    Bad("benchmark with no price file", lambda s: s.csv(BENCH).unlink(), PriceDataError,
+        ("no prices for benchmark ^GSPC of ABC", "{prices}"), "study._load"),
+    Bad("price file with a header but no rows", lambda s: _write(s, TICKER, "date,close\n"),
+        PriceDataError, ("{abc}", "has a header but no data rows"), "prices.csv"),
+    Bad("benchmark file with no prices (every close empty)",
+        lambda s: _write(s, BENCH, "date,close\n2025-01-02,\n2025-01-03,\n"),
+        PriceDataError, ("{bench}", "has no prices (every 'close' cell is empty)"),
+        "prices.csv"),
+    Bad("empty CSV", lambda s: _write(s, TICKER, ""), PriceDataError,
+        ("price file {abc} is empty", "header line 'date,close'"), "prices.csv"),
+    Bad("CSV missing the close column",
+        lambda s: _write(s, TICKER, "date,open\n2025-01-02,10\n"), PriceDataError,
+        ("{abc}, line 1: no 'close' column", "'date', 'open'"), "prices.csv"),
+    Bad("binary file", lambda s: _write(s, TICKER, b"PK\x03\x04\x00\x00"), PriceDataError,
+        ("{abc} is binary",), "prices.csv"),
+    Bad("duplicate dates", lambda s: s.edit_row(10, "2025-01-02,50.0"), PriceDataError,
+        ("{abc}, line 12: date 2025-01-02 appears again (first on line 2)",), "prices.csv"),
+    Bad("non-numeric price", lambda s: s.set_price(3, "12.5x"), PriceDataError,
+        ("{abc}, line 5", "close", "not a number"), "prices.csv"),
+    Bad("zero price", lambda s: s.set_price(4, "0"), PriceDataError,
+        ("{abc}, line 6: close '0' is not positive",), "prices.csv"),
+    Bad("negative price", lambda s: s.set_price(5, "-3.2"), PriceDataError,
+        ("{abc}, line 7: close '-3.2' is not positive",), "prices.csv"),
+    Bad("NaN price", lambda s: s.set_price(6, "NaN"), PriceDataError,
+        ("{abc}, line 8: close 'NaN' is not a finite number", "leave the cell empty"),
+        "prices.csv"),
+    Bad("Inf price", lambda s: s.set_price(7, "inf", BENCH), PriceDataError,
+        ("{bench}, line 9: close 'inf' is not a finite number",), "prices.csv"),
+    Bad("price overflowing to infinity", lambda s: s.set_price(8, "1e999"), PriceDataError,
+        ("{abc}, line 10: close '1e999' is not a finite number",), "prices.csv"),
+    Bad("dates in a non-ISO format (MM/DD/YYYY)",
+        lambda s: s.write_prices(TICKER, synthetic_prices()[TICKER]) or _write(
+            s, TICKER, csv_text(synthetic_prices()[TICKER], fmt="%m/%d/%Y")),
+        PriceDataError, ("{abc}, line 2: date '01/02/2025' is not an ISO date", "YYYY-MM-DD"),
+        "prices.csv"),
+    Bad("date that is not a calendar day", lambda s: s.edit_row(20, "2025-02-30,51.0"),
+        PriceDataError, ("{abc}, line 22: date '2025-02-30' is not a calendar day",),
+        "prices.csv"),
+    Bad("row with more fields than the header", lambda s: s.edit_row(2, "2025-01-06,50,7"),
+        PriceDataError, ("{abc}, line 4: 3 fields", "header (line 1) names 2 columns"),
+        "prices.csv"),
+    Bad("price file for the wrong exchange calendar (Tokyo dates, XNYS security)",
+        _shift_to_tokyo, PriceDataError,
+        ("ABC", "{prices}", "not XNYS sessions", 'exchange = "..."'), "study.study_pair"),
+    # --- estimation -----------------------------------------------------------------------
+    Bad("constant prices (zero variance)", lambda s: _constant(s, TICKER), EstimationError,
+        ("no pair of event 'ev' can be studied", "residuals have zero variance"),
+        "models.fit (pair excluded)"),
+    Bad("constant benchmark (zero variance)", lambda s: _constant(s, BENCH), EstimationError,
+        ("no pair of event 'ev' can be studied", "benchmark returns have zero variance"),
+        "models.fit (pair excluded)"),
+    Bad("benchmark identical to the security (same prices, other ticker)", _benchmark_copy,
+        EstimationError, ("no pair of event 'ev' can be studied", "a security identical to its "
+                          "benchmark"), "models.fit (pair excluded)"),
+]
+
+IDS = [bad.name for bad in CATALOGUE]
+
+
+def make(bad: Bad, tmp_path: Path) -> Study:
+    study = Study(tmp_path)
+    bad.make(study)
+    return study
+
+
+def test_the_baseline_study_runs(tmp_path: Path) -> None:
+    # Each entry breaks one thing of this study; unbroken, it gives a result.
+    study = Study(tmp_path)
+    result = library_run(study)
+    (pair,) = result.pairs
+    assert pair.estimation.n_obs == 75 and 0.9 < pair.estimation.beta < 1.5
+    out = CliRunner().invoke(app, [*cli_run(study), "--format", "json"])
+    assert out.exit_code == 0 and out.stdout.lstrip().startswith("{")
+
+
+def test_catalogue_is_large_enough() -> None:
+    assert len(CATALOGUE) >= 30
+    assert len(set(IDS)) == len(IDS)
+
+
+@pytest.mark.parametrize("bad", CATALOGUE, ids=IDS)
+def test_library_raises_a_package_error(bad: Bad, tmp_path: Path) -> None:
+    study = make(bad, tmp_path)
+    with pytest.raises(EventStudyError) as info:
+        bad.library(study)
+    assert type(info.value) is bad.error, f"{type(info.value).__name__}: {info.value}"
+    message = str(info.value)
+    for needle in bad.needles:
+        assert study.fill(needle) in message, message
+
+
+@pytest.mark.parametrize("fmt", ["json", "table"])
+@pytest.mark.parametrize("bad", [b for b in CATALOGUE if b.cli is not None],
+                         ids=[b.name for b in CATALOGUE if b.cli is not None])
+def test_cli_one_line_exit_2(bad: Bad, fmt: str, tmp_path: Path) -> None:
+    study = make(bad, tmp_path)
+    assert bad.cli is not None
+    result = CliRunner().invoke(app, [*bad.cli(study), "--format", fmt])
+    assert result.exit_code == 2, (result.exit_code, result.stdout, result.stderr)
+    assert result.stdout == ""  # nothing that parses as a result
+    assert result.stderr.endswith("\n") and result.stderr.count("\n") == 1, result.stderr
+    line = result.stderr.rstrip("\n")
+    assert line.startswith("error: ") and "Traceback" not in line
+    for needle in bad.needles:
+        assert " ".join(study.fill(needle).split()) in line, line
+
+
+def _markdown(root: Path) -> str:  # pragma: no cover - documentation helper
+    import tempfile
+
+    rows = ["| # | bad input | caught in | exception | message (today) |",
+            "|---|---|---|---|---|"]
+    for i, bad in enumerate(CATALOGUE, start=1):
+        with tempfile.TemporaryDirectory(dir=root) as tmp:
+            study = make(bad, Path(tmp))
+            try:
+                bad.library(study)
+                outcome, message = "**no error**", ""
+            except EventStudyError as exc:
+                outcome = type(exc).__name__
+                message = " ".join(str(exc).split()).replace(str(study.root), "…")
+            rows.append(f"| {i} | {bad.name} | `{bad.caught}` | `{outcome}` | "
+                        f"{message.replace('|', '/')} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(_markdown(Path(sys.argv[1]) if len(sys.argv) > 1 else Path.cwd()))
