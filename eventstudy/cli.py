@@ -6,10 +6,11 @@ Every command calls :mod:`eventstudy`'s public functions; an
 
 from __future__ import annotations
 
+import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -69,9 +70,35 @@ def list_events(events: EventsOption = None) -> None:
     _console().print(table)
 
 
+def _models_view(event_id: str, models: str, events: Path | None, prices: Path | None,
+                 format: Format, source: str | None, cache_dir: Path | None) -> None:
+    """``run --models``: one event under several models (eventstudy.sensitivity)."""
+    from eventstudy.sensitivity import sensitivity
+
+    try:
+        frame = sensitivity(event_id, models, events=events, prices=prices, source=source,
+                            cache_dir=cache_dir)
+    except EventStudyError as exc:
+        raise _fail(exc) from None
+    if format is Format.json:
+        doc = frame.assign(window=frame["window"].map(list)).astype(object)
+        sys.stdout.write(json.dumps(doc.where(doc.notna(), None).to_dict("records")) + "\n")
+    elif format is Format.csv:
+        frame.assign(window=frame["window"].map(lambda w: f"[{w[0]},{w[1]}]")).to_csv(
+            sys.stdout, index=False)
+    else:
+        from eventstudy.report_models import render_sensitivity
+
+        _console().print(render_sensitivity(frame))
+
+
 @app.command()
 def run(
-    event_id: Annotated[str, typer.Argument(help="The id of an event (see 'eventstudy list').")],
+    event_ids: Annotated[
+        list[str] | None,
+        typer.Argument(help="Event id(s) (see 'eventstudy list'); several ids are pooled.",
+                       show_default=False),
+    ] = None,
     events: EventsOption = None,
     prices: Annotated[
         Path | None,
@@ -80,12 +107,58 @@ def run(
     format: Annotated[
         Format, typer.Option("--format", "-f", help="table, json (one document) or csv.")
     ] = Format.table,
+    source: Annotated[
+        str | None,
+        typer.Option("--source", help="Prices: embedded, yahoo (fetch + cache) or cache "
+                     "(default $EVENTSTUDY_SOURCE, else the events file's source, else embedded)."),
+    ] = None,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option("--cache-dir", help="Price cache folder (default $EVENTSTUDY_CACHE_DIR)."),
+    ] = None,
+    models: Annotated[
+        str | None,
+        typer.Option("--models", help="Compare normal-return models: headline CARs side by side, "
+                     "e.g. market,constant-mean,multi-factor,dimson,market@^GSPC."),
+    ] = None,
+    tag: Annotated[
+        str | None,
+        typer.Option("--tag", help="Pool every event with this tag of the events file "
+                     "(e.g. escalation), with any ids given."),
+    ] = None,
+    securities: Annotated[
+        str | None,
+        typer.Option("--securities", help="Only these securities, comma-separated aliases "
+                     "(e.g. LYC,TOYO)."),
+    ] = None,
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", min=0, help="Resamples of the CAAR bootstrap "
+                          "interval (pairs resampled; 0 = none).")
+    ] = 2000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
 ) -> None:
-    """Run the event study of one event."""
-    from eventstudy.study import run as run_study
+    """Run the event study of one event, or pool several (ids, --tag) into one aggregate."""
+    from eventstudy.errors import UnknownEventError
+    from eventstudy.pooled import run_event, run_many
 
+    ids = list(event_ids or [])
+    secs = [s.strip() for s in securities.split(",") if s.strip()] if securities else None
+    if not ids and tag is None:
+        raise _fail(UnknownEventError("give an event id (see 'eventstudy list') or --tag TAG"))
+    if models is not None:
+        if len(ids) != 1 or tag is not None:
+            raise _fail(UnknownEventError("--models compares models on exactly one event id"))
+        _models_view(ids[0], models, events, prices, format, source, cache_dir)
+        return
+
+    options = {"prices": prices, "source": source, "cache_dir": cache_dir}
     try:
-        result = run_study(event_id, events=events, prices=prices)
+        if len(ids) > 1 or tag is not None:
+            result: Any = run_many(ids, tag=tag, securities=secs, events=events,
+                                   bootstrap=bootstrap, seed=seed, **options)
+        else:
+            result = run_event(ids[0], events=events, securities=secs, bootstrap=bootstrap,
+                               seed=seed, **options)
     except EventStudyError as exc:
         raise _fail(exc) from None
     if format is Format.json:
@@ -94,6 +167,16 @@ def run(
         result.to_frame().to_csv(sys.stdout, index=False, date_format="%Y-%m-%d")
     else:
         _console().print(result)
+
+
+from eventstudy.cli_report import report  # noqa: E402  (needs _fail and EventsOption above)
+
+app.command("report")(report)
+
+
+from eventstudy.cli_data import data_app  # noqa: E402
+
+app.add_typer(data_app, name="data")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from eventstudy._typing import Window
-from eventstudy.aggregate import Aggregate
+from eventstudy.aggregate import ROBUST_TO_CROSS_CORRELATION, Aggregate
 from eventstudy.events import Confounder, Event
 from eventstudy.models import ModelFit
 from eventstudy.significance import TestResult
@@ -102,6 +102,12 @@ class EventStudyResult:
             return pd.DataFrame(columns=cols)
         return pd.concat(frames, ignore_index=True)[cols]
 
+    def tests_frame(self) -> pd.DataFrame:
+        """The aggregate's tests as tidy rows: one per (day or CAR window, test key)."""
+        if self.aggregate is None:
+            return Aggregate(0, pd.DataFrame(), pd.DataFrame()).tests_frame()
+        return self.aggregate.tests_frame()
+
     def to_dict(self) -> dict[str, Any]:
         """The contract's JSON document as Python objects (NaN written as None)."""
         return self._document
@@ -153,8 +159,8 @@ def _date(ts: Any) -> str | None:
     return None if ts is None or pd.isna(ts) else pd.Timestamp(ts).date().isoformat()
 
 
-def _test(t: TestResult) -> dict[str, float | None]:
-    return {"stat": num(t.stat), "p": num(t.p)}
+def _test(t: TestResult) -> dict[str, Any]:
+    return {"stat": num(t.stat), "p": num(t.p), "dist": t.dist, "reason": t.reason}
 
 
 def _pair_dict(p: PairResult) -> dict[str, Any]:
@@ -168,6 +174,9 @@ def _pair_dict(p: PairResult) -> dict[str, Any]:
             "start": _date(fit.start), "end": _date(fit.end), "n_obs": fit.n_obs,
             "alpha": num(fit.alpha), "beta": num(fit.beta), "sigma": num(fit.sigma),
             "r2": num(fit.r2), "k": fit.k, "df": fit.df, "n_gaps": fit.n_gaps,
+            "n_excluded_events": fit.n_excluded_events,
+            "n_excluded_confounders": fit.n_excluded_confounders,
+            "params": {name: num(value) for name, value in fit.params},
         },
         "days": [
             {"t": int(r.t), "date": _date(r.date), "return": num(r["return"]),
@@ -192,6 +201,12 @@ def _aggregate_dict(agg: Aggregate) -> dict[str, Any]:
     return {
         "n": agg.n,
         "r_bar": num(agg.r_bar),
+        "r_bar_all": num(agg.r_bar_all),
+        "r_bar_method": agg.r_bar_method,
+        "n_events": agg.n_events,
+        "common_date": agg.common_date,
+        "robust_to_cross_correlation": list(ROBUST_TO_CROSS_CORRELATION),
+        "bootstrap": dict(agg.bootstrap),
         "days": [
             {"t": int(t), "n": int(row.n), "aar": num(row.aar),
              "tests": {k: _test(v) for k, v in agg.day_tests.get(int(t), {}).items()}}
@@ -199,6 +214,7 @@ def _aggregate_dict(agg: Aggregate) -> dict[str, Any]:
         ],
         "car": [
             {"window": list(w), "n": int(row.n), "caar": num(row.caar),
+             "ci": [num(row.get("ci_low")), num(row.get("ci_high"))],
              "tests": {k: _test(v) for k, v in agg.car_tests.get(tuple(w), {}).items()}}
             for w, row in agg.car.iterrows()
         ],
