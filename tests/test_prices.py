@@ -352,7 +352,8 @@ def test_csv_directory_source_needs_a_folder(tmp_path: Path) -> None:
         CsvDirectorySource(tmp_path / "missing")
 
 
-def test_open_source(tmp_path: Path) -> None:
+def test_open_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EVENTSTUDY_SOURCE", raising=False)
     assert isinstance(open_source(None), EmbeddedSource)
     assert isinstance(open_source(tmp_path), CsvDirectorySource)
     assert isinstance(open_source(str(tmp_path)), CsvDirectorySource)
@@ -374,6 +375,8 @@ def test_public_names() -> None:
         "EmbeddedSource",
         "read_price_csv",
         "open_source",
+        "SOURCES",
+        "SOURCE_ENV",
     }
 
 
