@@ -1,0 +1,266 @@
+"""``eventstudy data``: fetch prices from Yahoo into the cache, inspect a series, import CSVs.
+
+- ``eventstudy data fetch TICKER... [--start --end]``: fetch (only what the cache lacks), with a
+  progress bar over the tickers on stderr, then one row per ticker.
+- ``eventstudy data show TICKER``: coverage of a cached (or embedded, or ``--prices``) series:
+  first/last date, sessions missing against the exchange calendar, zero-return streaks,
+  largest moves, validation issues and the cache metadata. Never uses the network.
+- ``eventstudy data import DIR``: validate every ``DIR/*.csv`` and put them into the cache.
+
+Errors are one line on stderr and exit status 2, like the rest of the CLI.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from eventstudy.errors import EventStudyError, PriceDataError
+
+data_app = typer.Typer(
+    help="Prices: fetch from Yahoo Finance into the cache, show a series, import CSV files.",
+    no_args_is_help=True,
+)
+
+CacheDirOption = Annotated[
+    Path | None,
+    typer.Option("--cache-dir", help="Price cache folder (default $EVENTSTUDY_CACHE_DIR, else "
+                 "the user cache directory)."),
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    print("error: " + " ".join(message.split()), file=sys.stderr)
+    return typer.Exit(code=2)
+
+
+def _show_price_warning(message: Any, category: type[Warning], filename: str, lineno: int,
+                        file: Any = None, line: str | None = None) -> None:
+    """Print library price warnings as one ``warning:`` line on stderr."""
+    from eventstudy.prices.yahoo import PriceDataWarning
+
+    if issubclass(category, PriceDataWarning):
+        print("warning: " + " ".join(str(message).split()), file=sys.stderr)
+    else:
+        _default_showwarning(message, category, filename, lineno, file, line)
+
+
+_default_showwarning = warnings.showwarning
+warnings.showwarning = _show_price_warning
+
+
+def _stdout() -> Console:
+    console = Console()
+    return console if console.is_terminal else Console(width=max(console.width, 120))
+
+
+def _date(value: str | None, option: str) -> Any:
+    if value is None:
+        return None
+    import pandas as pd
+
+    try:
+        return pd.Timestamp(value).normalize()
+    except ValueError:
+        raise _fail(f"{option} {value!r} is not a date; write it YYYY-MM-DD") from None
+
+
+@data_app.command("fetch")
+def fetch(
+    tickers: Annotated[list[str], typer.Argument(help="Yahoo tickers, e.g. 7203.T LYC.AX ^N225.")],
+    start: Annotated[str | None, typer.Option("--start", help="First date (default: 3 years "
+                                              "ago).")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="Last date (default: today).")] = None,
+    cache_dir: CacheDirOption = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per request.")] = 10.0,
+) -> None:
+    """Fetch adjusted daily prices from Yahoo Finance into the cache (only missing dates)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from eventstudy.prices import validate
+    from eventstudy.prices.yahoo import YahooSource, fetch_many
+
+    lo, hi = _date(start, "--start"), _date(end, "--end")
+    if lo is not None and hi is not None and lo > hi:
+        raise _fail(f"--start {start} is after --end {end}")
+    source = YahooSource(cache_dir, start=lo, end=hi, timeout=timeout)
+    names = list(dict.fromkeys(tickers))
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("fetching", total=len(names))
+
+        def advance(ticker: str) -> None:
+            bar.update(task, advance=1, description=f"fetched {ticker}")
+
+        results = fetch_many(source, names, lo, hi, progress=advance)
+    table = Table(title=f"Price cache {source.cache.directory}", title_justify="left")
+    for column in ("ticker", "rows", "first", "last", "checks"):
+        table.add_column(column, no_wrap=column != "checks", overflow="fold")
+    failed = []
+    for ticker, entry in results.items():
+        if isinstance(entry, EventStudyError):
+            failed.append(f"{ticker}: {entry}")
+            table.add_row(ticker, "", "", "", f"[red]{entry}")
+            continue
+        series = entry.series
+        issues = validate.check(series.rename(ticker), validate.exchange_of(ticker))
+        table.add_row(ticker, str(len(series)), f"{series.index[0]:%Y-%m-%d}",
+                      f"{series.index[-1]:%Y-%m-%d}", validate.summary(issues))
+    _stdout().print(table)
+    if failed:
+        if len(failed) == len(results):
+            raise _fail("; ".join(failed))
+        raise _fail(f"{len(failed)} of {len(results)} ticker(s) failed: " + "; ".join(failed))
+
+
+@data_app.command("show")
+def show(
+    ticker: Annotated[str, typer.Argument(help="The ticker, e.g. 7203.T.")],
+    cache_dir: CacheDirOption = None,
+    prices: Annotated[Path | None, typer.Option("--prices", help="Read DIR/<TICKER>.csv "
+                                                "instead of the cache.")] = None,
+    embedded: Annotated[bool, typer.Option("--embedded", help="Read the embedded dataset "
+                                           "instead of the cache.")] = False,
+    exchange: Annotated[str | None, typer.Option("--exchange", help="exchange_calendars code "
+                                                 "(default: inferred from the ticker).")] = None,
+    max_gap: Annotated[int, typer.Option("--max-gap", help="Report runs of more missing "
+                                         "sessions than this.")] = 5,
+    stale_run: Annotated[int, typer.Option("--stale-run", help="Report this many or more "
+                                           "zero returns in a row.")] = 5,
+) -> None:
+    """Coverage and checks of one price series (no network)."""
+    from eventstudy.prices import CsvDirectorySource, EmbeddedSource, validate
+    from eventstudy.prices.cache import PriceCache, describe_age
+
+    meta: dict[str, Any] | None = None
+    try:
+        if prices is not None:
+            series = CsvDirectorySource(prices).load(ticker)
+            origin = f"{prices}/{ticker}.csv"
+        elif embedded:
+            series = EmbeddedSource().load(ticker)
+            origin = "embedded dataset"
+        else:
+            cache = PriceCache(cache_dir)
+            entry = cache.read(ticker)
+            if entry is None:
+                raise PriceDataError(
+                    f"{ticker} is not in the price cache {cache.directory}; run 'eventstudy data "
+                    f"fetch {ticker}' first (or pass --embedded / --prices DIR)")
+            series, meta, origin = entry.series, entry.meta, str(cache.csv_path(ticker))
+        series, issues = validate.clean(series, ticker, origin)
+        code = exchange or validate.exchange_of(ticker)
+        issues += validate.check(series, code, max_gap=max_gap, stale_run=stale_run)
+        coverage = _coverage(series, code)
+    except EventStudyError as exc:
+        raise _fail(str(exc)) from None
+
+    out = _stdout()
+    head = Table.grid(padding=(0, 2))
+    head.add_column(style="bold")
+    head.add_column()
+    head.add_row("ticker", ticker)
+    head.add_row("from", origin)
+    head.add_row("rows", str(len(series)))
+    head.add_row("first .. last", f"{series.index[0]:%Y-%m-%d} .. {series.index[-1]:%Y-%m-%d}")
+    head.add_row("exchange", code or "unknown (calendar checks skipped; pass --exchange)")
+    if coverage["missing"] is not None:
+        shown = ", ".join(f"{d:%Y-%m-%d}" for d in coverage["missing"][:10])
+        more = " ..." if len(coverage["missing"]) > 10 else ""
+        head.add_row("sessions missing", f"{len(coverage['missing'])} of "
+                     f"{coverage['sessions']} ({shown}{more})" if shown else
+                     f"0 of {coverage['sessions']}")
+    head.add_row("longest zero-return run", f"{coverage['zero_run']} session(s)")
+    if meta is not None:
+        from eventstudy.prices.cache import CacheEntry
+
+        age = describe_age(CacheEntry(series.to_frame(), meta).age())
+        head.add_row("cache", f"source {meta['source']}, fetched {meta['fetched_at']} "
+                     f"({age} ago), yfinance {meta.get('yfinance')}, adjusted "
+                     f"{meta['adjusted']}, range asked {meta['start']}..{meta['end']}")
+    out.print(head)
+
+    moves = Table(title="Largest moves (log return)", title_justify="left")
+    for column in ("date", "previous", "close", "return"):
+        moves.add_column(column, justify="right" if column != "date" else "left")
+    for date, prev, close, ret in coverage["moves"]:
+        moves.add_row(f"{date:%Y-%m-%d}", f"{prev:g}", f"{close:g}", f"{ret:+.2%}")
+    out.print(moves)
+
+    checks = Table(title="Checks", title_justify="left")
+    for column in ("kind", "severity", "message"):
+        checks.add_column(column, overflow="fold", no_wrap=column != "message")
+    for issue in issues:
+        style = "red" if issue.severity == "error" else "yellow"
+        checks.add_row(issue.kind, f"[{style}]{issue.severity}", issue.message)
+    if not issues:
+        checks.add_row("", "", "no issues")
+    out.print(checks)
+
+
+def _coverage(series: Any, code: str | None) -> dict[str, Any]:
+    """Missing sessions, longest zero-return run and the 5 largest moves of `series`."""
+    import numpy as np
+
+    from eventstudy.prices import validate
+    from eventstudy.sessions import get_calendar
+
+    missing, n_sessions = None, None
+    if code is not None:
+        all_sessions = get_calendar(code).sessions
+        inside = all_sessions[(all_sessions >= series.index[0])
+                              & (all_sessions <= series.index[-1])]
+        missing = inside[~inside.isin(series.index)]
+        n_sessions = len(inside)
+    values = series.to_numpy()
+    runs = validate._runs(values[1:] == values[:-1])
+    zero_run = max((b - a for a, b in runs), default=0)
+    ret = np.log(values[1:] / values[:-1])
+    order = np.argsort(-np.abs(ret))[:5]
+    moves = [(series.index[i + 1], values[i], values[i + 1], float(np.expm1(ret[i])))
+             for i in order]
+    return {"missing": missing, "sessions": n_sessions, "zero_run": zero_run, "moves": moves}
+
+
+@data_app.command("import")
+def import_(
+    directory: Annotated[Path, typer.Argument(help="Folder of <TICKER>.csv price files.")],
+    cache_dir: CacheDirOption = None,
+) -> None:
+    """Validate every DIR/*.csv and put them into the cache (all or nothing)."""
+    import datetime as dt
+
+    from eventstudy.prices import CsvDirectorySource
+    from eventstudy.prices.cache import PriceCache
+
+    try:
+        source = CsvDirectorySource(directory)
+        tickers = source.tickers()
+        if not tickers:
+            raise PriceDataError(f"{directory} holds no .csv files; nothing to import")
+        loaded = {t: source.load(t) for t in tickers}  # every file first: one bad, none written
+        cache = PriceCache(cache_dir)
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        table = Table(title=f"Imported into {cache.directory}", title_justify="left")
+        for column in ("ticker", "rows", "first", "last"):
+            table.add_column(column)
+        for ticker, series in loaded.items():
+            frame = series.to_frame("close").assign(adj_close=series.to_numpy())
+            cache.write(ticker, frame, {
+                "source": f"import {source.path(ticker).resolve()}", "fetched_at": now,
+                "yfinance": None, "adjusted": None,
+                "start": f"{series.index[0]:%Y-%m-%d}", "end": f"{series.index[-1]:%Y-%m-%d}",
+            })
+            table.add_row(ticker, str(len(series)), f"{series.index[0]:%Y-%m-%d}",
+                          f"{series.index[-1]:%Y-%m-%d}")
+    except EventStudyError as exc:
+        raise _fail(str(exc)) from None
+    except OSError as exc:
+        raise _fail(f"cannot write the cache: {exc}") from None
+    _stdout().print(table)
