@@ -154,11 +154,13 @@ def run(
     options = {"prices": prices, "source": source, "cache_dir": cache_dir}
     try:
         if len(ids) > 1 or tag is not None:
-            result: Any = run_many(ids, tag=tag, securities=secs, events=events,
-                                   bootstrap=bootstrap, seed=seed, **options)
+            result: Any = with_price_warnings(run_many)(
+                ids, tag=tag, securities=secs, events=events, bootstrap=bootstrap, seed=seed,
+                **options)
         else:
-            result = run_event(ids[0], events=events, securities=secs, bootstrap=bootstrap,
-                               seed=seed, **options)
+            result = with_price_warnings(run_event)(
+                ids[0], events=events, securities=secs, bootstrap=bootstrap, seed=seed,
+                **options)
     except EventStudyError as exc:
         raise _fail(exc) from None
     if format is Format.json:
@@ -174,7 +176,7 @@ from eventstudy.cli_report import report  # noqa: E402  (needs _fail and EventsO
 app.command("report")(report)
 
 
-from eventstudy.cli_data import data_app  # noqa: E402
+from eventstudy.cli_data import data_app, with_price_warnings  # noqa: E402
 
 app.add_typer(data_app, name="data")
 

@@ -12,16 +12,22 @@ Errors are one line on stderr and exit status 2, like the rest of the CLI.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import sys
 import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from eventstudy.errors import EventStudyError, PriceDataError
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 data_app = typer.Typer(
     help="Prices: fetch from Yahoo Finance into the cache, show a series, import CSV files.",
@@ -40,19 +46,36 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def _show_price_warning(message: Any, category: type[Warning], filename: str, lineno: int,
-                        file: Any = None, line: str | None = None) -> None:
-    """Print library price warnings as one ``warning:`` line on stderr."""
+@contextlib.contextmanager
+def price_warnings() -> Iterator[None]:
+    """Print the library's price warnings as one ``warning:`` line each on stderr.
+
+    Other warnings are passed on unchanged.
+    """
     from eventstudy.prices.yahoo import PriceDataWarning
 
-    if issubclass(category, PriceDataWarning):
-        print("warning: " + " ".join(str(message).split()), file=sys.stderr)
-    else:
-        _default_showwarning(message, category, filename, lineno, file, line)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PriceDataWarning)
+        try:
+            yield
+        finally:
+            for w in caught:
+                if issubclass(w.category, PriceDataWarning):
+                    print("warning: " + " ".join(str(w.message).split()), file=sys.stderr)
+    for w in caught:
+        if not issubclass(w.category, PriceDataWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
-_default_showwarning = warnings.showwarning
-warnings.showwarning = _show_price_warning
+def with_price_warnings(function: Callable[P, R]) -> Callable[P, R]:
+    """`function`, its price warnings printed as by :func:`price_warnings`."""
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with price_warnings():
+            return function(*args, **kwargs)
+
+    return wrapper
 
 
 def _stdout() -> Console:
@@ -98,7 +121,8 @@ def fetch(
         def advance(ticker: str) -> None:
             bar.update(task, advance=1, description=f"fetched {ticker}")
 
-        results = fetch_many(source, names, lo, hi, progress=advance)
+        with price_warnings():
+            results = fetch_many(source, names, lo, hi, progress=advance)
     table = Table(title=f"Price cache {source.cache.directory}", title_justify="left")
     for column in ("ticker", "rows", "first", "last", "checks"):
         table.add_column(column, no_wrap=column != "checks", overflow="fold")
@@ -112,10 +136,12 @@ def fetch(
         issues = validate.check(series.rename(ticker), validate.exchange_of(ticker))
         table.add_row(ticker, str(len(series)), f"{series.index[0]:%Y-%m-%d}",
                       f"{series.index[-1]:%Y-%m-%d}", validate.summary(issues))
+    if len(failed) == len(results):  # nothing fetched: one line, no empty table
+        more = (f"; {len(failed) - 1} other ticker(s) failed too: "
+                f"{', '.join(f.split(':')[0] for f in failed[1:])}" if len(failed) > 1 else "")
+        raise _fail(failed[0].split(": ", 1)[1] + more)
     _stdout().print(table)
     if failed:
-        if len(failed) == len(results):
-            raise _fail("; ".join(failed))
         raise _fail(f"{len(failed)} of {len(results)} ticker(s) failed: " + "; ".join(failed))
 
 

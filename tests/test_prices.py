@@ -628,3 +628,51 @@ def test_refresh_from_shared_is_a_no_op(
     assert len(lines) == len(list(SHARED_PRICES.glob("*.csv")))
     assert all(line.endswith("(unchanged)") for line in lines)
     assert "LYC.AX: 575 rows 2024-01-02 .. 2026-04-30 (unchanged)" in lines
+
+
+# -- rebuilding the embedded dataset from the price cache -------------------------------------
+def _cache_with(tmp_path: Path, ticker: str, series: pd.Series) -> Path:
+    from eventstudy.prices.cache import PriceCache
+
+    cache_dir = tmp_path / "cache"
+    PriceCache(cache_dir).write(ticker, pd.DataFrame({"close": series, "adj_close": series}), {
+        "source": "yahoo", "fetched_at": "2026-05-02T00:00:00+00:00", "yfinance": "1.7.0",
+        "adjusted": True, "start": "2024-01-01", "end": "2026-05-01"})
+    return cache_dir
+
+
+def _embedded_copy(tmp_path: Path, *tickers: str) -> Path:
+    target = tmp_path / "data"
+    target.mkdir()
+    for ticker in tickers:
+        data = (refresh.DATA_DIR / f"{ticker}.csv").read_bytes()
+        (target / f"{ticker}.csv").write_bytes(data)
+    return target
+
+
+def test_refresh_from_cache_updates_embedded_tickers_only(tmp_path: Path) -> None:
+    newer = EmbeddedSource().load("LYC.AX")
+    newer.loc[pd.Timestamp("2026-05-01")] = 9.87  # one more day than embedded
+    cache_dir = _cache_with(tmp_path, "LYC.AX", newer)
+    from eventstudy.prices.cache import PriceCache
+
+    PriceCache(cache_dir).write("ZZZ.AX", pd.DataFrame({"close": newer, "adj_close": newer}),
+                                {**PriceCache(cache_dir).read("LYC.AX").meta})
+    target = _embedded_copy(tmp_path, "LYC.AX", "6330.T")
+    refreshed, others = refresh.refresh_from_cache(cache_dir, target)
+    assert [(r.ticker, r.last, r.status) for r in refreshed] == [
+        ("LYC.AX", "2026-05-01", "updated")]
+    assert others == ["6330.T"] and not (target / "ZZZ.AX.csv").exists()
+    assert read_price_csv(target / "LYC.AX.csv").iloc[-1] == 9.87
+    assert refresh.main(["--from-cache", str(cache_dir), "--tickers", "NOPE"]) == 2
+
+
+def test_refresh_from_cache_refuses_an_unadjusted_split(tmp_path: Path) -> None:
+    split = EmbeddedSource().load("LYC.AX")
+    split.loc["2025-06-02":] /= 4
+    cache_dir = _cache_with(tmp_path, "LYC.AX", split)
+    target = _embedded_copy(tmp_path, "LYC.AX")
+    before = (target / "LYC.AX.csv").read_bytes()
+    with pytest.raises(PriceDataError, match=r"1:4: probably a split .* nothing was rebuilt"):
+        refresh.refresh_from_cache(cache_dir, target)
+    assert (target / "LYC.AX.csv").read_bytes() == before

@@ -200,8 +200,7 @@ class PriceCache:
         self.directory.mkdir(parents=True, exist_ok=True)
         frame = prices[["close", "adj_close"]].sort_index()
         buf = io.StringIO()
-        frame.to_csv(buf, index_label="date", date_format="%Y-%m-%d", float_format="%.10g",
-                     lineterminator="\n")
+        frame.to_csv(buf, index_label="date", date_format="%Y-%m-%d", lineterminator="\n")
         data = buf.getvalue().encode("utf-8")
         full = {**meta, "ticker": ticker, "rows": len(frame),
                 "sha256": hashlib.sha256(data).hexdigest()}

@@ -3,6 +3,7 @@
 Usage, from the repository root::
 
     python -m eventstudy.prices.refresh [SRC_DIR] [--prune]
+    python -m eventstudy.prices.refresh --from-cache [CACHE_DIR] [--tickers T ...] [--all]
 
 ``SRC_DIR`` defaults to ``../shared/data/prices``, looked for relative to the current folder,
 then next to the repository that holds this package. Every ``SRC_DIR/*.csv`` is validated with
@@ -12,6 +13,14 @@ written to a temporary file in the target folder and moved into place with :func
 so a reader never sees a half-written file. Embedded files that ``SRC_DIR`` lacks are kept
 (and reported) unless ``--prune`` is given. ``data/README.md`` is not touched: update the
 provenance notes by hand.
+
+With ``--from-cache`` the source is the price cache (``eventstudy data fetch`` fills it;
+default ``$EVENTSTUDY_CACHE_DIR``, else the user cache directory): every cache entry is read
+with its checksum verified and run through :func:`eventstudy.prices.validate.check` (an error,
+such as a probable unadjusted split, stops the rebuild), then the cache's CSV files
+(``date,close,adj_close``, adjusted prices) go through the same validated, atomic copy. By
+default only the tickers the embedded dataset already holds are taken (``--all``: every cached
+ticker; ``--tickers``: those named). Update ``data/README.md`` (sources, adjustment) by hand.
 
 Prints one line per ticker (rows, first .. last date, new/updated/unchanged). On error, prints
 one line on stderr and exits with status 2.
@@ -32,7 +41,7 @@ from eventstudy.errors import PriceDataError
 from eventstudy.prices import embedded
 from eventstudy.prices.csv import read_price_csv
 
-__all__ = ["DATA_DIR", "Refreshed", "default_source", "main", "refresh"]
+__all__ = ["DATA_DIR", "Refreshed", "default_source", "main", "refresh", "refresh_from_cache"]
 
 #: The embedded dataset's folder, the refresh's target.
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -168,6 +177,71 @@ def refresh(
     return refreshed, others
 
 
+def refresh_from_cache(
+    cache_dir: str | os.PathLike[str] | None = None,
+    target: str | os.PathLike[str] | None = None,
+    *,
+    tickers: Sequence[str] | None = None,
+    all_tickers: bool = False,
+) -> tuple[list[Refreshed], list[str]]:
+    """Rebuild embedded files from the price cache (see the module docstring).
+
+    Parameters
+    ----------
+    cache_dir : str or os.PathLike, optional
+        The cache; default :func:`~eventstudy.prices.cache.default_cache_dir`.
+    target : str or os.PathLike, optional
+        The folder to update; default :data:`DATA_DIR`.
+    tickers : sequence of str, optional
+        The tickers to take; default those already in `target` (or all, with `all_tickers`).
+    all_tickers : bool, default False
+        Take every cached ticker.
+
+    Returns
+    -------
+    See :func:`refresh` (``others``: target tickers not taken from the cache, kept).
+
+    Raises
+    ------
+    PriceDataError
+        A named ticker missing from the cache, a corrupt cache entry, a validation error, or
+        nothing to take. Nothing is written then.
+    """
+    from eventstudy.prices import validate
+    from eventstudy.prices.cache import PriceCache
+
+    cache = PriceCache(cache_dir)
+    dest = Path(target) if target is not None else DATA_DIR
+    cached = cache.tickers()
+    if tickers:
+        missing = [t for t in tickers if t not in cached]
+        if missing:
+            raise PriceDataError(f"not in the cache {cache.directory}: {', '.join(missing)}; "
+                                 "run 'eventstudy data fetch' for them first")
+        chosen = list(tickers)
+    elif all_tickers:
+        chosen = cached
+    else:
+        present = {p.name[:-4] for p in dest.glob("*.csv")}
+        chosen = [t for t in cached if t in present]
+    if not chosen:
+        raise PriceDataError(f"the cache {cache.directory} holds none of the tickers asked for; "
+                             "run 'eventstudy data fetch TICKER...' first")
+    with tempfile.TemporaryDirectory() as staging:
+        for ticker in chosen:
+            entry = cache.read(ticker)  # checksum verified; corrupt -> CacheCorruptError
+            assert entry is not None
+            series, _ = validate.clean(entry.series, ticker, f"cache {cache.csv_path(ticker)}")
+            errors = [i for i in validate.check(series, validate.exchange_of(ticker))
+                      if i.severity == "error"]
+            if errors:
+                raise PriceDataError(f"{errors[0].message}; nothing was rebuilt")
+            (Path(staging) / f"{ticker}.csv").write_bytes(cache.csv_path(ticker).read_bytes())
+        refreshed, _ = refresh(staging, dest)
+    others = sorted(p.name[:-4] for p in dest.glob("*.csv") if p.name[:-4] not in chosen)
+    return refreshed, others
+
+
 def _stage(folder: Path, name: str, data: bytes) -> Path:
     """Write `data` to a new temporary file in `folder` (same file system as the target)."""
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
@@ -199,9 +273,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--prune", action="store_true", help="delete embedded files that SRC_DIR lacks"
     )
+    parser.add_argument("--from-cache", action="store_true",
+                        help="take the prices from the price cache (SRC_DIR: the cache folder)")
+    parser.add_argument("--tickers", nargs="+", metavar="TICKER",
+                        help="with --from-cache: only these tickers")
+    parser.add_argument("--all", action="store_true", dest="all_tickers",
+                        help="with --from-cache: every cached ticker, not only embedded ones")
     args = parser.parse_args(argv)
     try:
-        refreshed, others = refresh(args.source, prune=args.prune)
+        if args.from_cache:
+            if args.prune:
+                raise PriceDataError("--prune does not apply to --from-cache")
+            refreshed, others = refresh_from_cache(args.source, tickers=args.tickers,
+                                                   all_tickers=args.all_tickers)
+        else:
+            refreshed, others = refresh(args.source, prune=args.prune)
     except PriceDataError as exc:
         print(f"refresh: {exc}", file=sys.stderr)
         return 2
