@@ -387,3 +387,23 @@ def test_no_warning_escapes_as_a_python_warning_line(tmp_path: Path, fake_yahoo:
     assert result.exit_code == 0, result.output
     assert result.stderr.startswith("warning: Yahoo Finance unreachable")
     assert "PriceDataWarning" not in result.stderr
+
+
+def test_a_hanging_fetch_is_abandoned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    release = threading.Event()
+
+    class Hanging(FakeTicker):
+        def history(self, **kwargs: Any) -> pd.DataFrame:
+            release.wait(5)  # a connection that never answers
+            return pd.DataFrame()
+
+    monkeypatch.setattr(yfinance, "Ticker", Hanging)
+    source = YahooSource(tmp_path, start="2025-03-01", end="2025-12-31", timeout=0.05)
+    try:
+        with pytest.raises(PriceDataError, match=r"cannot be reached \(no answer from Yahoo "
+                                                 r"Finance within 0\.15 s\)"):
+            source.load("LYC.AX")
+    finally:
+        release.set()

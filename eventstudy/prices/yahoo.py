@@ -22,6 +22,7 @@ import contextlib
 import datetime as dt
 import logging
 import os
+import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -49,6 +50,9 @@ __all__ = [
 
 #: Seconds allowed for one request to Yahoo.
 TIMEOUT = 10.0
+#: A whole fetch (yfinance makes several requests: cookie, crumb, time zone, prices, and
+#: retries transient errors) is abandoned after this many times ``timeout``.
+DEADLINE_FACTOR = 3.0
 #: Years of history fetched when no range is asked for.
 DEFAULT_YEARS = 3
 #: Days fetched again before the cached end, to check that adjustments have not changed.
@@ -181,13 +185,16 @@ def yf_history(ticker: str, start: pd.Timestamp, end: pd.Timestamp,
     import yfinance as yf
     from yfinance import exceptions as yfe
 
+    def call() -> pd.DataFrame:
+        return yf.Ticker(ticker).history(
+            start=f"{start:%Y-%m-%d}", end=f"{end + pd.Timedelta(days=1):%Y-%m-%d}",
+            interval="1d", auto_adjust=False, actions=False, timeout=timeout,
+            raise_errors=True,
+        )
+
     with _quiet_yfinance():
         try:
-            frame = yf.Ticker(ticker).history(
-                start=f"{start:%Y-%m-%d}", end=f"{end + pd.Timedelta(days=1):%Y-%m-%d}",
-                interval="1d", auto_adjust=False, actions=False, timeout=timeout,
-                raise_errors=True,
-            )
+            frame = _within(call, timeout * DEADLINE_FACTOR)
         except yfe.YFRateLimitError:
             raise YahooUnreachableError("rate limited by Yahoo; try again later") from None
         except (yfe.YFPricesMissingError, yfe.YFTickerMissingError, yfe.YFTzMissingError) as exc:
@@ -201,6 +208,26 @@ def yf_history(ticker: str, start: pd.Timestamp, end: pd.Timestamp,
         raise YahooNoDataError(f"Yahoo Finance returned no prices for {ticker} "
                                f"({start:%Y-%m-%d}..{end:%Y-%m-%d})")
     return frame
+
+
+def _within(call: Callable[[], pd.DataFrame], seconds: float) -> pd.DataFrame:
+    """Run `call` in a daemon thread; give up after `seconds` (the thread is left behind)."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = call()
+        except BaseException as exc:
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="eventstudy-yahoo", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        raise YahooUnreachableError(f"no answer from Yahoo Finance within {seconds:g} s")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 def _short(exc: BaseException) -> str:
