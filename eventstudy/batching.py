@@ -12,8 +12,11 @@ How it stays fast and flat in memory
   the combo's mean first. The sums over a pair's estimation window are then two lookups, O(1)
   per pair instead of O(M), and rows with a missing value are counted out exactly.
 - Only the event-window rows are gathered per pair (L values of each series).
-- Pairs are processed in chunks (``chunk_size``) and combos in blocks whose running sums fit
-  :data:`SUMS_BUDGET`, so memory stays bounded whatever the number of pairs.
+- Combos are processed in blocks whose running sums fit :data:`BLOCK_BYTES`, with their pairs
+  grouped by combo and cut in chunks of ``chunk_size``, so memory stays bounded whatever the
+  number of pairs (beyond the results themselves) and the working set stays in cache.
+- A combo with few pairs, whose estimation windows cover fewer rows than the index, is summed
+  directly from its gathered windows instead (exact, and cheaper than a running sum).
 
 Conventions: offsets count rows of ``returns``' index; an estimation row enters the fit when
 the security's and (for market and market-adjusted models) the benchmark's returns are both
@@ -36,16 +39,20 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
 from scipy import special
 
 from eventstudy import kernel
 from eventstudy._typing import FloatArray, Window
 from eventstudy.errors import EstimationError, EventsFileError, PriceDataError
 
-# Bytes of running sums held at once; combos beyond it are processed in blocks.
-SUMS_BUDGET = 256 * 2**20
-# Combos whose running sums are built together (bounds the temporaries of that step).
-_SUB_BLOCK = 128
+# Bytes of running sums built at once (a block of combos; a few MB stays in cache).
+BLOCK_BYTES = 8 * 2**20
+# A combo takes the direct path when its pairs' estimation windows cover at most this many
+# times the rows of the index (the running sums would cost more).
+DIRECT_RATIO = 1.0
+# Estimation-window values gathered at once on the direct path.
+DIRECT_ELEMENTS = 2**20
 
 # Running-sum fields per model (see module docstring).
 _FIELDS = {"market": 6, "constant-mean": 3, "market-adjusted": 3}
@@ -162,7 +169,7 @@ def batch(
     window: Window = (-10, 10),
     model: str = "market",
     min_estimation: int = 60,
-    chunk_size: int = 100_000,
+    chunk_size: int = 16_384,
 ) -> BatchResult:
     """Event studies of many pairs on one returns frame, vectorised (contract "Library API").
 
@@ -238,6 +245,9 @@ def batch(
     if ok.size:
         _run(values, s[ok], b[ok] if needs_benchmark else s[ok], d[ok], ok, est, win, model,
              max(min_estimation, k + 3), chunk_size, out, code)
+    bad = np.flatnonzero(code != _OK)
+    out.ar[bad] = np.nan
+    out.se[bad] = np.nan
 
     return _result(out, code, pairs, index, est, win, model, k, min_estimation, s, d)
 
@@ -247,8 +257,8 @@ class _Outputs:
 
     def __init__(self, n_pairs: int, length: int) -> None:
         nan = np.nan
-        self.ar = np.full((n_pairs, length), nan)
-        self.se = np.full((n_pairs, length), nan)
+        self.ar = np.empty((n_pairs, length))  # rows of excluded pairs set NaN at the end
+        self.se = np.empty((n_pairs, length))
         self.car = np.full(n_pairs, nan)
         self.car_var = np.full(n_pairs, nan)
         self.n_days = np.zeros(n_pairs, np.int64)
@@ -339,28 +349,89 @@ def _resolve(returns: pd.DataFrame, pairs: pd.DataFrame, needs_benchmark: bool
 def _run(values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarray, rows: np.ndarray,
          est: Window, win: Window, model: str, min_obs: int, chunk_size: int, out: _Outputs,
          code: np.ndarray) -> None:
-    """Compute every resolvable pair; ``rows`` are their positions in the outputs."""
-    n_fields = _FIELDS[model]
-    n_rows = values.shape[1]
-    key = s * values.shape[0] + b
-    combos, inverse = np.unique(key, return_inverse=True)
-    combo_s, combo_b = combos // values.shape[0], combos % values.shape[0]
-    per_block = max(1, SUMS_BUDGET // ((n_rows + 1) * n_fields * 8))
-    if combos.size <= per_block:
-        order, starts = None, np.array([0, len(s)])
-        blocks = [(0, combos.size)]
-    else:
-        order = np.argsort(inverse, kind="stable")
-        edges = np.arange(0, combos.size + per_block, per_block).clip(max=combos.size)
-        starts = np.searchsorted(inverse[order], edges)
-        blocks = list(itertools.pairwise(edges))
-    for i, (c0, c1) in enumerate(blocks):
+    """Compute every resolvable pair; ``rows`` are their positions in the outputs.
+
+    A combo with few pairs (their estimation windows cover fewer rows than the index) gets
+    the direct path: its pairs' estimation windows are gathered and summed exactly. The
+    others get running sums, built a block of combos at a time (:data:`BLOCK_BYTES`) with
+    their pairs grouped by block (in their original order within it, so results are written
+    in increasing row order), so lookups stay in cache and memory stays flat.
+    """
+    n_cols, n_rows = values.shape
+    inverse, combos = pd.factorize(s * n_cols + b)
+    counts = np.bincount(inverse, minlength=combos.size)
+    est_len = est[1] - est[0] + 1
+    direct = counts * est_len <= DIRECT_RATIO * n_rows
+    run = (values, est, win, model, min_obs, out, code)
+
+    picked = np.flatnonzero(direct[inverse])
+    step = max(1, min(chunk_size, DIRECT_ELEMENTS // est_len))
+    for p0 in range(0, picked.size, step):
+        sel = picked[p0:p0 + step]
+        w, centres = _direct_sums(values, s[sel], b[sel], d[sel] + est[0], est_len, model)
+        _finish(w, centres, s[sel], b[sel], d[sel], rows[sel], *run)
+
+    running = np.flatnonzero(~direct)
+    if not running.size:
+        return
+    rank = np.full(combos.size, -1, np.int64)
+    rank[running] = np.arange(running.size)
+    pair_rank = rank[inverse]
+    picked = np.flatnonzero(pair_rank >= 0)
+    per_block = max(1, BLOCK_BYTES // ((n_rows + 1) * _FIELDS[model] * 8))
+    block = pair_rank[picked] // per_block
+    n_blocks = int(block.max()) + 1
+    small = np.uint16 if n_blocks <= np.iinfo(np.uint16).max else np.int64
+    order = np.argsort(block.astype(small), kind="stable")  # by block, then original order
+    picked = picked[order]
+    starts = np.searchsorted(block[order], np.arange(n_blocks + 1))
+    edges = np.arange(n_blocks + 1) * per_block
+    edges[-1] = running.size
+    combo_s, combo_b = combos[running] // n_cols, combos[running] % n_cols
+    for i, (c0, c1) in enumerate(itertools.pairwise(edges)):
         sums, centres = _running_sums(values, combo_s[c0:c1], combo_b[c0:c1], model)
+        flat = sums.reshape(-1, sums.shape[2])
         for p0 in range(int(starts[i]), int(starts[i + 1]), chunk_size):
-            p1 = min(p0 + chunk_size, int(starts[i + 1]))
-            sel = np.arange(p0, p1) if order is None else order[p0:p1]
-            _chunk(values, sums, centres, inverse[sel] - c0, s[sel], b[sel], d[sel], rows[sel],
-                   est, win, model, min_obs, out, code)
+            sel = picked[p0:min(p0 + chunk_size, int(starts[i + 1]))]
+            local = pair_rank[sel] - c0
+            base = local * sums.shape[1] + d[sel]
+            w = flat[base + (est[1] + 1)] - flat[base + est[0]]
+            _finish(w, centres[local], s[sel], b[sel], d[sel], rows[sel], *run)
+
+
+def _direct_sums(values: FloatArray, s: np.ndarray, b: np.ndarray, start: np.ndarray,
+                 length: int, model: str) -> tuple[FloatArray, FloatArray]:
+    """The estimation sums of each pair from its gathered window (the exact, O(M) path).
+
+    Same fields and centring as :func:`_running_sums`, with each pair's own means as centres.
+    """
+    r = _window(values, s, start, length)
+    m = None if model == "constant-mean" else _window(values, b, start, length)
+    valid = ~np.isnan(r) if m is None else ~(np.isnan(r) | np.isnan(m))
+    w = np.zeros((s.size, _FIELDS[model]))
+    centres = np.zeros((s.size, 2))
+    w[:, 0] = valid.sum(axis=1)
+    if model == "market-adjusted":
+        assert m is not None
+        dev = np.where(valid, r - m, 0.0)
+        r0 = np.where(valid, r, 0.0)
+        w[:, 1] = np.einsum("ij,ij->i", dev, dev)
+        w[:, 2] = np.einsum("ij,ij->i", r0, r0)
+        return w, centres
+    count = np.maximum(w[:, 0], 1.0)
+    centres[:, 0] = np.where(valid, r, 0.0).sum(axis=1) / count
+    r0 = np.where(valid, r - centres[:, :1], 0.0)
+    w[:, 1] = r0.sum(axis=1)
+    if m is None:
+        w[:, 2] = np.einsum("ij,ij->i", r0, r0)
+        return w, centres
+    centres[:, 1] = np.where(valid, m, 0.0).sum(axis=1) / count
+    m0 = np.where(valid, m - centres[:, 1:], 0.0)
+    w[:, 2] = m0.sum(axis=1)
+    w[:, 3] = np.einsum("ij,ij->i", r0, m0)
+    w[:, 4] = np.einsum("ij,ij->i", m0, m0)
+    w[:, 5] = np.einsum("ij,ij->i", r0, r0)
+    return w, centres
 
 
 def _running_sums(values: FloatArray, cs: np.ndarray, cb: np.ndarray, model: str
@@ -374,57 +445,47 @@ def _running_sums(values: FloatArray, cs: np.ndarray, cb: np.ndarray, model: str
     (r − m)², r² (raw: nothing is estimated, and squares do not cancel).
     """
     n_rows = values.shape[1]
-    sums = np.zeros((cs.size, n_rows + 1, _FIELDS[model]))
+    sums = np.empty((cs.size, n_rows + 1, _FIELDS[model]))
+    sums[:, 0] = 0.0
+    part = sums[:, 1:]
     centres = np.zeros((cs.size, 2))
-    for j0 in range(0, cs.size, _SUB_BLOCK):
-        j1 = min(j0 + _SUB_BLOCK, cs.size)
-        part = sums[j0:j1, 1:]
-        r = values[cs[j0:j1]]
-        m = None if model == "constant-mean" else values[cb[j0:j1]]
-        valid = ~np.isnan(r) if m is None else ~(np.isnan(r) | np.isnan(m))
-        np.cumsum(valid, axis=1, out=part[:, :, 0])
-        if model == "market-adjusted":
-            assert m is not None
-            dev = np.where(valid, r - m, 0.0)
-            r0 = np.where(valid, r, 0.0)
-            np.cumsum(dev * dev, axis=1, out=part[:, :, 1])
-            np.cumsum(r0 * r0, axis=1, out=part[:, :, 2])
-            continue
-        count = np.maximum(valid.sum(axis=1), 1)
-        c_r = np.where(valid, r, 0.0).sum(axis=1) / count
-        r0 = np.where(valid, r - c_r[:, None], 0.0)
-        centres[j0:j1, 0] = c_r
-        np.cumsum(r0, axis=1, out=part[:, :, 1])
-        if m is None:
-            np.cumsum(r0 * r0, axis=1, out=part[:, :, 2])
-            continue
-        c_m = np.where(valid, m, 0.0).sum(axis=1) / count
-        m0 = np.where(valid, m - c_m[:, None], 0.0)
-        centres[j0:j1, 1] = c_m
-        np.cumsum(m0, axis=1, out=part[:, :, 2])
-        np.cumsum(r0 * m0, axis=1, out=part[:, :, 3])
-        np.cumsum(m0 * m0, axis=1, out=part[:, :, 4])
-        np.cumsum(r0 * r0, axis=1, out=part[:, :, 5])
+    r = values[cs]
+    m = None if model == "constant-mean" else values[cb]
+    valid = ~np.isnan(r) if m is None else ~(np.isnan(r) | np.isnan(m))
+    np.cumsum(valid, axis=1, out=part[:, :, 0])
+    if model == "market-adjusted":
+        assert m is not None
+        dev = np.where(valid, r - m, 0.0)
+        r0 = np.where(valid, r, 0.0)
+        np.cumsum(dev * dev, axis=1, out=part[:, :, 1])
+        np.cumsum(r0 * r0, axis=1, out=part[:, :, 2])
+        return sums, centres
+    count = np.maximum(valid.sum(axis=1), 1)
+    centres[:, 0] = np.where(valid, r, 0.0).sum(axis=1) / count
+    r0 = np.where(valid, r - centres[:, :1], 0.0)
+    np.cumsum(r0, axis=1, out=part[:, :, 1])
+    if m is None:
+        np.cumsum(r0 * r0, axis=1, out=part[:, :, 2])
+        return sums, centres
+    centres[:, 1] = np.where(valid, m, 0.0).sum(axis=1) / count
+    m0 = np.where(valid, m - centres[:, 1:], 0.0)
+    np.cumsum(m0, axis=1, out=part[:, :, 2])
+    np.cumsum(r0 * m0, axis=1, out=part[:, :, 3])
+    np.cumsum(m0 * m0, axis=1, out=part[:, :, 4])
+    np.cumsum(r0 * r0, axis=1, out=part[:, :, 5])
     return sums, centres
 
 
 def _window(values: FloatArray, col: np.ndarray, start: np.ndarray, length: int) -> FloatArray:
     """The ``length`` consecutive returns of column ``col`` from row ``start``, per pair."""
-    flat = (col * values.shape[1] + start)[:, None] + np.arange(length)
-    return values.ravel().take(flat)
+    return sliding_window_view(values, length, axis=1)[col, start]
 
 
-def _chunk(values: FloatArray, sums: FloatArray, centres: FloatArray, combo: np.ndarray,
-           s: np.ndarray, b: np.ndarray, d: np.ndarray, rows: np.ndarray, est: Window,
-           win: Window, model: str, min_obs: int, out: _Outputs, code: np.ndarray) -> None:
-    """One chunk of pairs: estimation from the running sums, then the event window."""
+def _finish(w: FloatArray, centres: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarray,
+            rows: np.ndarray, values: FloatArray, est: Window, win: Window, model: str,
+            min_obs: int, out: _Outputs, code: np.ndarray) -> None:
+    """One chunk of pairs: the fit from its estimation sums ``w``, then the event window."""
     k = kernel.K[model]
-    stride = sums.shape[1]
-    flat = sums.reshape(-1, sums.shape[2])
-    base = combo * stride
-    lo, hi = flat[base + d + est[0]], flat[base + d + est[1] + 1]
-    centres = centres[combo]
-    w = hi - lo
     n = w[:, 0]
     if model == "market":
         fit = kernel.market_model(n, w[:, 1], w[:, 2], w[:, 3], w[:, 4], w[:, 5],
@@ -448,37 +509,46 @@ def _chunk(values: FloatArray, sums: FloatArray, centres: FloatArray, combo: np.
         raw_rr = w[:, 2]
     sig2 = kernel.sigma2(ssr, n, k)
     flat_r = kernel.zero_residual_variance(n, ssr, raw_rr)
-    few = n < min_obs
-    reason = np.where(few, _FEW, np.where(flat_m, _FLAT_M, np.where(flat_r, _FLAT_R, _OK)))
+    reason = np.where(n < min_obs, _FEW, np.where(flat_m, _FLAT_M,
+                                                  np.where(flat_r, _FLAT_R, _OK)))
     out.n_obs[rows] = n.astype(np.int64)
 
     length = win[1] - win[0] + 1
-    r = _window(values, s, d + win[0], length)
+    ar = _window(values, s, d + win[0], length)
     if model == "constant-mean":
-        ar = r - alpha[:, None]
+        ar -= alpha[:, None]
+        invalid = np.isnan(ar)
         m_sum = np.zeros(n.size)
-        var = kernel.ar_variance(sig2, k, n, mean_m, sxx, 1.0, 0.0)[:, None] + ar * 0.0
+        var = np.repeat(kernel.ar_variance(sig2, k, n, mean_m, sxx, 1.0, 0.0)[:, None], length,
+                        axis=1)
     else:
         m = _window(values, b, d + win[0], length)
-        ar = r - m if model == "market-adjusted" else (r - alpha[:, None]) - beta[:, None] * m
-        m += ar * 0.0  # NaN where the AR is: Var(AR) and Σ R_m over the valid days only
+        if model == "market-adjusted":
+            ar -= m
+        else:
+            expected = m * beta[:, None]
+            expected += alpha[:, None]
+            ar -= expected
+        invalid = np.isnan(ar)
+        np.copyto(m, 0.0, where=invalid)  # Σ R_m over the valid days; their Var(AR) set NaN
+        m_sum = np.add.reduce(m, axis=1)
         var = kernel.ar_variance(sig2[:, None], k, n[:, None], mean_m[:, None], sxx[:, None],
                                  1.0, m)
-        if k == 0:  # nothing estimated: Var(AR) = σ̂² does not see R_m
-            var += ar * 0.0
-        m_sum = np.nansum(m, axis=1)
-    n_days = np.count_nonzero(~np.isnan(ar), axis=1)
+    var[invalid] = np.nan
+    n_days = length - np.count_nonzero(invalid, axis=1)
     reason = np.where((reason == _OK) & (n_days == 0), _EMPTY, reason)
     good = reason == _OK
-    code[rows[~good]] = reason[~good]
-    rows, keep = rows[good], np.flatnonzero(good)
-    if keep.size < good.size:
-        ar, var, n_days, m_sum = ar[keep], var[keep], n_days[keep], m_sum[keep]
+    car = np.add.reduce(ar, axis=1, where=~invalid)
+    if not good.all():
+        code[rows[~good]] = reason[~good]
+        keep = np.flatnonzero(good)
+        rows, ar, var, n_days, m_sum, car = (
+            x[keep] for x in (rows, ar, var, n_days, m_sum, car))
         n, alpha, beta, sig2, mean_m, sxx, r2 = (
             x[keep] for x in (n, alpha, beta, sig2, mean_m, sxx, r2))
     out.ar[rows] = ar
-    out.se[rows] = np.sqrt(var)
-    out.car[rows] = np.nansum(ar, axis=1)
+    out.se[rows] = np.sqrt(var, out=var)
+    out.car[rows] = car
     out.car_var[rows] = kernel.car_variance(sig2, k, n, mean_m, sxx, n_days, m_sum)
     out.n_days[rows] = n_days
     out.alpha[rows], out.beta[rows], out.sigma2[rows] = alpha, beta, sig2
@@ -505,17 +575,17 @@ def _result(out: _Outputs, code: np.ndarray, pairs: pd.DataFrame, index: pd.Date
         "alpha": out.alpha, "beta": out.beta, "sigma": np.sqrt(out.sigma2),
         "n_obs": out.n_obs, "df": np.where(df > 0, df, 0), "mean_m": out.mean_m,
         "sxx": out.sxx, "r2": out.r2, "start": start, "end": end,
-    }, index=labels)
+    }, index=labels, copy=False)
     excluded = _reasons(code, pairs, index, est, win, model, k, min_estimation, out.n_obs,
                         start, end)
     return BatchResult(
-        ar=pd.DataFrame(out.ar, index=labels, columns=offsets),
-        se=pd.DataFrame(out.se, index=labels, columns=offsets),
-        car=pd.Series(out.car, index=labels, name="car"),
-        car_se=pd.Series(car_se, index=labels, name="car_se"),
-        car_t=pd.Series(car_t, index=labels, name="car_t"),
-        car_p=pd.Series(car_p, index=labels, name="car_p"),
-        n_days=pd.Series(out.n_days, index=labels, name="n_days"),
+        ar=pd.DataFrame(out.ar, index=labels, columns=offsets, copy=False),
+        se=pd.DataFrame(out.se, index=labels, columns=offsets, copy=False),
+        car=pd.Series(out.car, index=labels, name="car", copy=False),
+        car_se=pd.Series(car_se, index=labels, name="car_se", copy=False),
+        car_t=pd.Series(car_t, index=labels, name="car_t", copy=False),
+        car_p=pd.Series(car_p, index=labels, name="car_p", copy=False),
+        n_days=pd.Series(out.n_days, index=labels, name="n_days", copy=False),
         estimation=estimation, excluded=excluded, pairs=pairs, model=model, k=k,
         estimation_window=est, window=win,
     )

@@ -177,24 +177,30 @@ def estimation_term(k: int, n_obs: ArrayLike, mean_m: ArrayLike, sxx: ArrayLike,
     k = 2: span²/M + (m − span R̄_m)²/S_xx; k = 1: span²/M; k = 0: 0 (nothing estimated).
     """
     span = np.asarray(span, float)
+    m = np.asarray(m, float)
+    shape = np.broadcast_shapes(span.shape, m.shape, np.shape(n_obs), np.shape(mean_m),
+                                np.shape(sxx))
     if k == 0:
-        return np.zeros(np.broadcast(span, np.asarray(m, float)).shape)
+        return np.zeros(shape)
     with np.errstate(invalid="ignore", divide="ignore"):
-        term = span * span / np.asarray(n_obs, float)
-        if k == 2:
-            dev = np.asarray(m, float) - span * np.asarray(mean_m, float)
-            term = term + dev * dev / np.asarray(sxx, float)
+        base = span * span / np.asarray(n_obs, float)
+        if k == 1:
+            return np.array(np.broadcast_to(base, shape))
+        term = np.subtract(m, span * np.asarray(mean_m, float))
+        term = np.array(np.broadcast_to(term, shape)) if term.shape != shape else term
+        term *= term
+        term /= sxx
+        term += base
     return term
 
 
 def ar_variance(sigma_sq: ArrayLike, k: int, n_obs: ArrayLike, mean_m: ArrayLike,
                 sxx: ArrayLike, span: ArrayLike, m: ArrayLike) -> FloatArray:
     """Var(AR) = σ̂² [span + x*'(X'X)⁻¹x*] (CLM 1997, eq. 4.4.8-4.4.9), elementwise."""
-    span = np.asarray(span, float)
     term = estimation_term(k, n_obs, mean_m, sxx, span, m)
-    return np.asarray(sigma_sq, float) * (span + term)
-
-
+    term += np.asarray(span, float)
+    term *= np.asarray(sigma_sq, float)
+    return term
 def car_variance(sigma_sq: ArrayLike, k: int, n_obs: ArrayLike, mean_m: ArrayLike,
                  sxx: ArrayLike, s_n: ArrayLike, s_m: ArrayLike) -> FloatArray:
     """Var(CAR) = σ̂²[S_n + S_n²/M + (ΣR_m − S_n R̄_m)²/S_xx] (CLM 1997, eq. 4.4.13).

@@ -1,0 +1,327 @@
+"""Tests of eventstudy.batch: the vectorised engine against per-pair references.
+
+- Simulated returns with holes (scattered NaN, a long outage, holes in a benchmark) against a
+  per-pair reference written here: statsmodels OLS on the usable estimation rows, and the
+  matrix form σ̂²[I + X*(X'X)⁻¹X*'] (abnormal.ar_covariance) for Var(AR) and Var(CAR) over the
+  valid event days; both the running-sum and the direct path, every model.
+- The embedded dual-use-ban pairs against eventstudy.run (the per-event path) to 1e-10.
+- Exclusions with their reasons; typed errors; chunking and blocking do not change numbers;
+  size of the CAR t test under H0 and power against an injected abnormal return.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from scipy import stats
+
+import eventstudy
+from eventstudy import batching
+from eventstudy.abnormal import ar_covariance
+from eventstudy.errors import EstimationError, EventsFileError, PriceDataError
+from eventstudy.prices import embedded
+from eventstudy.sessions import sessions_in_range
+
+EST, WIN = (-120, -11), (-4, 6)
+RTOL = 1e-10
+
+
+def simulate(seed: int = 0, n_rows: int = 400, n_sec: int = 10) -> pd.DataFrame:
+    """One-factor returns with drift, 4 % scattered holes, a 40-row outage, benchmark holes."""
+    rng = np.random.default_rng(seed)
+    idx = pd.bdate_range("2015-01-01", periods=n_rows)
+    m = rng.normal(0.0005, 0.01, (n_rows, 2))
+    beta = rng.uniform(0.3, 1.7, n_sec)
+    r = 0.0003 + beta * m[:, np.arange(n_sec) % 2] + rng.normal(0, 0.02, (n_rows, n_sec))
+    r[rng.random(r.shape) < 0.04] = np.nan
+    r[150:190, 3] = np.nan
+    m[rng.random(n_rows) < 0.02, 1] = np.nan
+    frame = pd.DataFrame(r, index=idx, columns=[f"S{i}" for i in range(n_sec)])
+    frame["MA"], frame["MB"] = m[:, 0], m[:, 1]
+    return frame
+
+
+def sim_pairs(returns: pd.DataFrame, n: int, seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    sec = rng.choice(returns.columns[:-2].to_numpy(), n)
+    bench = np.where([int(x[1:]) % 2 == 0 for x in sec], "MA", "MB")
+    day0 = returns.index[rng.integers(-EST[0], len(returns) - WIN[1], n)]
+    return pd.DataFrame({"security": sec, "benchmark": bench, "day0": day0},
+                        index=pd.Index([f"p{i}" for i in range(n)], name="pair"))
+
+
+def reference(returns: pd.DataFrame, pair: pd.Series, model: str, est=EST, win=WIN) -> dict:
+    """One pair the slow way: statsmodels OLS, then the matrix form of the AR covariance."""
+    d = returns.index.get_loc(pair["day0"])
+    r = returns[pair["security"]].to_numpy()
+    m = returns[pair["benchmark"]].to_numpy()
+    e = slice(d + est[0], d + est[1] + 1)
+    re, me = r[e], m[e]
+    ok = np.isfinite(re) if model == "constant-mean" else np.isfinite(re) & np.isfinite(me)
+    re, me = re[ok], me[ok]
+    n = ok.sum()
+    if model == "market":
+        ols = sm.OLS(re, sm.add_constant(me)).fit()
+        alpha, beta, s2 = ols.params[0], ols.params[1], ols.ssr / (n - 2)
+        x = np.column_stack([np.ones(n), me])
+    elif model == "constant-mean":
+        alpha, beta = re.mean(), np.nan
+        s2 = np.sum((re - alpha) ** 2) / (n - 1)
+        x = np.ones((n, 1))
+    else:
+        alpha, beta, s2 = 0.0, 1.0, np.sum((re - me) ** 2) / n
+        x = np.zeros((n, 0))
+    w = slice(d + win[0], d + win[1] + 1)
+    rw, mw = r[w], m[w]
+    if model == "constant-mean":
+        ar = rw - alpha
+    else:
+        ar = rw - alpha - beta * mw
+    valid = np.isfinite(ar)
+    xs = np.column_stack([np.ones(valid.sum()), mw[valid]])[:, : x.shape[1]]
+    v = ar_covariance(np.sqrt(s2), x, xs, np.ones(valid.sum()))
+    se = np.full(ar.size, np.nan)
+    se[valid] = np.sqrt(np.diag(v))
+    return {"alpha": alpha, "beta": beta, "sigma": np.sqrt(s2), "n_obs": n, "ar": ar,
+            "se": se, "car": ar[valid].sum(), "car_se": np.sqrt(v.sum())}
+
+
+def check_against_reference(res: eventstudy.BatchResult, returns: pd.DataFrame,
+                            pairs: pd.DataFrame, model: str) -> int:
+    checked = 0
+    for label, pair in pairs.iterrows():
+        if label in res.excluded.index:
+            continue
+        ref = reference(returns, pair, model)
+        got = res.estimation.loc[label]
+        assert got["n_obs"] == ref["n_obs"]
+        np.testing.assert_allclose(got["alpha"], ref["alpha"], rtol=RTOL, atol=1e-14)
+        np.testing.assert_allclose(got["beta"], ref["beta"], rtol=RTOL, atol=1e-12)
+        np.testing.assert_allclose(got["sigma"], ref["sigma"], rtol=RTOL)
+        np.testing.assert_allclose(res.ar.loc[label].to_numpy(), ref["ar"], rtol=RTOL,
+                                   atol=1e-14)
+        np.testing.assert_allclose(res.se.loc[label].to_numpy(), ref["se"], rtol=RTOL)
+        np.testing.assert_allclose(res.car.loc[label], ref["car"], rtol=RTOL, atol=1e-14)
+        np.testing.assert_allclose(res.car_se.loc[label], ref["car_se"], rtol=RTOL)
+        checked += 1
+    return checked
+
+
+@pytest.fixture(scope="module")
+def sim() -> tuple[pd.DataFrame, pd.DataFrame]:
+    returns = simulate()
+    pairs = sim_pairs(returns, 60)
+    # pairs that exercise the holes: day 0 right after the outage of S3, and inside it
+    extra = pd.DataFrame({"security": ["S3", "S3", "S1"], "benchmark": ["MB", "MB", "MB"],
+                          "day0": returns.index[[195, 170, 300]]}, index=["out1", "out2", "b1"])
+    return returns, pd.concat([pairs, extra])
+
+
+@pytest.mark.parametrize("path", ["running", "direct"])
+@pytest.mark.parametrize("model", ["market", "constant-mean", "market-adjusted"])
+def test_matches_per_pair_reference(sim, model: str, path: str,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    returns, pairs = sim
+    monkeypatch.setattr(batching, "DIRECT_RATIO", 0.0 if path == "running" else 1e9)
+    res = eventstudy.batch(returns, pairs, estimation=EST, window=WIN, model=model,
+                           min_estimation=30)
+    assert checked_enough(check_against_reference(res, returns, pairs, model), len(pairs))
+    # the pair whose window sits in the outage of S3 has no security returns there
+    assert res.ar.loc["out2"].isna().sum() >= 1
+    assert res.n_days.loc["out2"] == res.ar.loc["out2"].notna().sum()
+
+
+def checked_enough(checked: int, total: int) -> bool:
+    return checked >= total - 5
+
+
+def test_paths_and_chunking_give_the_same_numbers(sim, monkeypatch: pytest.MonkeyPatch) -> None:
+    returns, pairs = sim
+    base = eventstudy.batch(returns, pairs, estimation=EST, window=WIN)
+    monkeypatch.setattr(batching, "BLOCK_BYTES", 1)  # one combo per block
+    monkeypatch.setattr(batching, "DIRECT_RATIO", 0.0)
+    small = eventstudy.batch(returns, pairs, estimation=EST, window=WIN, chunk_size=7)
+    pd.testing.assert_frame_equal(base.ar, small.ar, rtol=1e-12)
+    pd.testing.assert_frame_equal(base.se, small.se, rtol=1e-12)
+    pd.testing.assert_series_equal(base.car_se, small.car_se, rtol=1e-12)
+    pd.testing.assert_series_equal(base.excluded, small.excluded)
+
+
+# --- agreement with the per-event path on the embedded data -------------------------------
+
+DUAL_USE = """
+[defaults]
+estimation = [-250, -11]
+window = [-5, 5]
+car = [[-5, 5]]
+model = "market"
+returns = "log"
+exclude_event_windows = false
+exclude_confounders = false
+
+[securities.LYC]
+ticker = "LYC.AX"
+exchange = "XASX"
+benchmark = "^AXJO"
+
+[securities.TOYO]
+ticker = "6330.T"
+exchange = "XTKS"
+benchmark = "^TOPX"
+
+[[events]]
+id = "dual-use-ban"
+title = "dual-use ban"
+announced = 2026-01-06T16:25:00+08:00
+securities = ["LYC", "TOYO"]
+"""
+
+
+def session_log_returns(tickers: list[str], exchange: str) -> pd.DataFrame:
+    """Log returns on every session of ``exchange``: NaN where either close is missing."""
+    prices = {t: embedded.load(t) for t in tickers}
+    first = max(p.index[0] for p in prices.values())
+    last = min(p.index[-1] for p in prices.values())
+    grid = sessions_in_range(exchange, first, last)
+    closes = pd.DataFrame({t: p.reindex(grid) for t, p in prices.items()})
+    return np.log(closes).diff()
+
+
+def test_agrees_with_run_on_embedded_dual_use_ban(tmp_path: Path) -> None:
+    events = tmp_path / "events.toml"
+    events.write_text(DUAL_USE, encoding="utf-8")
+    study = eventstudy.run("dual-use-ban", events=events)
+    assert {p.security for p in study.pairs} == {"LYC", "TOYO"}
+    for p in study.pairs:
+        returns = session_log_returns([p.ticker, p.benchmark], p.exchange)
+        pairs = pd.DataFrame({"security": [p.ticker], "benchmark": [p.benchmark],
+                              "day0": [p.day0]}, index=[p.security])
+        res = eventstudy.batch(returns, pairs, estimation=(-250, -11), window=(-5, 5))
+        assert res.excluded.empty
+        fit, got = p.estimation, res.estimation.iloc[0]
+        # LYC has no close on 2025-08-28: the per-event path leaves the spanning return out
+        # of the fit, the returns frame has NaN on that session and the next: same sample.
+        assert got["n_obs"] == fit.n_obs
+        for name in ("alpha", "beta", "sigma", "mean_m", "sxx", "r2"):
+            np.testing.assert_allclose(got[name], getattr(fit, name), rtol=RTOL)
+        spans = p.days["span"].to_numpy()
+        assert (spans == 1).all()  # no spanning return in the event window: all comparable
+        np.testing.assert_allclose(res.ar.iloc[0].to_numpy(), p.days["ar"], rtol=RTOL)
+        np.testing.assert_allclose(res.se.iloc[0].to_numpy(), p.days["se"], rtol=RTOL)
+        car = p.car.set_index("window").loc[[(-5, 5)]].iloc[0]
+        np.testing.assert_allclose(res.car.iloc[0], car["car"], rtol=RTOL)
+        np.testing.assert_allclose(res.car_se.iloc[0], car["se"], rtol=RTOL)
+        np.testing.assert_allclose(res.car_p.iloc[0], car["p"], rtol=1e-8)
+
+
+# --- exclusions and errors ------------------------------------------------------------------
+
+
+def test_exclusions_have_reasons_and_nan_rows() -> None:
+    returns = simulate(n_rows=300)
+    idx = returns.index
+    returns["FLAT"] = 0.001
+    returns["COPY"] = returns["MA"]
+    returns["GONE"] = np.nan
+    returns.loc[idx[:150], "GONE"] = 0.01 * np.sin(np.arange(150))
+    rows = {
+        "ok": ("S0", "MA", idx[200]),
+        "no_sec": ("XX", "MA", idx[200]),
+        "no_bench": ("S0", "YY", idx[200]),
+        "no_day0": ("S0", "MA", pd.Timestamp("2015-01-03")),  # a Saturday
+        "before": ("S0", "MA", idx[100]),
+        "after": ("S0", "MA", idx[-3]),
+        "flat_m": ("S0", "FLAT", idx[200]),
+        "copy": ("MA", "COPY", idx[200]),
+        "few": ("GONE", "MA", idx[250]),
+        "empty": ("GONE", "MA", idx[155]),
+    }
+    pairs = pd.DataFrame(rows.values(), index=list(rows), columns=["security", "benchmark",
+                                                                   "day0"])
+    res = eventstudy.batch(returns, pairs, estimation=EST, window=WIN)
+    why = res.excluded
+    assert list(why.index) == list(rows)[1:]
+    assert "'XX' is not a column" in why["no_sec"]
+    assert "benchmark 'YY'" in why["no_bench"]
+    assert "day0 2015-01-03 is not a session" in why["no_day0"]
+    assert "before the first session" in why["before"]
+    assert "after the last session" in why["after"]
+    assert "benchmark returns have zero variance" in why["flat_m"]
+    assert "residuals have zero variance" in why["copy"]
+    # GONE has returns on rows 0-149 only: rows 130-149 of the estimation window 130-239
+    assert why["few"].startswith("only 20 usable estimation returns")
+    assert "min_estimation = 60" in why["few"]
+    assert "no returns in the event window" in why["empty"]
+    bad = list(rows)[1:]
+    assert res.ar.loc[bad].isna().all().all() and res.se.loc[bad].isna().all().all()
+    assert res.car.loc[bad].isna().all() and res.estimation.loc[bad, "beta"].isna().all()
+    assert res.n_days.loc["ok"] == res.ar.loc["ok"].notna().sum() > 0
+    assert res.estimation.loc["few", "n_obs"] == 20
+    tidy = res.to_frame()
+    assert len(tidy) == WIN[1] - WIN[0] + 1 and set(tidy["pair"]) == {"ok"}
+    np.testing.assert_array_equal(tidy["ar"], res.ar.loc["ok"])
+    frame = res.car_frame()
+    assert frame.loc["no_sec", "reason"] == why["no_sec"] and pd.isna(frame.loc["ok", "reason"])
+
+
+def test_min_estimation_and_model_minimum() -> None:
+    returns = simulate(n_rows=300)
+    pairs = pd.DataFrame({"security": ["S0"], "benchmark": ["MA"], "day0": [returns.index[200]]})
+    res = eventstudy.batch(returns, pairs, estimation=(-13, -11), window=WIN, min_estimation=1)
+    assert "model needs M − k − 2 > 0" in res.excluded.iloc[0]
+    n = eventstudy.batch(returns, pairs, estimation=EST, window=WIN).estimation["n_obs"].iloc[0]
+    res = eventstudy.batch(returns, pairs, estimation=EST, window=WIN, min_estimation=n + 1)
+    assert f"only {n} usable" in res.excluded.iloc[0]
+    assert eventstudy.batch(returns, pairs, estimation=EST, window=WIN,
+                            min_estimation=n).excluded.empty
+
+
+def test_typed_errors() -> None:
+    returns = simulate(n_rows=200)
+    pairs = sim_pairs(returns, 3)
+    with pytest.raises(EstimationError, match="dimson"):
+        eventstudy.batch(returns, pairs, model="dimson")
+    with pytest.raises(EstimationError, match="overlaps"):
+        eventstudy.batch(returns, pairs, estimation=(-100, -5), window=(-5, 5))
+    with pytest.raises(EventsFileError, match="benchmark"):
+        eventstudy.batch(returns, pairs.drop(columns="benchmark"))
+    with pytest.raises(PriceDataError, match="sorted"):
+        eventstudy.batch(returns.iloc[::-1], pairs)
+    # the constant mean needs no benchmark column
+    res = eventstudy.batch(returns, pairs.drop(columns="benchmark"), estimation=(-60, -11),
+                           window=(-2, 2), model="constant-mean", min_estimation=20)
+    assert res.k == 1 and res.estimation["beta"].isna().all()
+
+
+# --- statistics -------------------------------------------------------------------------
+
+
+def test_car_test_size_and_power() -> None:
+    """Normal errors: t = CAR/se is Student t(M − 2) under H0; +4σ on day 0 is found."""
+    rng = np.random.default_rng(11)
+    n_rows, n_sec = 700, 500
+    m = rng.normal(0.0004, 0.01, n_rows)
+    r = 0.0002 + 1.1 * m[:, None] + rng.normal(0, 0.02, (n_rows, n_sec))
+    returns = pd.DataFrame(r, index=pd.bdate_range("2010-01-01", periods=n_rows),
+                           columns=[f"S{i}" for i in range(n_sec)])
+    returns["M"] = m
+    day0 = np.tile([300, 660], n_sec)  # neither event day in the other's estimation window
+    pairs = pd.DataFrame({"security": np.repeat(returns.columns[:n_sec], 2), "benchmark": "M",
+                          "day0": returns.index[day0]})
+    res = eventstudy.batch(returns, pairs, estimation=(-250, -11), window=(-1, 1))
+    rate = float((res.car_p < 0.05).mean())
+    assert abs(rate - 0.05) < 0.02, rate
+    bumped = returns.copy()
+    for t in (300, 660):
+        bumped.iloc[t, :n_sec] += 0.08
+    hit = eventstudy.batch(bumped, pairs, estimation=(-250, -11), window=(-1, 1))
+    np.testing.assert_allclose(hit.car.mean() - res.car.mean(), 0.08, rtol=1e-9)
+    assert (hit.ar[0] / hit.se[0]).mean() > 3.5
+    assert (hit.estimation["df"] == 238).all()  # M = 240 returns in [-250, -11], k = 2
+    np.testing.assert_allclose(hit.p.to_numpy(), 2 * stats.t.sf(np.abs(hit.t_stat), 238),
+                               rtol=1e-8)
+    np.testing.assert_allclose(hit.car_p, 2 * stats.t.sf(np.abs(hit.car_t), 238), rtol=1e-8)
