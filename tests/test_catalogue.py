@@ -15,6 +15,9 @@ docs/reliability.md, with the messages the package gives today.
 
 from __future__ import annotations
 
+import errno
+import json
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -87,10 +90,13 @@ class Study:
     """The files of one catalogue entry, under a temporary folder."""
 
     root: Path
+    monkeypatch: pytest.MonkeyPatch
     events: Path = field(init=False)
     prices: Path = field(init=False)
 
     def __post_init__(self) -> None:
+        for name in ("EVENTSTUDY_SOURCE", "EVENTSTUDY_CACHE_DIR"):
+            self.monkeypatch.delenv(name, raising=False)
         self.events = self.root / "events.toml"
         self.prices = self.root / "prices"
         self.prices.mkdir()
@@ -122,9 +128,13 @@ class Study:
     def write_prices(self, ticker: str, series: pd.Series) -> None:
         self.csv(ticker).write_text(csv_text(series), encoding="utf-8")
 
+    @property
+    def cache(self) -> Path:
+        return self.root / "cache"
+
     def fill(self, text: str) -> str:
         return text.format(events=self.events, prices=self.prices, abc=self.csv(),
-                           bench=self.csv(BENCH))
+                           bench=self.csv(BENCH), cache=self.cache, root=self.root)
 
 
 def library_run(study: Study, event_id: str = EVENT) -> object:
@@ -144,8 +154,12 @@ class Bad:
     error: type[EventStudyError]
     needles: tuple[str, ...]  # message fragments; {events}, {prices}, {abc}, {bench} expand
     caught: str  # the module that catches it, for docs/reliability.md
-    library: Callable[[Study], object] = library_run
+    library: Callable[[Study], object] | None = library_run  # None: CLI-only entry
     cli: Callable[[Study], list[str]] | None = cli_run  # None: library-only entry
+    xfail_library: str = ""  # a known failure (in a module not owned here): the reason
+    xfail_cli: str = ""
+    warns: bool = False  # 'warning:' lines may precede the error line on stderr
+    formats: tuple[str, ...] = ("json",)  # --format values tried; () for 'data'
 
 
 def _shift_to_tokyo(study: Study) -> None:
@@ -334,33 +348,254 @@ CATALOGUE: list[Bad] = [
                           "benchmark"), "models.fit (pair excluded)"),
 ]
 
-IDS = [bad.name for bad in CATALOGUE]
+
+# --- the price cache and Yahoo Finance (never the network) ---------------------------------
 
 
-def make(bad: Bad, tmp_path: Path) -> Study:
-    study = Study(tmp_path)
+def fake_history(ticker: str, start: pd.Timestamp, end: pd.Timestamp,
+                 timeout: float) -> pd.DataFrame:
+    """What ``yf_history`` returns for the synthetic prices: New York bars, Close/Adj Close."""
+    from eventstudy.prices.yahoo import YahooNoDataError
+
+    prices = synthetic_prices().get(ticker)
+    if prices is None:
+        raise YahooNoDataError(f"no prices for {ticker}")
+    prices = prices[(prices.index >= start) & (prices.index <= end)]
+    index = prices.index.tz_localize("America/New_York")
+    return pd.DataFrame({"Close": prices.to_numpy(), "Adj Close": prices.to_numpy()},
+                        index=index)
+
+
+def use_fake_yahoo(study: Study) -> None:
+    from eventstudy.prices import yahoo
+
+    study.monkeypatch.setattr(yahoo, "yf_history", fake_history)
+
+
+def fill_cache(study: Study, end: str = LAST) -> None:
+    """Cache ABC and ^GSPC from FIRST to `end` (through the fake Yahoo)."""
+    from eventstudy.prices.yahoo import YahooSource
+
+    use_fake_yahoo(study)
+    source = YahooSource(study.cache)
+    for ticker in (TICKER, BENCH):
+        source.update(ticker, FIRST, end)
+
+
+class _FullDisk:
+    """A file whose ``write`` stores half the bytes, then fails with ENOSPC."""
+
+    def __init__(self, fh) -> None:
+        self._fh = fh
+
+    def write(self, data: bytes) -> int:
+        self._fh.write(data[: len(data) // 2])
+        self._fh.flush()
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def __getattr__(self, name: str):
+        return getattr(self._fh, name)
+
+    def __enter__(self) -> _FullDisk:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._fh.close()
+
+
+def disk_full(study: Study) -> None:
+    """From now on, files opened with os.fdopen under the study's folder hit a full disk."""
+    real = os.fdopen
+    root = str(study.root)
+
+    def fdopen(fd: int, *args, **kwargs):
+        fh = real(fd, *args, **kwargs)
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            target = root
+        return _FullDisk(fh) if target.startswith(root) else fh
+
+    study.monkeypatch.setattr(os, "fdopen", fdopen)
+
+
+def _chart(ticker: str) -> str:
+    """Yahoo's v8 chart answer (JSON) for the synthetic prices of `ticker`."""
+    prices = synthetic_prices()[ticker]
+    stamps = [int(t.timestamp()) for t in prices.index.tz_localize("America/New_York")]
+    values = [float(v) for v in prices]
+    meta = {"currency": "USD", "symbol": ticker, "exchangeName": "NYQ",
+            "instrumentType": "EQUITY", "firstTradeDate": 0, "regularMarketTime": stamps[-1],
+            "gmtoffset": -14400, "timezone": "EDT", "exchangeTimezoneName": "America/New_York",
+            "priceHint": 2, "dataGranularity": "1d", "range": "", "validRanges": ["1d"]}
+    quote = {k: values for k in ("open", "high", "low", "close")} | {"volume": [1] * len(values)}
+    return json.dumps({"chart": {"result": [{
+        "meta": meta, "timestamp": stamps,
+        "indicators": {"quote": [quote], "adjclose": [{"adjclose": values}]}}], "error": None}})
+
+
+def interrupted_session(study: Study, how: str) -> None:
+    """yfinance's HTTP layer replaced: answers for ABC; the ^GSPC download breaks off.
+
+    ``how="cut"``: the transfer stops (curl's IncompleteRead); ``how="truncated"``: the body
+    arrives cut in half (invalid JSON).
+    """
+    import yfinance.data
+    from curl_cffi.requests.exceptions import IncompleteRead
+
+    class Response:
+        status_code = 200
+
+        def __init__(self, text: str, url: str) -> None:
+            self.text, self.url = text, url
+
+        def json(self) -> object:
+            return json.loads(self.text)
+
+    def get(self, url: str, params: dict | None = None, timeout: float = 30) -> Response:
+        ticker = url.rsplit("/", 1)[-1]
+        body = _chart(ticker)
+        if ticker == BENCH and (params or {}).get("range") != "1d":  # the history request
+            if how == "cut":
+                raise IncompleteRead("Failed to perform, curl: (18) transfer closed with "
+                                     "48213 bytes remaining to read")
+            body = body[: len(body) // 2]
+        return Response(body, url)
+
+    study.monkeypatch.setattr(yfinance.data.YfData, "get", get)
+    study.monkeypatch.setattr(yfinance.data.YfData, "cache_get", get)
+    study.monkeypatch.setattr(yfinance.data.YfData, "_get_cookie_and_crumb",
+                              lambda self, timeout=30: (None, "basic"))
+
+
+def unwritable(study: Study) -> Path:
+    """A cache or report folder that cannot be created: its parent is a file."""
+    (study.root / "afile").write_text("not a folder\n")
+    return study.root / "afile" / "out"
+
+
+def yahoo_run(study: Study, source: str = "yahoo", cache: Path | None = None) -> object:
+    return eventstudy.run(EVENT, events=study.events, source=source,
+                          cache_dir=cache or study.cache)
+
+
+def yahoo_cli(study: Study, source: str = "yahoo", cache: Path | None = None) -> list[str]:
+    return ["run", EVENT, "--events", str(study.events), "--source", source,
+            "--cache-dir", str(cache or study.cache)]
+
+
+def _edit_cached_price(study: Study) -> None:
+    fill_cache(study)
+    path = study.cache / f"{TICKER}.csv"
+    lines = path.read_text().splitlines()
+    lines[5] = lines[5].replace(lines[5].split(",")[1], "1.0", 1)
+    path.write_text("\n".join(lines) + "\n")
+
+
+_RAW_OSERROR = ("PriceCache.write lets the OSError through (a traceback in the CLI): "
+                "eventstudy/prices/cache.py / yahoo.py belong to the data layer")
+_JSON_ERROR = ("yf_history does not catch the JSONDecodeError of a cut-off answer (a "
+               "traceback): eventstudy/prices/yahoo.py belongs to the data layer")
+
+CATALOGUE += [
+    Bad("unknown price source (--source)", lambda s: None, PriceDataError,
+        ("unknown price source 'bogus' (from --source)", "embedded, yahoo, cache"),
+        "prices.open_source", library=lambda s: yahoo_run(s, "bogus"),
+        cli=lambda s: yahoo_cli(s, "bogus")),
+    Bad("--prices and --source yahoo together", lambda s: None, PriceDataError,
+        ("--prices {prices} and --source yahoo both name a price source", "pass one of them"),
+        "prices.open_source",
+        library=lambda s: eventstudy.run(EVENT, events=s.events, prices=s.prices,
+                                         source="yahoo"),
+        cli=lambda s: [*cli_run(s), "--source", "yahoo"]),
+    Bad("offline (--source cache) with an empty cache", lambda s: None, PriceDataError,
+        ("no prices for ABC in the price cache {cache}", "eventstudy data fetch ABC"),
+        "prices.yahoo.YahooSource", library=lambda s: yahoo_run(s, "cache"),
+        cli=lambda s: yahoo_cli(s, "cache")),
+    Bad("cached price file edited by hand (checksum mismatch), offline", _edit_cached_price,
+        PriceDataError, ("no prices for ABC in the price cache {cache}",),
+        "prices.cache.read + YahooSource (file quarantined)",
+        library=lambda s: yahoo_run(s, "cache"), cli=lambda s: yahoo_cli(s, "cache"),
+        warns=True),
+    Bad("unwritable cache folder (run --source yahoo)", use_fake_yahoo, PriceDataError,
+        ("{root}/afile/out",), "prices.cache.write",
+        library=lambda s: yahoo_run(s, cache=unwritable(s)),
+        cli=lambda s: yahoo_cli(s, cache=unwritable(s)),
+        xfail_library=_RAW_OSERROR, xfail_cli=_RAW_OSERROR),
+    Bad("unwritable cache folder (data fetch)", use_fake_yahoo, PriceDataError,
+        ("{root}/afile/out",), "cli_data.fetch", library=None,
+        cli=lambda s: ["data", "fetch", TICKER, "--start", FIRST, "--end", LAST,
+                       "--cache-dir", str(unwritable(s))],
+        xfail_cli=_RAW_OSERROR, formats=()),
+    Bad("unwritable cache folder (data import)", lambda s: None, PriceDataError,
+        ("cannot write the cache", "{root}/afile/out"), "cli_data.import_", library=None,
+        cli=lambda s: ["data", "import", str(s.prices), "--cache-dir", str(unwritable(s))],
+        formats=()),
+    Bad("disk full while writing the cache (run --source yahoo)",
+        lambda s: fill_cache(s, "2025-04-30") or disk_full(s), PriceDataError,
+        ("{cache}", "No space left on device"), "prices.cache.atomic_write",
+        library=yahoo_run, cli=yahoo_cli, xfail_library=_RAW_OSERROR, xfail_cli=_RAW_OSERROR),
+    Bad("disk full while writing the cache (data import)", disk_full, PriceDataError,
+        ("cannot write the cache", "No space left on device", "{cache}"), "cli_data.import_",
+        library=None, cli=lambda s: ["data", "import", str(s.prices), "--cache-dir",
+                                     str(s.cache)],
+        formats=(),
+        xfail_cli="the message does not name the cache folder (eventstudy/cli_data.py)"),
+    Bad("interrupted download (transfer cut mid-way)",
+        lambda s: interrupted_session(s, "cut"), PriceDataError,
+        ("no prices for ^GSPC", "Yahoo Finance cannot be reached", "IncompleteRead",
+         "{cache}"), "prices.yahoo.yf_history", library=yahoo_run, cli=yahoo_cli),
+    Bad("interrupted download (answer cut off: invalid JSON)",
+        lambda s: interrupted_session(s, "truncated"), PriceDataError, ("^GSPC",),
+        "prices.yahoo.yf_history", library=yahoo_run, cli=yahoo_cli,
+        xfail_library=_JSON_ERROR, xfail_cli=_JSON_ERROR),
+]
+
+
+def test_catalogue_is_large_enough() -> None:
+    names = [bad.name for bad in CATALOGUE]
+    assert len(CATALOGUE) >= 30 and len(set(names)) == len(names)
+
+
+def make(bad: Bad, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Study:
+    study = Study(tmp_path, monkeypatch)
     bad.make(study)
     return study
 
 
-def test_the_baseline_study_runs(tmp_path: Path) -> None:
+def _cases(kind: str) -> list:
+    out = []
+    for bad in CATALOGUE:
+        if getattr(bad, kind) is None:
+            continue
+        reason = bad.xfail_library if kind == "library" else bad.xfail_cli
+        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+        formats = bad.formats if kind == "cli" and bad.formats else ("",)
+        for fmt in formats:
+            name = f"{bad.name}-{fmt}" if fmt else bad.name
+            out.append(pytest.param(bad, fmt, id=name, marks=marks))
+    return out
+
+
+def test_the_baseline_study_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Each entry breaks one thing of this study; unbroken, it gives a result.
-    study = Study(tmp_path)
+    study = Study(tmp_path, monkeypatch)
     result = library_run(study)
     (pair,) = result.pairs
     assert pair.estimation.n_obs == 75 and 0.9 < pair.estimation.beta < 1.5
     out = CliRunner().invoke(app, [*cli_run(study), "--format", "json"])
     assert out.exit_code == 0 and out.stdout.lstrip().startswith("{")
+    # ... and through the (fake) Yahoo source and its cache, the same numbers.
+    use_fake_yahoo(study)
+    (cached,) = yahoo_run(study).pairs
+    assert cached.estimation.beta == pytest.approx(pair.estimation.beta, rel=1e-6)
 
 
-def test_catalogue_is_large_enough() -> None:
-    assert len(CATALOGUE) >= 30
-    assert len(set(IDS)) == len(IDS)
-
-
-@pytest.mark.parametrize("bad", CATALOGUE, ids=IDS)
-def test_library_raises_a_package_error(bad: Bad, tmp_path: Path) -> None:
-    study = make(bad, tmp_path)
+@pytest.mark.parametrize(("bad", "fmt"), _cases("library"))
+def test_library_raises_a_package_error(bad: Bad, fmt: str, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    study = make(bad, tmp_path, monkeypatch)
+    assert bad.library is not None
     with pytest.raises(EventStudyError) as info:
         bad.library(study)
     assert type(info.value) is bad.error, f"{type(info.value).__name__}: {info.value}"
@@ -369,20 +604,80 @@ def test_library_raises_a_package_error(bad: Bad, tmp_path: Path) -> None:
         assert study.fill(needle) in message, message
 
 
-@pytest.mark.parametrize("fmt", ["json", "table"])
-@pytest.mark.parametrize("bad", [b for b in CATALOGUE if b.cli is not None],
-                         ids=[b.name for b in CATALOGUE if b.cli is not None])
-def test_cli_one_line_exit_2(bad: Bad, fmt: str, tmp_path: Path) -> None:
-    study = make(bad, tmp_path)
+@pytest.mark.parametrize(("bad", "fmt"), _cases("cli"))
+def test_cli_one_line_exit_2(bad: Bad, fmt: str, tmp_path: Path,
+                             monkeypatch: pytest.MonkeyPatch) -> None:
+    study = make(bad, tmp_path, monkeypatch)
     assert bad.cli is not None
-    result = CliRunner().invoke(app, [*bad.cli(study), "--format", fmt])
-    assert result.exit_code == 2, (result.exit_code, result.stdout, result.stderr)
-    assert result.stdout == ""  # nothing that parses as a result
-    assert result.stderr.endswith("\n") and result.stderr.count("\n") == 1, result.stderr
-    line = result.stderr.rstrip("\n")
-    assert line.startswith("error: ") and "Traceback" not in line
+    args = [*bad.cli(study), *(("--format", fmt) if fmt else ())]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, (result.exit_code, result.stdout, result.stderr,
+                                   result.exception)
+    if fmt:
+        assert result.stdout == ""  # nothing that parses as a result
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert result.stderr.endswith("\n") and lines, result.stderr
+    if bad.warns:
+        assert all(line.startswith("warning: ") for line in lines[:-1]), result.stderr
+    else:
+        assert len(lines) == 1, result.stderr
+    line = lines[-1]
+    assert line.startswith("error: ")
     for needle in bad.needles:
         assert " ".join(study.fill(needle).split()) in line, line
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv"])
+@pytest.mark.parametrize("name", ["TOML syntax error", "zero price", "unknown exchange code",
+                                  "constant prices (zero variance)",
+                                  "interrupted download (transfer cut mid-way)"])
+def test_cli_other_formats(name: str, fmt: str, tmp_path: Path,
+                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # The error comes before any output, whatever the format: one line, nothing on stdout.
+    (bad,) = [b for b in CATALOGUE if b.name == name]
+    study = make(bad, tmp_path, monkeypatch)
+    assert bad.cli is not None
+    result = CliRunner().invoke(app, [*bad.cli(study), "--format", fmt])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
+
+
+def test_disk_full_keeps_the_old_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Whatever the error, a write that fails half-way changes nothing in the cache.
+    study = Study(tmp_path, monkeypatch)
+    fill_cache(study, "2025-04-30")
+    before = {p.name: p.read_bytes() for p in study.cache.iterdir() if p.is_file()}
+    disk_full(study)
+    with pytest.raises((EventStudyError, OSError)):
+        yahoo_run(study)
+    after = {p.name: p.read_bytes() for p in study.cache.iterdir() if p.is_file()}
+    assert after == before  # same files, same bytes, no temporary file left
+
+
+def test_interrupted_download_keeps_what_was_fetched(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # ABC arrives whole and is cached; the benchmark's download breaks off: nothing of it is
+    # written, ABC's cache entry is complete and valid, and a retry fetches the rest.
+    from eventstudy.prices.cache import PriceCache
+
+    study = Study(tmp_path, monkeypatch)
+    interrupted_session(study, "cut")
+    with pytest.raises(PriceDataError, match="IncompleteRead"):
+        yahoo_run(study)
+    cache = PriceCache(study.cache)
+    assert cache.tickers() == [TICKER]
+    entry = cache.read(TICKER)
+    assert entry is not None
+    expected = synthetic_prices()[TICKER].reindex(entry.series.index)
+    assert len(expected) > 100 and not expected.isna().any()
+    np.testing.assert_allclose(entry.series.to_numpy(), expected.to_numpy(), rtol=1e-9)
+    assert not [p for p in study.cache.iterdir() if p.name.endswith(".tmp")]
+    monkeypatch.undo()
+    study.monkeypatch = monkeypatch
+    use_fake_yahoo(study)
+    (pair,) = yahoo_run(study).pairs
+    assert pair.estimation.n_obs == 75
 
 
 def _markdown(root: Path) -> str:  # pragma: no cover - documentation helper
@@ -391,15 +686,25 @@ def _markdown(root: Path) -> str:  # pragma: no cover - documentation helper
     rows = ["| # | bad input | caught in | exception | message (today) |",
             "|---|---|---|---|---|"]
     for i, bad in enumerate(CATALOGUE, start=1):
-        with tempfile.TemporaryDirectory(dir=root) as tmp:
-            study = make(bad, Path(tmp))
-            try:
-                bad.library(study)
-                outcome, message = "**no error**", ""
-            except EventStudyError as exc:
-                outcome = type(exc).__name__
-                message = " ".join(str(exc).split()).replace(str(study.root), "…")
-            rows.append(f"| {i} | {bad.name} | `{bad.caught}` | `{outcome}` | "
+        with tempfile.TemporaryDirectory(dir=root) as tmp, pytest.MonkeyPatch.context() as mp:
+            study = make(bad, Path(tmp), mp)
+            if bad.library is not None:
+                try:
+                    bad.library(study)
+                    outcome, message = "**no error**", ""
+                except EventStudyError as exc:
+                    outcome = type(exc).__name__
+                    message = str(exc)
+                except Exception as exc:
+                    outcome = f"**{type(exc).__name__}** (not a package error)"
+                    message = str(exc)
+            else:
+                assert bad.cli is not None
+                result = CliRunner().invoke(app, bad.cli(study))
+                outcome = f"CLI exit {result.exit_code}"
+                message = (result.stderr.strip().splitlines() or [repr(result.exception)])[-1]
+            message = " ".join(message.split()).replace(str(study.root), "…")
+            rows.append(f"| {i} | {bad.name} | `{bad.caught}` | {outcome} | "
                         f"{message.replace('|', '/')} |")
     return "\n".join(rows)
 

@@ -207,8 +207,8 @@ def test_events_file_arbitrary_text(tmp_path: Path, text: str) -> None:
 
 @FEW
 @given(value=st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(), st.text(max_size=5),
-              st.dates(), st.datetimes()),
+    st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(),
+              st.text(max_size=5), st.dates(), st.datetimes()),
     lambda inner: st.one_of(st.lists(inner, max_size=3),
                             st.dictionaries(st.text(max_size=4), inner, max_size=3)),
     max_leaves=8,
