@@ -32,5 +32,9 @@ class EstimationError(EventStudyError):
     """A model cannot be estimated (too few observations, zero variance)."""
 
 
+class ReportError(EventStudyError):
+    """Reports cannot be written (unwritable or invalid output folder)."""
+
+
 class EventStudyWarning(UserWarning):
     """Something the analyst should see, that does not stop the study."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from eventstudy._typing import Window
@@ -59,6 +60,9 @@ class PairResult:
     notes: tuple[str, ...] = ()
     residuals: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=list(RESIDUAL_COLUMNS)))
+    # The event-window prediction regressors x* of ``days`` (R_m, or n × p for a design fit):
+    # what Var(CAR) of any sub-window needs (eventstudy.paths). None when not recorded.
+    design: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

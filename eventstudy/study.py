@@ -257,7 +257,7 @@ def study_pair(
         exchange=security.exchange, model=fit.model, returns=kind, day0=day0.session,
         day0_rule=day0.rule, day0_reason=day0.reason, estimation=fit, days=days, car=car,
         headline=event.headline, proxy=security.proxy, members=security.basket,
-        confounders=confounders, notes=notes, residuals=residuals,
+        confounders=confounders, notes=notes, residuals=residuals, design=x[in_win],
     )
 
 

@@ -1,0 +1,74 @@
+"""``eventstudy report EVENT_ID | --all``: Markdown, HTML and PNG reports under a folder.
+
+A thin layer over :mod:`eventstudy.reporting`; registered on the app of :mod:`eventstudy.cli`.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from eventstudy.cli import EventsOption, _fail
+from eventstudy.errors import EventStudyError, ReportError
+
+
+def report(
+    event_id: Annotated[
+        str | None, typer.Argument(help="The id of an event (see 'eventstudy list').")
+    ] = None,
+    all_events: Annotated[
+        bool, typer.Option("--all", help="Report every event of the file, with the index.")
+    ] = False,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder of the reports (created when missing).")
+    ] = Path("reports"),
+    events: EventsOption = None,
+    prices: Annotated[
+        Path | None,
+        typer.Option("--prices", help="Folder of <TICKER>.csv price files (default: embedded)."),
+    ] = None,
+    figures: Annotated[
+        bool, typer.Option("--figures/--no-figures",
+                           help="Draw the PNGs and the HTML pages (--no-figures: Markdown only).")
+    ] = True,
+) -> None:
+    """Write the report of one event (or of all, with the index) as Markdown, HTML and PNG."""
+    from eventstudy.events import load_events
+    from eventstudy.reporting import generate, write_reports
+
+    err = Console(stderr=True)
+    start = time.perf_counter()
+    try:
+        if (event_id is None) == (not all_events):
+            raise ReportError("give either an EVENT_ID or --all (see 'eventstudy list')")
+        calendar = load_events(events)
+        if all_events:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            with Progress(TextColumn("[bold]report[/]"), BarColumn(), MofNCompleteColumn(),
+                          TimeElapsedColumn(), TextColumn("{task.description}"),
+                          console=err, transient=True) as progress:
+                task = progress.add_task("", total=len(calendar.events))
+                report_set = generate(
+                    None, events=calendar, prices=prices, figures=figures,
+                    on_event=lambda i: progress.update(task, advance=1, description=i))
+        else:
+            assert event_id is not None
+            report_set = generate([event_id], events=calendar, prices=prices, figures=figures)
+        written = write_reports(out, report_set.files, report_set.prune)
+    except EventStudyError as exc:
+        raise _fail(exc) from None
+    n_events = sum(1 for f in report_set.files if f.endswith(".md") and f != "README.md")
+    index = f"; index {out / 'README.md'}" if "README.md" in report_set.files else ""
+    err.print(f"wrote {len(written)} files for {n_events} event(s) to {out}{index} "
+              f"in {time.perf_counter() - start:.1f} s", highlight=False)

@@ -1,0 +1,185 @@
+"""PNG figures of a study, drawn with matplotlib's Agg canvas (no pyplot, no display).
+
+Each function returns the PNG bytes. Output is deterministic: the style is reset to
+matplotlib's defaults plus :data:`STYLE` (the user's matplotlibrc does not leak in), the dpi is
+fixed and the PNG carries no software or date metadata.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from io import BytesIO
+
+import matplotlib
+import matplotlib.style
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, FuncFormatter
+
+from eventstudy.paths import car_path
+from eventstudy.reporting.common import exchange_label, pct_text, stars
+from eventstudy.results import EventStudyResult, PairResult
+
+DPI = 100
+SIZE = (7.2, 4.0)  # inches
+PAIR_SIZE = (7.2, 5.6)
+STYLE = {
+    "font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "axes.spines.top": False,
+    "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.3, "legend.fontsize": 9,
+    "legend.frameon": False, "svg.hashsalt": "eventstudy",
+}
+UP, DOWN, LINE, BAND, DAY0, NEWS = ("#1f77b4", "#d62728", "#1f4e79", "#9ecae1", "#444444",
+                                   "#a0700b")
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
+           "#17becf", "#7f7f7f", "#bcbd22")
+
+
+def _png(draw: Callable[[Figure], None], size: tuple[float, float] = SIZE) -> bytes:
+    with matplotlib.style.context("default"), matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=size, dpi=DPI)
+        FigureCanvasAgg(fig)
+        draw(fig)
+        buffer = BytesIO()
+        fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _days_axis(ax, pair: PairResult, labels: bool = True) -> None:
+    """x axis: one tick per event day, "day 0" spelt out, the session's month-day below."""
+    t = pair.days["t"].to_numpy()
+    ax.xaxis.set_major_locator(FixedLocator(t))
+    ax.set_xlim(t[0] - 0.6, t[-1] + 0.6)
+    ax.grid(axis="x", visible=False)
+    if not labels:
+        ax.tick_params(axis="x", labelbottom=False)
+        return
+    ax.set_xticklabels([("day 0" if k == 0 else f"{k:+d}") + f"\n{d:%m-%d}"
+                        for k, d in zip(t, pair.days["date"], strict=True)])
+    for k, label in zip(t, ax.get_xticklabels(), strict=True):
+        if k == 0:
+            label.set_fontweight("bold")
+    ax.set_xlabel(f"{exchange_label(pair.exchange)} trading sessions relative to day 0 "
+                  f"({pair.day0.date().isoformat()}); month-day below")
+
+
+def _marks(ax, pair: PairResult, text: bool) -> None:
+    """Day 0 (dashed) and other news in the window (dotted, labelled when ``text``)."""
+    ax.axvline(0, color=DAY0, linestyle="--", linewidth=1)
+    for _, t in pair.confounders:
+        ax.axvline(t, color=NEWS, linestyle=":", linewidth=1.4)
+        if text:
+            ax.text(t + 0.06, 0.03, "other news", transform=ax.get_xaxis_transform(),
+                    rotation=90, ha="left", va="bottom", fontsize=8, color=NEWS)
+
+
+def _percent_axis(ax) -> None:
+    """y tick labels in percent, with the fewest decimals that tell the ticks apart."""
+
+    def label(x: float, _pos: int | None) -> str:
+        ticks = ax.yaxis.get_majorticklocs()
+        step = float(np.min(np.diff(ticks))) * 100 if len(ticks) > 1 else 1.0
+        decimals = next((d for d in range(4) if abs(step * 10**d - round(step * 10**d))
+                         < 1e-6 * max(1.0, step * 10**d)), 4)
+        value = x * 100 if abs(x * 100) >= 0.5 * 10.0**-decimals else 0.0
+        return f"{value:.{decimals}f}%".replace("-", "−")
+
+    ax.yaxis.set_major_formatter(FuncFormatter(label))
+
+
+def _limits(values: np.ndarray, pad: float = 0.18) -> tuple[float, float]:
+    """y limits around ``values`` and 0, padded by ``pad`` of the range."""
+    finite = values[np.isfinite(values)]
+    lo = min(0.0, float(finite.min())) if finite.size else 0.0
+    hi = max(0.0, float(finite.max())) if finite.size else 0.01
+    span = (hi - lo) or 0.01
+    return lo - pad * span, hi + pad * span
+
+
+def pair_figure(result: EventStudyResult, pair: PairResult) -> bytes:
+    """One security: the CAR path with its 95 % band (top), the daily ARs as bars (bottom).
+
+    The band comes from :func:`eventstudy.paths.car_path`; the stars from the ARs' p-values.
+    """
+    path = car_path(pair, 0.95)
+    days = pair.days
+
+    def draw(fig: Figure) -> None:
+        top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+        t = path["t"].to_numpy()
+        car = path["car"].to_numpy(float)
+        top.fill_between(t, path["lo"], path["hi"], color=BAND, alpha=0.7, linewidth=0)
+        top.axhline(0, color="black", linewidth=0.8)
+        top.plot(t, car, color=LINE, marker="o", markersize=4, linewidth=1.8)
+        _marks(top, pair, text=True)
+        top.annotate(pct_text(car[-1], 1), (t[-1], car[-1]), xytext=(6, 0),
+                     textcoords="offset points", va="center", fontsize=9, color=LINE,
+                     fontweight="bold")
+        top.set_ylim(*_limits(np.concatenate([path["lo"], path["hi"], car])))
+        _percent_axis(top)
+        top.set_ylabel("cumulative\nabnormal return")
+        _days_axis(top, pair, labels=False)
+
+        ar = days["ar"].to_numpy(float)
+        colors = [DOWN if a < 0 else UP for a in np.nan_to_num(ar)]
+        bars = bottom.bar(t, np.nan_to_num(ar), color=colors, width=0.7)
+        for bar in (bars[i] for i in np.flatnonzero(t == 0)):
+            bar.set(edgecolor="black", linewidth=1.2)
+        bottom.axhline(0, color="black", linewidth=0.8)
+        _marks(bottom, pair, text=False)
+        lo, hi = _limits(ar, pad=0.3)
+        bottom.set_ylim(lo, hi)
+        nudge = 0.03 * (hi - lo)
+        for k, a, p in zip(t, ar, days["p"].to_numpy(float), strict=True):
+            mark = stars(p)
+            if mark and np.isfinite(a):
+                bottom.text(k, a + (nudge if a >= 0 else -nudge), mark, ha="center",
+                            va="bottom" if a >= 0 else "top", fontsize=10, fontweight="bold")
+        _percent_axis(bottom)
+        bottom.set_ylabel("daily\nabnormal return")
+        _days_axis(bottom, pair)
+        fig.align_ylabels((top, bottom))
+
+        proxy = " (proxy)" if pair.proxy else ""
+        model = pair.model + (f" model on {pair.benchmark}" if pair.benchmark else " model")
+        name = pair.name if len(pair.name) <= 50 else pair.name.split(" (")[0][:50]
+        fig.suptitle(f"{pair.security}{proxy} — {name}", x=0.01, y=0.985, ha="left",
+                     fontsize=11.5, fontweight="bold")
+        top.set_title(f"{result.event.id}: {model}, {pair.returns} returns; shaded: 95 % band",
+                      loc="left", fontsize=8.5, color="#555555")
+        bottom.set_title("* p < 0.10   ** p < 0.05   *** p < 0.01", loc="right", fontsize=8,
+                         color="#555555")
+        fig.subplots_adjust(left=0.15, right=0.9, top=0.89, bottom=0.13, hspace=0.14)
+
+    return _png(draw, PAIR_SIZE)
+
+
+def overview_figure(result: EventStudyResult) -> bytes:
+    """The CAR path of every pair of the event in one chart (no bands), labelled at the end."""
+
+    def draw(fig: Figure) -> None:
+        ax = fig.add_subplot()
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.axvline(0, color=DAY0, linestyle="--", linewidth=1)
+        for i, p in enumerate(result.pairs):
+            color = PALETTE[i % len(PALETTE)]
+            t = p.days["t"].to_numpy()
+            car = p.days["car"].to_numpy(float)
+            label = f"{p.security}{' (proxy)' if p.proxy else ''} {pct_text(car[-1], 1)}"
+            ax.plot(t, car, marker="o", markersize=3, linewidth=1.6, color=color, label=label)
+        _percent_axis(ax)
+        ax.set_ylabel("cumulative abnormal return")
+        ax.set_xlabel("trading day relative to day 0 (each security's own sessions)")
+        offsets = sorted({int(k) for p in result.pairs for k in p.days["t"]})
+        ax.xaxis.set_major_locator(FixedLocator(offsets))
+        ax.set_xticklabels(["day 0" if k == 0 else f"{k:+d}" for k in offsets])
+        ax.grid(axis="x", visible=False)
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), title="CAR on the last day")
+        day0 = sorted({p.day0.date().isoformat() for p in result.pairs})
+        fig.suptitle(f"{result.event.id}: cumulative abnormal return by security", x=0.01,
+                     ha="left", fontsize=11.5, fontweight="bold")
+        ax.set_title(f"day 0 = {', '.join(day0)}; CAR summed from the first day shown",
+                     loc="left", fontsize=8.5, color="#555555")
+        fig.subplots_adjust(left=0.11, right=0.76, top=0.86, bottom=0.14)
+
+    return _png(draw)
