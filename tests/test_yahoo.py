@@ -11,6 +11,7 @@ conversion, the cache and the study.
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -407,3 +408,28 @@ def test_a_hanging_fetch_is_abandoned(tmp_path: Path, monkeypatch: pytest.Monkey
             source.load("LYC.AX")
     finally:
         release.set()
+
+
+def test_todays_bar_is_fetched_again(tmp_path: Path, fake_yahoo: Any,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fetch on 2025-10-01 may hold an intraday bar: the next run fetches that day again,
+    and the changed close of that day does not count as a re-adjusted history."""
+    from eventstudy.prices import yahoo
+
+    monkeypatch.setattr(yahoo, "_today", lambda: T("2025-10-01"))
+    YahooSource(tmp_path, start="2025-03-01", end="2025-10-01").load("6330.T")
+    meta = json.loads((tmp_path / "6330.T.json").read_text())
+    assert meta["end"] == "2025-09-30"
+    # the cached bar of 2025-10-01 was intraday: 1500 instead of the close 1458
+    frame = pd.read_csv(tmp_path / "6330.T.csv", index_col="date")
+    frame.loc["2025-10-01", ["close", "adj_close"]] = 1500.0
+    from eventstudy.prices.cache import PriceCache
+
+    PriceCache(tmp_path).write("6330.T", frame.set_axis(pd.DatetimeIndex(frame.index)), meta)
+    fake_yahoo.calls.clear()
+    monkeypatch.setattr(yahoo, "_today", lambda: T("2025-10-02"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PriceDataWarning)  # no "adjusted prices changed"
+        series = YahooSource(tmp_path, start="2025-03-01", end="2025-10-02").load("6330.T")
+    assert fake_yahoo.calls == [("6330.T", "2025-09-20", "2025-10-03")]
+    assert series.loc["2025-10-01"] == 1458.0

@@ -432,7 +432,8 @@ class YahooSource:
             if hi > entry.end:
                 tail = to_prices(fetch(ticker, entry.end - pd.Timedelta(days=OVERLAP_DAYS), hi,
                                        self.timeout), ticker)
-                if not _agrees(entry.prices, tail):
+                # compare settled days only: a bar of the fetch day may have been intraday
+                if not _agrees(entry.prices.loc[:entry.end], tail):
                     self._warn(ticker, f"{ticker}: Yahoo's adjusted prices changed since the "
                                        "cache was written (a new dividend or split); fetching "
                                        f"the whole range {start:%Y-%m-%d}..{end:%Y-%m-%d} again")
@@ -449,7 +450,9 @@ class YahooSource:
         meta = {
             "source": "yahoo", "fetched_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "yfinance": getattr(yf, "__version__", None), "adjusted": True,
-            "start": f"{start:%Y-%m-%d}", "end": f"{end:%Y-%m-%d}",
+            # today's bar may still move: the range counts as covered up to yesterday only
+            "start": f"{start:%Y-%m-%d}",
+            "end": f"{min(end, _today() - pd.Timedelta(days=1)):%Y-%m-%d}",
         }
         return self.cache.write(ticker, prices, meta)
 
