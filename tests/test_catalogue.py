@@ -37,6 +37,7 @@ from eventstudy.errors import (
     EventsFileError,
     EventStudyError,
     PriceDataError,
+    ReportError,
     UnknownEventError,
 )
 
@@ -552,6 +553,62 @@ CATALOGUE += [
 ]
 
 
+# --- reports ---------------------------------------------------------------------------------
+
+
+def library_report(study: Study, out: Path | None = None) -> object:
+    from eventstudy.reporting import generate, write_reports
+
+    report_set = generate([EVENT], events=study.events, prices=study.prices, figures=False)
+    return write_reports(out or study.root / "reports", report_set.files, report_set.prune)
+
+
+def cli_report(study: Study, out: Path | None = None) -> list[str]:
+    return ["report", EVENT, "--events", str(study.events), "--prices", str(study.prices),
+            "--no-figures", "--out", str(out or study.root / "reports")]
+
+
+def reports_disk_full(study: Study) -> None:
+    """An old report in place; from now on files written under the study's folder hit a full
+    disk half-way (Path.write_bytes, as the report writer uses)."""
+    library_report(study)
+    real = Path.write_bytes
+    root = str(study.root)
+
+    def write_bytes(self: Path, data: bytes) -> int:
+        if not str(self).startswith(root):
+            return real(self, data)
+        with open(self, "wb") as fh:
+            fh.write(data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+
+    study.monkeypatch.setattr(Path, "write_bytes", write_bytes)
+
+
+CATALOGUE += [
+    Bad("unwritable report folder", lambda s: None, ReportError,
+        ("cannot write reports to {root}/afile/out", "choose a writable folder with --out"),
+        "reporting.write_reports", library=lambda s: library_report(s, unwritable(s)),
+        cli=lambda s: cli_report(s, unwritable(s)), formats=()),
+    Bad("disk full while writing a report", reports_disk_full, ReportError,
+        ("cannot write reports to {root}/reports", "No space left on device"),
+        "reporting.write_reports", library=library_report, cli=cli_report, formats=()),
+]
+
+
+def test_disk_full_keeps_the_old_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    study = Study(tmp_path, monkeypatch)
+    reports_disk_full(study)
+    folder = study.root / "reports"
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert before and all(p.is_file() for p in folder.iterdir())
+    study.edit_events('title = "An announcement"', 'title = "Another title"')  # new content
+    with pytest.raises(ReportError):
+        library_report(study)
+    after = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert after == before  # the old report whole, no staging folder or temporary file left
+
+
 def test_catalogue_is_large_enough() -> None:
     names = [bad.name for bad in CATALOGUE]
     assert len(CATALOGUE) >= 30 and len(set(names)) == len(names)
@@ -685,9 +742,11 @@ def _markdown(root: Path) -> str:  # pragma: no cover - documentation helper
 
     rows = ["| # | bad input | caught in | exception | message (today) |",
             "|---|---|---|---|---|"]
+    top = Path(tempfile.mkdtemp(dir=root))
     for i, bad in enumerate(CATALOGUE, start=1):
-        with tempfile.TemporaryDirectory(dir=root) as tmp, pytest.MonkeyPatch.context() as mp:
-            study = make(bad, Path(tmp), mp)
+        with pytest.MonkeyPatch.context() as mp:
+            (top / str(i)).mkdir()
+            study = make(bad, top / str(i), mp)
             if bad.library is not None:
                 try:
                     bad.library(study)
