@@ -18,7 +18,12 @@ import pandas as pd
 from eventstudy import abnormal, sessions
 from eventstudy._typing import Window
 from eventstudy.aggregate import aggregate_pairs
-from eventstudy.errors import EstimationError, EventStudyError, PriceDataError
+from eventstudy.errors import (
+    CalendarError,
+    EstimationError,
+    EventStudyError,
+    PriceDataError,
+)
 from eventstudy.events import Calendar, Event, Security, Settings, load_events
 from eventstudy.models import DesignModel, ModelFit, get_model
 from eventstudy.prices import PriceSource, open_source
@@ -155,9 +160,13 @@ def study_pair(
     design = isinstance(model, DesignModel)
     shifts = model.shifts if design and not settings.model == "multi-factor" else (0,)
     pre = max(0, -min(shifts))  # extra sessions before the window for lagged benchmark returns
-    day0 = sessions.day_zero(event.announced, event.timing, security.exchange)
     est, win = settings.estimation, settings.window
-    grid = sessions.sessions_at(security.exchange, day0.session, est[0] - 1 - pre, win[1])
+    try:
+        day0 = sessions.day_zero(event.announced, event.timing, security.exchange)
+        grid = sessions.sessions_at(security.exchange, day0.session, est[0] - 1 - pre, win[1])
+    except CalendarError as exc:  # name the file, event and security at fault
+        raise CalendarError(f"{calendar.path}: event '{event.id}', security "
+                            f"'{security.alias}': {exc}") from None
     kind = settings.returns
 
     if security.basket:

@@ -273,8 +273,14 @@ CATALOGUE: list[Bad] = [
     # --- the calendar and day 0 -----------------------------------------------------------
     Bad("announcement outside the exchange calendar",
         lambda s: s.edit_events(f"announced = {DAY0}", "announced = 1990-06-01"),
-        CalendarError, ("announced 1990-06-01 is outside the XNYS calendar",),
-        "sessions.day_zero (study.run)"),
+        CalendarError, ("{events}: event 'ev', security 'ABC'",
+                        "announced 1990-06-01 is outside the XNYS calendar"),
+        "sessions.day_zero (study.study_pair)"),
+    Bad("estimation window reaching before the exchange calendar",
+        lambda s: s.edit_events("estimation = [-80, -6]", "estimation = [-9000, -6]"),
+        CalendarError, ("{events}: event 'ev', security 'ABC'", "offset -9001 from day 0",
+                        "before the first XNYS session"),
+        "sessions.sessions_at (study.study_pair)"),
     Bad("announcement after the last price",
         lambda s: s.edit_events(f"announced = {DAY0}", "announced = 2025-12-01"),
         EstimationError, ("no pair of event 'ev' can be studied", "ABC: ABC: no prices after "
