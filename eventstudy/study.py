@@ -131,7 +131,7 @@ def _price_notes(source: PriceSource, security: Security, settings: Settings,
 
 def _load(source: PriceSource, ticker: str, security: Security, role: str) -> pd.Series:
     if not source.has(ticker):
-        what = f"benchmark {ticker} of {security.alias}" if role == "benchmark" else (
+        what = f"{role} {ticker} of {security.alias}" if role in ("benchmark", "factor") else (
             f"{ticker} (member of {security.alias})" if role == "member" else ticker)
         raise PriceDataError(
             f"no prices for {what} in {source.name}; add {ticker}.csv to a --prices folder "
@@ -284,9 +284,10 @@ def _exchange_of(ticker: str, security: Security) -> str:
 def _aligned(source: PriceSource, ticker: str, security: Security, exchange: str,
              grid: pd.DatetimeIndex, pre: int) -> pd.Series:
     """Prices of a regressor on the security's sessions, read by instant on another exchange."""
-    prices = _load(source, ticker, security, "benchmark")
+    role = "benchmark" if ticker == security.benchmark else "factor"
+    prices = _load(source, ticker, security, role)
     read_at = sessions.align_sessions(security.exchange, grid, exchange)
-    _check_coverage(f"benchmark {ticker}", prices.index[0], prices.index[-1], read_at[1 + pre],
+    _check_coverage(f"{role} {ticker}", prices.index[0], prices.index[-1], read_at[1 + pre],
                     read_at[-1])
     if exchange != security.exchange:  # aligned by instant, not by date
         return pd.Series(prices.reindex(read_at).to_numpy(), index=grid)
