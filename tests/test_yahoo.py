@@ -56,8 +56,9 @@ class FakeTicker:
         self.ticker = ticker
 
     def history(self, *, start: str, end: str, interval: str, auto_adjust: bool,
-                actions: bool, timeout: float, raise_errors: bool) -> pd.DataFrame:
-        assert interval == "1d" and auto_adjust is False and raise_errors is True
+                actions: bool, timeout: float) -> pd.DataFrame:
+        assert interval == "1d" and auto_adjust is False
+        assert yfinance.config.debug.hide_exceptions is False  # errors raise, not log
         assert 0 < timeout <= 30  # bounded
         FakeTicker.calls.append((self.ticker, start, end))
         if FakeTicker.offline:

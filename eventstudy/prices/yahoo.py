@@ -186,11 +186,19 @@ def yf_history(ticker: str, start: pd.Timestamp, end: pd.Timestamp,
     from yfinance import exceptions as yfe
 
     def call() -> pd.DataFrame:
-        return yf.Ticker(ticker).history(
-            start=f"{start:%Y-%m-%d}", end=f"{end + pd.Timedelta(days=1):%Y-%m-%d}",
-            interval="1d", auto_adjust=False, actions=False, timeout=timeout,
-            raise_errors=True,
-        )
+        kwargs: dict[str, Any] = {
+            "start": f"{start:%Y-%m-%d}", "end": f"{end + pd.Timedelta(days=1):%Y-%m-%d}",
+            "interval": "1d", "auto_adjust": False, "actions": False, "timeout": timeout,
+        }
+        debug = getattr(getattr(yf, "config", None), "debug", None)
+        if debug is None or not hasattr(debug, "hide_exceptions"):  # yfinance < 1.0
+            return yf.Ticker(ticker).history(**kwargs, raise_errors=True)
+        hide = debug.hide_exceptions  # yfinance >= 1.0: raise instead of logging
+        debug.hide_exceptions = False
+        try:
+            return yf.Ticker(ticker).history(**kwargs)
+        finally:
+            debug.hide_exceptions = hide
 
     with _quiet_yfinance():
         try:
