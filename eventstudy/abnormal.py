@@ -35,6 +35,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from eventstudy import kernel
 from eventstudy._typing import FloatArray
 from eventstudy.models import ModelFit
 
@@ -46,19 +47,12 @@ def abnormal_returns(fit: ModelFit, r: FloatArray, m: FloatArray, span: FloatArr
 
 def estimation_term(fit: ModelFit, n: FloatArray, m: FloatArray) -> FloatArray:
     """x*'(X'X)⁻¹x* for design rows x* = [n, m]: the parameter-estimation share of the variance."""
-    n = np.asarray(n, float)
-    if fit.k == 0:
-        return np.zeros_like(n)
-    term = n * n / fit.n_obs
-    if fit.k == 2:
-        term = term + (np.asarray(m, float) - n * fit.mean_m) ** 2 / fit.sxx
-    return term
+    return kernel.estimation_term(fit.k, fit.n_obs, fit.mean_m, fit.sxx, n, m)
 
 
 def ar_variance(fit: ModelFit, m: FloatArray, span: FloatArray) -> FloatArray:
     """Prediction-error variance of each AR: σ̂² [n + x*'(X'X)⁻¹x*] (CLM eq. 4.4.8-4.4.9)."""
-    span = np.asarray(span, float)
-    return fit.sigma**2 * (span + estimation_term(fit, span, m))
+    return kernel.ar_variance(fit.sigma**2, fit.k, fit.n_obs, fit.mean_m, fit.sxx, span, m)
 
 
 def car_variance(fit: ModelFit, m: FloatArray, span: FloatArray) -> float:
@@ -71,7 +65,8 @@ def car_variance(fit: ModelFit, m: FloatArray, span: FloatArray) -> float:
     if span.size == 0 or span.sum() == 0:
         return float("nan")
     s_n, s_m = float(span.sum()), float(np.sum(m))
-    return float(fit.sigma**2 * (s_n + estimation_term(fit, np.array(s_n), np.array(s_m))))
+    return float(kernel.car_variance(fit.sigma**2, fit.k, fit.n_obs, fit.mean_m, fit.sxx, s_n,
+                                     s_m))
 
 
 def ar_covariance(

@@ -184,7 +184,7 @@ def estimation_term(k: int, n_obs: ArrayLike, mean_m: ArrayLike, sxx: ArrayLike,
         return np.zeros(shape)
     with np.errstate(invalid="ignore", divide="ignore"):
         base = span * span / np.asarray(n_obs, float)
-        if k == 1:
+        if k != 2:  # constant mean (other k: models with a general design use the matrix form)
             return np.array(np.broadcast_to(base, shape))
         term = np.subtract(m, span * np.asarray(mean_m, float))
         term = np.array(np.broadcast_to(term, shape)) if term.shape != shape else term

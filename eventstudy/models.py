@@ -39,11 +39,12 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
+from eventstudy import kernel
 from eventstudy._typing import MODEL_NAMES, FloatArray
 from eventstudy.errors import EstimationError
 
 # Relative size below which a variance counts as zero (constant prices, identical series).
-ZERO_VARIANCE = 1e-14
+ZERO_VARIANCE = kernel.ZERO_VARIANCE
 
 
 @dataclass(frozen=True)
@@ -163,14 +164,14 @@ class NormalReturnModel:
             raise EstimationError(
                 "estimation returns are too large to fit (the sums overflow); check the prices"
             )
-        scale = float(np.mean(r * r)) or 1.0
-        if ssr / n <= ZERO_VARIANCE * scale or ssr == 0.0:
+        if kernel.zero_residual_variance(n, ssr, float(r @ r)):
             raise EstimationError(
                 "residuals have zero variance in the estimation window (constant prices, or "
                 "a security identical to its benchmark)"
             )
+        sigma = float(np.sqrt(kernel.sigma2(ssr, n, self.k)))
         return ModelFit(
-            model=self.name, k=self.k, alpha=alpha, beta=beta, sigma=float(np.sqrt(ssr / df)),
+            model=self.name, k=self.k, alpha=alpha, beta=beta, sigma=sigma,
             r2=r2, n_obs=n, df=df, mean_m=mean_m, sxx=sxx, start=start, end=end, n_gaps=n_gaps,
         )
 
@@ -189,16 +190,18 @@ class MarketModel(NormalReturnModel):
              ) -> tuple[float, float, FloatArray, float, float, float]:
         mean_m, mean_r = float(m.mean()), float(r.mean())
         dm, dr = m - mean_m, r - mean_r
-        sxx = float(dm @ dm)
-        if sxx <= ZERO_VARIANCE * max(float(np.mean(m * m)), 1e-300) * m.size:
+        # the closed form of kernel.py (shared with the batch engine), on the sums about the
+        # sample means (Σdr = Σdm = 0 by construction)
+        est = kernel.market_model(m.size, 0.0, 0.0, dr @ dm, dm @ dm, dr @ dr, mean_r, mean_m)
+        sxx = float(est.sxx)
+        if kernel.zero_benchmark_variance(m.size, sxx, float(m @ m)):
             raise EstimationError(
                 "benchmark returns have zero variance in the estimation window; the market "
                 "model cannot be estimated"
             )
-        beta = float(dm @ dr) / sxx
-        alpha = mean_r - beta * mean_m
+        beta, alpha, mean_m = float(est.beta), float(est.alpha), float(est.mean_m)
         resid = dr - beta * dm
-        syy = float(dr @ dr)
+        syy = float(est.syy)
         r2 = 1.0 - float(resid @ resid) / syy if syy > 0 else float("nan")
         return alpha, beta, resid, r2, mean_m, sxx
 
@@ -212,7 +215,7 @@ class ConstantMean(NormalReturnModel):
 
     def _ols(self, r: FloatArray, m: FloatArray
              ) -> tuple[float, float, FloatArray, float, float, float]:
-        mu = float(r.mean())
+        mu = float(kernel.constant_mean(r.size, r.sum(), r @ r).mu)
         nan = float("nan")
         return mu, nan, r - mu, nan, nan, nan
 
