@@ -212,7 +212,7 @@ def show(
                      f"{meta['adjusted']}, range asked {meta['start']}..{meta['end']}")
     out.print(head)
 
-    moves = Table(title="Largest moves (log return)", title_justify="left")
+    moves = Table(title="Largest one-day moves (ranked by |log return|)", title_justify="left")
     for column in ("date", "previous", "close", "return"):
         moves.add_column(column, justify="right" if column != "date" else "left")
     for date, prev, close, ret in coverage["moves"]:
