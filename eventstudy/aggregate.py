@@ -1,28 +1,114 @@
-"""Aggregation over pairs: AAR per event day, CAAR per CAR window, with their tests.
+"""Aggregation over pairs: AAR per event day, CAAR per CAR window, and every test of methods.md.
 
 AAR_t = mean_i AR_it over the N_t pairs with an AR on day t; CAAR = mean_i CAR_i over the pairs
 with a CAR for the window (CLM 1997, §4.4.3). Pairs are keyed on (event, security): one
-security in several events counts once per event.
+security in several events counts once per event, never merged.
+
+The core works on plain numpy arrays (:class:`PairArrays`: pairs × days matrices of AR and SE,
+CAR and its SE per window, per-pair df and σ̂, estimation-window residuals aligned by offset and
+by calendar date), with optional leading batch axes, so that the batch engine and the size
+simulation (``benchmarks/size_power.py``) share it; :func:`pair_arrays` is the thin adapter
+from :class:`~eventstudy.results.PairResult` objects.
+
+Conventions
+-----------
+- r̄: Pearson correlation of two pairs' estimation-window residuals on the calendar dates both
+  have (pairwise complete, at least :data:`MIN_OVERLAP` dates), averaged over ordered pairs
+  i ≠ j. Pairs whose day 0 falls on different dates count as uncorrelated (ρ = 0), since
+  their event-window abnormal returns do not share a date; with one common date this is
+  exactly the mean off-diagonal correlation of methods.md. Above :data:`R_BAR_MAX_PAIRS`
+  pairs, r̄ is estimated on a seeded random subsample of that many pairs (O(N²·D) otherwise).
+- cda_t: daily mean AR over the estimation window in event time (by offset).
+- portfolio_t: equal-weighted portfolio of the pairs' estimation residuals by calendar date;
+  defined only when all pairs share day 0.
+- CAAR bootstrap: pairs resampled with replacement, percentile interval. Resampling pairs
+  treats them as independent: with a common event date the interval is too narrow.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from eventstudy._typing import Window
-from eventstudy.significance import TestResult, csect_t
+from eventstudy import significance as sig
+from eventstudy._typing import FloatArray, Window
+from eventstudy.significance import TestArray, TestResult
+
+if TYPE_CHECKING:
+    from eventstudy.results import PairResult
+
+MIN_OVERLAP = 30  # shared residual dates needed for a pairwise correlation
+R_BAR_MAX_PAIRS = 2000  # above this, r̄ from a seeded subsample of pairs
+BOOTSTRAP = 2000  # default number of bootstrap resamples of the CAAR
+TEST_ORDER = ("csect_t", "patell_z", "adj_patell_z", "bmp_t", "kp_bmp_t", "j1", "j2", "cda_t",
+              "portfolio_t", "skew_t", "sign_z", "gsign_z", "rank_z", "grank_t", "wilcoxon_z")
+# Tests whose variance comes from the time series of the cross-sectional mean, or that scale
+# by r̄: valid when the pairs share one event date (cross-correlated abnormal returns).
+ROBUST_TO_CROSS_CORRELATION = ("adj_patell_z", "kp_bmp_t", "cda_t", "portfolio_t", "rank_z",
+                               "grank_t")
+R_BAR_METHOD = (f"Pearson correlation of estimation-window residuals, aligned by calendar date, "
+                f"pairwise complete (>= {MIN_OVERLAP} shared dates), mean over pairs i ≠ j; "
+                "pairs with different day-0 dates count as uncorrelated")
+
+
+@dataclass(frozen=True)
+class PairArrays:
+    """The inputs of the aggregation: pairs on axis -2, optional leading batch axes.
+
+    Attributes
+    ----------
+    offsets : int array (T,)
+        Event-window offsets, the columns of ``ar`` and ``se``.
+    ar, se : array (..., N, T)
+        Abnormal returns and their prediction-error-corrected standard errors (NaN = no data).
+    windows : tuple of (int, int)
+        CAR windows, the columns of ``car`` and ``car_se``.
+    car, car_se : array (..., N, W)
+        CAR per window and its standard error.
+    df, sigma, k : array (..., N)
+        M_i − k_i, σ̂_i and k_i of each pair's model.
+    estimation_offsets : int array (D,)
+        Offsets of the estimation window, the columns of ``estimation_ar``.
+    estimation_ar : array (..., N, D)
+        Estimation-sample abnormal returns (residuals) aligned by offset.
+    residuals : array (..., N, C)
+        The same residuals aligned by calendar date (columns ``residual_dates``).
+    day0 : array (..., N)
+        Day 0 of each pair as an integer day number (or datetime64[D]).
+    keys : tuple of (event, security)
+        The pairs' keys, in row order.
+    """
+
+    offsets: Any
+    ar: FloatArray
+    se: FloatArray
+    windows: tuple[Window, ...]
+    car: FloatArray
+    car_se: FloatArray
+    df: FloatArray
+    sigma: FloatArray
+    k: FloatArray
+    estimation_offsets: Any
+    estimation_ar: FloatArray
+    residuals: FloatArray
+    day0: Any
+    residual_dates: Any = None
+    keys: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
 class Aggregate:
-    """AAR and CAAR over a set of pairs.
+    """AAR and CAAR over a set of pairs, with the tests of methods.md.
 
     ``days`` is indexed by offset t with columns n, aar; ``car`` is indexed by window with
-    columns n, caar. ``day_tests[t]`` and ``car_tests[window]`` map test keys to results.
+    columns n, caar, ci_low, ci_high (bootstrap percentile interval of the CAAR).
+    ``day_tests[t]`` and ``car_tests[window]`` map test keys to results. ``r_bar`` is the
+    residual correlation used by adj_patell_z and kp_bmp_t (see ``r_bar_method``);
+    ``r_bar_all`` the plain mean over all pairs with enough shared dates.
     """
 
     n: int
@@ -31,31 +117,329 @@ class Aggregate:
     day_tests: dict[int, dict[str, TestResult]] = field(default_factory=dict)
     car_tests: dict[Window, dict[str, TestResult]] = field(default_factory=dict)
     r_bar: float = float("nan")
+    r_bar_all: float = float("nan")
+    r_bar_method: str = R_BAR_METHOD
+    common_date: bool = False
+    keys: tuple[tuple[str, str], ...] = ()
+    bootstrap: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_events(self) -> int:
+        return len({e for e, _ in self.keys})
+
+    def tests_frame(self) -> pd.DataFrame:
+        """The tests as tidy rows: one per (day or window, test).
+
+        Columns: level ("day" | "car"), t (day offset, NA for windows), window (tuple),
+        n, key, stat, p, dist, reason, reference, robust (to cross-correlation).
+        """
+        rows = []
+        for level, tests, table in (("day", self.day_tests, self.days),
+                                    ("car", self.car_tests, self.car)):
+            for j, (col, results) in enumerate(tests.items()):
+                n = int(table["n"].iloc[j])
+                for key in TEST_ORDER:
+                    if key not in results:
+                        continue
+                    r = results[key]
+                    rows.append({
+                        "level": level, "t": col if level == "day" else pd.NA,
+                        "window": (col, col) if level == "day" else tuple(col), "n": n,
+                        "key": key, "stat": r.stat, "p": r.p, "dist": r.dist,
+                        "reason": r.reason, "reference": r.reference,
+                        "robust": key in ROBUST_TO_CROSS_CORRELATION,
+                    })
+        cols = ["level", "t", "window", "n", "key", "stat", "p", "dist", "reason", "reference",
+                "robust"]
+        frame = pd.DataFrame(rows, columns=cols)
+        return frame.astype({"t": "Int64"})
 
 
-def aggregate(ar: pd.DataFrame, car: pd.DataFrame, windows: Sequence[Window]) -> Aggregate:
-    """AAR/CAAR over pairs.
+# --- estimation-window nuisance quantities -----------------------------------------------
+
+
+def residual_correlation(residuals: Any, day0: Any, min_overlap: int = MIN_OVERLAP,
+                         ) -> tuple[FloatArray, FloatArray]:
+    """r̄ over pairs: (used for the KP adjustments, plain mean over all pairs).
 
     Parameters
     ----------
-    ar : pd.DataFrame
-        One row per pair, one column per offset t (NaN where the pair has no AR).
-    car : pd.DataFrame
-        One row per pair, one column per CAR window.
-    windows : sequence of (int, int)
-        The CAR windows, in the order to report.
+    residuals : array (..., N, C)
+        Estimation residuals aligned by calendar date, NaN where a pair has none.
+    day0 : array (..., N)
+        Each pair's day 0; pairs on different dates count as uncorrelated in the first value.
+
+    Notes
+    -----
+    Pairwise-complete Pearson correlations from masked sums, vectorised as matrix products:
+    n_ij = Σ w_i w_j, Σx_i over shared dates = X W', Σx_i x_j = X X'. O(N²·C) time, O(N²)
+    memory: for a few thousand pairs; callers subsample above :data:`R_BAR_MAX_PAIRS`.
     """
-    a = ar.to_numpy(float)
-    n_t = np.isfinite(a).sum(axis=0)
+    e = np.asarray(residuals, float)
+    w = np.isfinite(e).astype(float)
+    x = np.where(w > 0, e, 0.0)
+    wt = np.swapaxes(w, -1, -2)
+    n = w @ wt
+    sx = x @ wt  # Σ x_i over dates shared with j
+    sxx = (x * x) @ wt
+    sxy = x @ np.swapaxes(x, -1, -2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = sxy - sx * np.swapaxes(sx, -1, -2) / n
+        vi = sxx - sx**2 / n
+        rho = cov / np.sqrt(vi * np.swapaxes(vi, -1, -2))
+    size = e.shape[-2]
+    off = ~np.eye(size, dtype=bool)
+    valid = off & (n >= min_overlap) & np.isfinite(rho)
+    d0 = np.asarray(day0)
+    same = d0[..., :, None] == d0[..., None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r_all = np.where(valid, rho, 0.0).sum(axis=(-1, -2)) / valid.sum(axis=(-1, -2))
+        counted = off & (valid | ~same)
+        r_used = (np.where(valid & same, rho, 0.0).sum(axis=(-1, -2))
+                  / counted.sum(axis=(-1, -2)))
+    return r_used, r_all
+
+
+def estimation_aar_sd(estimation_ar: Any) -> tuple[FloatArray, FloatArray]:
+    """Sample sd (ddof 1) of the daily mean estimation AR in event time, and its df."""
+    e = np.asarray(estimation_ar, float)
+    ok = np.isfinite(e)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_s = np.where(ok, e, 0.0).sum(axis=-2) / ok.sum(axis=-2)  # (..., D)
+    have = np.isfinite(mean_s)
+    d = have.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        centre = np.where(have, mean_s, 0.0).sum(axis=-1) / d
+        ss = (np.where(have, mean_s - centre[..., None], 0.0) ** 2).sum(axis=-1)
+        return np.sqrt(ss / (d - 1)), d - 1.0
+
+
+def portfolio_sigma(residuals: Any, k: Any, day0: Any) -> tuple[FloatArray, FloatArray]:
+    """σ̂_p of the equal-weighted portfolio of residuals by date, and its df M_p − max k.
+
+    NaN unless every pair has the same day 0 (the portfolio test is for a common date).
+    """
+    e = np.asarray(residuals, float)
+    ok = np.isfinite(e)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.where(ok, e, 0.0).sum(axis=-2) / ok.sum(axis=-2)  # (..., C)
+    have = np.isfinite(p)
+    df = have.sum(axis=-1) - np.asarray(k, float).max(axis=-1)
+    d0 = np.asarray(day0)
+    common = (d0 == d0[..., :1]).all(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = np.sqrt((np.where(have, p, 0.0) ** 2).sum(axis=-1) / df)
+    return np.where(common & (df > 0), s, np.nan), df
+
+
+# --- the tests over all days and windows ----------------------------------------------------
+
+
+def _nanmean(x: FloatArray, axis: int) -> FloatArray:
+    ok = np.isfinite(x)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(ok, x, 0.0).sum(axis=axis) / ok.sum(axis=axis)
+
+
+def all_tests(a: PairArrays, r_bar: Any = None) -> tuple[dict[str, TestArray],
+                                                           dict[str, TestArray]]:
+    """Every test at day level (columns = offsets) and CAR-window level (columns = windows).
+
+    Vectorised over pairs, columns and leading batch axes. ``r_bar`` overrides the estimated
+    residual correlation (e.g. a subsample estimate for very large N).
+    """
+    ar, se = np.asarray(a.ar, float), np.asarray(a.se, float)
+    car, car_se = np.asarray(a.car, float), np.asarray(a.car_se, float)
+    sigma = np.asarray(a.sigma, float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sar, scar = ar / se, car / car_se
+        est_sar = np.asarray(a.estimation_ar, float) / sigma[..., None]
+    if r_bar is None:
+        r_bar, _ = residual_correlation(a.residuals, a.day0)
+    s_cda, df_cda = estimation_aar_sd(a.estimation_ar)
+    sigma_p, df_p = portfolio_sigma(a.residuals, a.k, a.day0)
+    p_pair = sig.positive_fraction(a.estimation_ar)
+    u = sig.standardized_ranks(np.concatenate([np.asarray(a.estimation_ar, float), ar], axis=-1))
+    offsets = np.asarray(a.offsets)
+    n_est = np.asarray(a.estimation_ar).shape[-1]
+    sel_days = np.zeros((len(offsets), n_est + len(offsets)))
+    sel_days[:, n_est:] = np.eye(len(offsets))
+    sel_win = np.zeros((len(a.windows), n_est + len(offsets)))
+    for j, (lo, hi) in enumerate(a.windows):
+        sel_win[j, n_est:] = (offsets >= lo) & (offsets <= hi)
+    lengths = np.array([hi - lo + 1 for lo, hi in a.windows], float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        infl_day = _nanmean((se / sigma[..., None]) ** 2, axis=-2)
+        infl_car = _nanmean((car_se / sigma[..., None]) ** 2, axis=-2)
+
+    def level(x: FloatArray, s: FloatArray, z: FloatArray, length: Any, sel: FloatArray,
+              infl: FloatArray) -> dict[str, TestArray]:
+        return {
+            "csect_t": sig.csect_t(x),
+            "patell_z": sig.patell_z(z, a.df),
+            "adj_patell_z": sig.adj_patell_z(z, a.df, r_bar),
+            "bmp_t": sig.bmp_t(z),
+            "kp_bmp_t": sig.kp_bmp_t(z, r_bar),
+            "j1": sig.j1(x, s),
+            "j2": sig.j2(z, a.df),
+            "cda_t": sig.cda_t(x, s_cda, df_cda, length),
+            "portfolio_t": sig.portfolio_t(_nanmean(x, axis=-2), sigma_p, infl, df_p),
+            "skew_t": sig.skew_t(x),
+            "sign_z": sig.sign_z(x),
+            "gsign_z": sig.gsign_z(x, p_pair),
+            "rank_z": sig.rank_z(u, sel),
+            "grank_t": sig.grank_t(est_sar, z),
+            "wilcoxon_z": sig.wilcoxon_z(x),
+        }
+
+    return (level(ar, se, sar, 1.0, sel_days, infl_day),
+            level(car, car_se, scar, lengths, sel_win, infl_car))
+
+
+def bootstrap_caar(car: Any, n_boot: int = BOOTSTRAP, seed: int | None = 0,
+                   level: float = 0.95) -> tuple[FloatArray, FloatArray]:
+    """Percentile bootstrap interval of the CAAR, resampling pairs with replacement.
+
+    Parameters
+    ----------
+    car : array (N, W)
+        CAR per pair and window (NaN = no CAR; left out of each resample's mean).
+    n_boot : int
+        Resamples; each draws N pairs with replacement (multinomial counts, so one matrix
+        product per chunk: O(B·N·W), chunked to bound memory).
+    seed : int or None
+        Seed of ``numpy.random.default_rng``; the same seed gives the same interval.
+    level : float
+        Coverage of the two-sided percentile interval.
+
+    Returns
+    -------
+    (low, high) : arrays (W,)
+
+    References
+    ----------
+    .. [1] Efron, B. and Tibshirani, R. (1993) *An Introduction to the Bootstrap*, ch. 13.
+    .. [2] Lyon, J., Barber, B. and Tsai, C.-L. (1999), §III.B.
+    """
+    c = np.asarray(car, float)
+    n, w = c.shape
+    if n == 0 or n_boot <= 0:
+        return np.full(w, np.nan), np.full(w, np.nan)
+    rng = np.random.default_rng(seed)
+    ok = np.isfinite(c)
+    c0 = np.where(ok, c, 0.0)
+    chunk = max(1, min(n_boot, 10_000_000 // max(n, 1)))
+    out = []
+    for start in range(0, n_boot, chunk):
+        counts = rng.multinomial(n, np.full(n, 1.0 / n), size=min(chunk, n_boot - start))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out.append((counts @ c0) / (counts @ ok.astype(float)))
+    stats = np.concatenate(out)
+    alpha = (1.0 - level) / 2
     with np.errstate(invalid="ignore"):
-        aar = np.where(n_t > 0, np.nansum(a, axis=0) / np.maximum(n_t, 1), np.nan)
-    days = pd.DataFrame({"n": n_t, "aar": aar}, index=pd.Index(ar.columns, name="t"))
-    c = car.reindex(columns=list(windows)).to_numpy(float)
-    n_w = np.isfinite(c).sum(axis=0)
-    with np.errstate(invalid="ignore"):
-        caar = np.where(n_w > 0, np.nansum(c, axis=0) / np.maximum(n_w, 1), np.nan)
-    cars = pd.DataFrame({"n": n_w, "caar": caar}, index=pd.Index(list(windows), name="window",
-                                                                   tupleize_cols=False))
-    day_tests = {int(t): {"csect_t": csect_t(a[:, j])} for j, t in enumerate(ar.columns)}
-    car_tests = {tuple(w): {"csect_t": csect_t(c[:, j])} for j, w in enumerate(windows)}
-    return Aggregate(len(ar), days, cars, day_tests, car_tests)
+        low = np.nanquantile(stats, alpha, axis=0) if np.isfinite(stats).any() else np.full(
+            w, np.nan)
+        high = np.nanquantile(stats, 1 - alpha, axis=0) if np.isfinite(stats).any() else (
+            np.full(w, np.nan))
+    return np.asarray(low, float), np.asarray(high, float)
+
+
+def aggregate(a: PairArrays, *, bootstrap: int = BOOTSTRAP, seed: int | None = 0,
+              level: float = 0.95) -> Aggregate:
+    """AAR/CAAR over the pairs of ``a`` (no batch axes), every test, the CAAR interval."""
+    ar = np.asarray(a.ar, float)
+    car = np.asarray(a.car, float)
+    n_pairs = ar.shape[0]
+    residuals, day0 = np.asarray(a.residuals, float), np.asarray(a.day0)
+    if n_pairs > R_BAR_MAX_PAIRS:  # r̄ on a seeded subsample: O(N²) is too much
+        pick = np.sort(np.random.default_rng(0).choice(n_pairs, R_BAR_MAX_PAIRS, replace=False))
+        residuals, day0 = residuals[pick], day0[pick]
+    r_bar, r_all = residual_correlation(residuals, day0)
+    day_arrays, car_arrays = all_tests(a, r_bar=r_bar)
+    n_t = np.isfinite(ar).sum(axis=0)
+    days = pd.DataFrame({"n": n_t, "aar": _nanmean(ar, axis=0)},
+                        index=pd.Index(np.asarray(a.offsets, int), name="t"))
+    n_w = np.isfinite(car).sum(axis=0)
+    low, high = bootstrap_caar(car, bootstrap, seed, level)
+    cars = pd.DataFrame({"n": n_w, "caar": _nanmean(car, axis=0), "ci_low": low,
+                         "ci_high": high},
+                        index=pd.Index(list(a.windows), name="window", tupleize_cols=False))
+    day_tests = {int(t): {key: arr[j] for key, arr in day_arrays.items()}
+                 for j, t in enumerate(np.asarray(a.offsets, int))}
+    car_tests = {tuple(w): {key: arr[j] for key, arr in car_arrays.items()}
+                 for j, w in enumerate(a.windows)}
+    d0 = np.asarray(a.day0)
+    common = bool(n_pairs > 0 and (d0 == d0[:1]).all())
+    method = R_BAR_METHOD + (f"; estimated on a random subsample of {R_BAR_MAX_PAIRS} pairs "
+                             "(seed 0)" if n_pairs > R_BAR_MAX_PAIRS else "")
+    return Aggregate(
+        n=n_pairs, days=days, car=cars, day_tests=day_tests, car_tests=car_tests,
+        r_bar=float(r_bar), r_bar_all=float(r_all), r_bar_method=method, common_date=common,
+        keys=tuple(a.keys),
+        bootstrap={"n": int(bootstrap), "seed": seed, "level": float(level),
+                   "method": "percentile; pairs resampled with replacement"},
+    )
+
+
+# --- adapter from PairResult objects ---------------------------------------------------------
+
+
+def _scatter(values: Sequence[FloatArray], positions: Sequence[Any], width: int) -> FloatArray:
+    out = np.full((len(values), width), np.nan)
+    for i, (v, pos) in enumerate(zip(values, positions, strict=True)):
+        out[i, pos] = v
+    return out
+
+
+def pair_arrays(pairs: Sequence[PairResult], windows: Sequence[Window],
+                keys: Sequence[tuple[str, str]] | None = None) -> PairArrays:
+    """The aggregation inputs of PairResult objects, rows in the order of ``pairs``.
+
+    ``keys`` are the pairs' (event, security) keys; they must be unique (a security in
+    several events is several pairs, never one).
+    """
+    if keys is None:
+        keys = [("", p.security) for p in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError("pairs must be keyed on unique (event, security)")
+    offsets = np.unique(np.concatenate([p.days["t"].to_numpy(int) for p in pairs]))
+    ar = _scatter([p.days["ar"].to_numpy(float) for p in pairs],
+                  [np.searchsorted(offsets, p.days["t"].to_numpy(int)) for p in pairs],
+                  len(offsets))
+    se = _scatter([p.days["se"].to_numpy(float) for p in pairs],
+                  [np.searchsorted(offsets, p.days["t"].to_numpy(int)) for p in pairs],
+                  len(offsets))
+    win_index = {tuple(w): j for j, w in enumerate(windows)}
+    car = np.full((len(pairs), len(windows)), np.nan)
+    car_se = np.full((len(pairs), len(windows)), np.nan)
+    for i, p in enumerate(pairs):
+        for w, c, s in zip(p.car["window"], p.car["car"], p.car["se"], strict=True):
+            if tuple(w) in win_index:
+                car[i, win_index[tuple(w)]] = c
+                car_se[i, win_index[tuple(w)]] = s
+    res = [p.residuals for p in pairs]
+    est_offsets = np.unique(np.concatenate([r["t"].to_numpy(int) for r in res]))
+    est_ar = _scatter([r["ar"].to_numpy(float) for r in res],
+                      [np.searchsorted(est_offsets, r["t"].to_numpy(int)) for r in res],
+                      len(est_offsets))
+    dates = [pd.DatetimeIndex(r["date"]).to_numpy("datetime64[D]") for r in res]
+    all_dates = np.unique(np.concatenate(dates)) if dates else np.array([], "datetime64[D]")
+    by_date = _scatter([r["ar"].to_numpy(float) for r in res],
+                       [np.searchsorted(all_dates, d) for d in dates], len(all_dates))
+    fits = [p.estimation for p in pairs]
+    return PairArrays(
+        offsets=offsets, ar=ar, se=se, windows=tuple(tuple(w) for w in windows),  # type: ignore[misc]
+        car=car, car_se=car_se,
+        df=np.array([f.df for f in fits], float), sigma=np.array([f.sigma for f in fits], float),
+        k=np.array([f.k for f in fits], float), estimation_offsets=est_offsets,
+        estimation_ar=est_ar, residuals=by_date,
+        day0=np.array([pd.Timestamp(p.day0).to_datetime64() for p in pairs], "datetime64[D]"),
+        residual_dates=all_dates, keys=tuple(keys),
+    )
+
+
+def aggregate_pairs(pairs: Sequence[PairResult], windows: Sequence[Window],
+                    keys: Sequence[tuple[str, str]] | None = None, *,
+                    bootstrap: int = BOOTSTRAP, seed: int | None = 0) -> Aggregate:
+    """:func:`aggregate` over PairResult objects (the per-event and pooled path)."""
+    return aggregate(pair_arrays(pairs, windows, keys), bootstrap=bootstrap, seed=seed)

@@ -1,0 +1,206 @@
+"""Aggregation core: r̄, the estimation-window nuisances, batch consistency, bootstrap, frames."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from eventstudy import significance as sig
+from eventstudy.aggregate import (
+    TEST_ORDER,
+    PairArrays,
+    aggregate,
+    all_tests,
+    bootstrap_caar,
+    estimation_aar_sd,
+    portfolio_sigma,
+    residual_correlation,
+)
+
+
+def _arrays(rng: np.random.Generator, n: int = 6, m: int = 80, common: bool = True,
+            batch: tuple[int, ...] = ()) -> PairArrays:
+    """A small simulated study (market model, OLS), the way the per-event path feeds it."""
+    days = m + 3
+    mkt = rng.normal(0.0, 0.01, (*batch, 1, days))
+    r = 1.2 * mkt + rng.normal(0.0, 0.02, (*batch, n, days))
+    mkt = np.broadcast_to(mkt, r.shape)
+    me, re = mkt[..., :m], r[..., :m]
+    mb, rb = me.mean(-1, keepdims=True), re.mean(-1, keepdims=True)
+    sxx = ((me - mb) ** 2).sum(-1, keepdims=True)
+    b = ((me - mb) * (re - rb)).sum(-1, keepdims=True) / sxx
+    a = rb - b * mb
+    resid = re - a - b * me
+    s = np.sqrt((resid**2).sum(-1) / (m - 2))
+    ar = r[..., m:] - a - b * mkt[..., m:]
+    se = s[..., None] * np.sqrt(1 + 1 / m + (mkt[..., m:] - mb) ** 2 / sxx)
+    car = ar[..., 1:2] + ar[..., 2:3]
+    car_se = s[..., None] * np.sqrt(2 + 4 / m + (mkt[..., m + 1:].sum(-1, keepdims=True)
+                                                 - 2 * mb) ** 2 / sxx)
+    day0 = np.zeros((*batch, n)) if common else np.broadcast_to(np.arange(n), (*batch, n))
+    return PairArrays(
+        offsets=np.array([-1, 0, 1]), ar=ar, se=se, windows=((0, 1),), car=car, car_se=car_se,
+        df=np.full((*batch, n), m - 2.0), sigma=s, k=np.full((*batch, n), 2.0),
+        estimation_offsets=np.arange(-m - 10, -10), estimation_ar=resid, residuals=resid,
+        day0=day0, keys=tuple(("e", f"S{i}") for i in range(n)),
+    )
+
+
+# --- r̄ ----------------------------------------------------------------------------------------
+
+
+def test_r_bar_known_answer_perfect_correlations() -> None:
+    # A = x, B = 2x + 1 (ρ = 1 with A), C = −x (ρ = −1 with A and B): the six ordered
+    # off-diagonal correlations are 1, 1, −1, −1, −1, −1, mean −1/3. B misses 5 dates
+    # (pairwise complete: its correlations are still exact).
+    x = np.random.default_rng(0).normal(size=40)
+    b = 2 * x + 1
+    b[:5] = np.nan
+    e = np.vstack([x, b, -x])
+    used, everything = residual_correlation(e, np.zeros(3))
+    assert math.isclose(used, -1 / 3) and math.isclose(everything, -1 / 3)
+    # C on another day 0: its correlations count as 0 in r̄ used: (1 + 1)/6.
+    used, everything = residual_correlation(e, np.array([0, 0, 7]))
+    assert math.isclose(used, 1 / 3) and math.isclose(everything, -1 / 3)
+
+
+def test_r_bar_equals_pandas_pairwise_complete_mean() -> None:
+    rng = np.random.default_rng(1)
+    common = rng.normal(size=(1, 120))
+    e = 0.5 * common + rng.normal(size=(5, 120))
+    e[rng.random(e.shape) < 0.2] = np.nan
+    corr = pd.DataFrame(e.T).corr(min_periods=30).to_numpy()
+    expected = corr[~np.eye(5, dtype=bool)].mean()
+    used, everything = residual_correlation(e, np.zeros(5))
+    assert math.isclose(used, expected, rel_tol=1e-10)
+    assert math.isclose(everything, expected, rel_tol=1e-10)
+
+
+def test_r_bar_needs_overlap() -> None:
+    e = np.full((2, 60), np.nan)
+    e[0, :30], e[1, 30:] = np.arange(30.0), np.arange(30.0)  # no shared date
+    used, _ = residual_correlation(e, np.zeros(2))
+    assert math.isnan(used)
+
+
+# --- estimation-window nuisances --------------------------------------------------------------
+
+
+def test_estimation_aar_sd_known_answer() -> None:
+    # daily mean AR over two pairs: (0, 2, 4) (pair 2 missing on day 3) -> sd 2, df 2.
+    e = np.array([[-1.0, 1.0, 4.0], [1.0, 3.0, np.nan]])
+    s, df = estimation_aar_sd(e)
+    assert math.isclose(s, 2.0) and df == 2
+
+
+def test_portfolio_sigma_equals_the_portfolio_regression() -> None:
+    # Common benchmark and dates: the mean of OLS residuals is the OLS residual of the mean
+    # return, so σ̂_p = √(SSR_p / (M − 2)) of the portfolio's own market-model regression.
+    a = _arrays(np.random.default_rng(2), n=5, m=100)
+    s, df = portfolio_sigma(a.residuals, a.k, a.day0)
+    port = a.residuals.mean(axis=0)
+    assert abs(port.mean()) < 1e-15
+    assert math.isclose(s, math.sqrt((port**2).sum() / 98)) and df == 98
+    s_other, _ = portfolio_sigma(a.residuals, a.k, np.arange(5))
+    assert math.isnan(s_other)  # no common date
+
+
+# --- the whole set of tests --------------------------------------------------------------------
+
+
+def test_every_key_at_both_levels_and_identities() -> None:
+    a = _arrays(np.random.default_rng(3))
+    day, car = all_tests(a)
+    assert list(day) == list(TEST_ORDER) and list(car) == list(TEST_ORDER)
+    assert day["csect_t"].shape == (3,) and car["csect_t"].shape == (1,)
+    # J2 is Patell's z; with r̄ = 0 the KP tests equal their plain versions.
+    assert np.allclose(day["j2"].stat, day["patell_z"].stat)
+    day0, _ = all_tests(a, r_bar=0.0)
+    assert np.allclose(day0["adj_patell_z"].stat, day0["patell_z"].stat)
+    assert np.allclose(day0["kp_bmp_t"].stat, day0["bmp_t"].stat)
+    # the portfolio test equals a single-series t test of the portfolio's AR on day 0
+    port_ar = np.nanmean(a.ar[:, 1])
+    s_p, _ = portfolio_sigma(a.residuals, a.k, a.day0)
+    infl = np.mean((a.se[:, 1] / a.sigma) ** 2)
+    assert math.isclose(day["portfolio_t"][1].stat, port_ar / (s_p * math.sqrt(infl)))
+
+
+def test_batched_studies_equal_one_by_one() -> None:
+    a = _arrays(np.random.default_rng(4), batch=(3,))
+    day, car = all_tests(a)
+    for b in range(3):
+        one = PairArrays(**{f: (getattr(a, f)[b] if f in ("ar", "se", "car", "car_se", "df",
+                                                          "sigma", "k", "estimation_ar",
+                                                          "residuals", "day0")
+                                else getattr(a, f)) for f in a.__dataclass_fields__})
+        d1, c1 = all_tests(one)
+        for key in TEST_ORDER:
+            assert np.allclose(day[key].stat[b], d1[key].stat, equal_nan=True), key
+            assert np.allclose(car[key].stat[b], c1[key].stat, equal_nan=True), key
+
+
+def test_injected_effect_is_detected() -> None:
+    a = _arrays(np.random.default_rng(5), n=30)
+    shifted = PairArrays(**{**a.__dict__, "ar": a.ar + np.array([0.0, 0.05, 0.0])})
+    day, _ = all_tests(shifted)
+    for key in TEST_ORDER:
+        assert day[key][1].p < 0.01, key
+
+
+def test_undefined_with_one_pair() -> None:
+    a = _arrays(np.random.default_rng(6), n=1)
+    agg = aggregate(a, bootstrap=0)
+    for key in ("csect_t", "bmp_t", "kp_bmp_t", "adj_patell_z", "skew_t", "grank_t"):
+        r = agg.day_tests[0][key]
+        assert math.isnan(r.stat) and r.reason, key
+
+
+# --- the Aggregate object ---------------------------------------------------------------------
+
+
+def test_aggregate_tables_and_tidy_tests() -> None:
+    a = _arrays(np.random.default_rng(7))
+    agg = aggregate(a, bootstrap=200, seed=3)
+    assert agg.n == 6 and agg.common_date
+    assert list(agg.days.index) == [-1, 0, 1]
+    assert math.isclose(agg.days.loc[0, "aar"], a.ar[:, 1].mean())
+    assert math.isclose(agg.car["caar"].iloc[0], a.car[:, 0].mean())
+    frame = agg.tests_frame()
+    assert len(frame) == (3 + 1) * len(TEST_ORDER)
+    row = frame[(frame.level == "day") & (frame.t == 0) & (frame.key == "patell_z")].iloc[0]
+    assert math.isclose(row.stat, agg.day_tests[0]["patell_z"].stat)
+    assert set(frame[frame.robust].key) == {"adj_patell_z", "kp_bmp_t", "cda_t", "portfolio_t",
+                                            "rank_z", "grank_t"}
+
+
+def test_bootstrap_reproducible_and_sound() -> None:
+    car = np.random.default_rng(8).normal(0.01, 0.02, (40, 2))
+    lo1, hi1 = bootstrap_caar(car, 500, seed=11)
+    lo2, hi2 = bootstrap_caar(car, 500, seed=11)
+    lo3, _ = bootstrap_caar(car, 500, seed=12)
+    assert np.array_equal(lo1, lo2) and np.array_equal(hi1, hi2)
+    assert not np.array_equal(lo1, lo3)
+    assert np.all(lo1 < car.mean(axis=0)) and np.all(car.mean(axis=0) < hi1)
+    # the percentile interval is close to mean ± 1.96 s/√N for a normal sample
+    half = 1.96 * car.std(axis=0, ddof=1) / math.sqrt(40)
+    assert np.allclose(hi1 - lo1, 2 * half, rtol=0.2)
+    # identical CARs: a degenerate interval at that value; NaN pairs are left out
+    flat = np.array([[0.02], [0.02], [np.nan], [0.02]])
+    lo, hi = bootstrap_caar(flat, 100, seed=0)
+    assert math.isclose(lo[0], 0.02) and math.isclose(hi[0], 0.02)
+
+
+def test_adapter_rejects_duplicate_keys() -> None:
+    from eventstudy.aggregate import pair_arrays
+
+    with pytest.raises(ValueError, match="unique"):
+        pair_arrays([], [(0, 1)], keys=[("e", "LYC"), ("e", "LYC")])
+
+
+def test_rank_inputs_shape() -> None:
+    u = sig.standardized_ranks(np.array([[1.0, np.nan, 3.0, 2.0]]))
+    # T_i = 3 non-missing: ranks 1, 3, 2 over 4 -> −.25, .25, 0
+    assert np.allclose(u[0, [0, 2, 3]], [-0.25, 0.25, 0.0]) and np.isnan(u[0, 1])
