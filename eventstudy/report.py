@@ -18,6 +18,8 @@ from rich.text import Text
 from eventstudy.sessions import exchange_label
 
 if TYPE_CHECKING:
+    from eventstudy.aggregate import Aggregate
+    from eventstudy.pooled import PooledResult
     from eventstudy.results import EventStudyResult, PairResult
 
 STAR_LEVELS = ((0.01, "***"), (0.05, "**"), (0.10, "*"))
@@ -156,31 +158,126 @@ def _pair_panel(p: PairResult, result: EventStudyResult) -> RenderableType:
 
 
 def _aggregate_panel(result: EventStudyResult) -> RenderableType:
-    agg = result.aggregate
-    assert agg is not None
-    days = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for name in ("t", "N", "AAR", "csect_t", "p", ""):
-        days.add_column(name, justify="left" if name == "" else "right")
-    for t, row in agg.days.iterrows():
-        test = agg.day_tests[int(t)]["csect_t"]
-        days.add_row(f"{int(t):+d}", str(int(row.n)), pct(row.aar), fnum(test.stat),
-                     fp(test.p), Text(stars(test.p), style="bold yellow"),
-                     style="bold" if t == 0 else None)
-    cars = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for name in ("window", "N", "CAAR", "csect_t", "p", ""):
-        cars.add_column(name, justify="left" if name in ("window", "") else "right")
-    for w, row in agg.car.iterrows():
-        test = agg.car_tests[tuple(w)]["csect_t"]
-        cars.add_row(f"({w[0]:+d},{w[1]:+d})", str(int(row.n)), pct(row.caar),
-                     fnum(test.stat), fp(test.p), Text(stars(test.p), style="bold yellow"))
-    note = Text("csect_t is not robust to cross-correlation: these pairs share one "
-                "announcement, so read it with care.", style="dim")
-    return Panel(Group(days, cars, note), title=f"[bold]Aggregate over {agg.n} pairs[/]",
-                 title_align="left", box=box.ROUNDED)
+    assert result.aggregate is not None
+    return aggregate_panel(result.aggregate)
+
+
+def aggregate_panel(agg: Aggregate, title: str | None = None) -> RenderableType:
+    """The aggregate: tests as rows, event days (stat and stars) and CAR windows (stat, p,
+    stars) as columns; r̄, the bootstrap interval and which tests survive cross-correlation."""
+    from eventstudy.aggregate import ROBUST_TO_CROSS_CORRELATION, TEST_ORDER
+
+    robust = set(ROBUST_TO_CROSS_CORRELATION)
+    keys = [k for k in TEST_ORDER if any(k in v for v in agg.day_tests.values())]
+    days = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Tests by event day: statistic "
+                 "and stars", title_justify="left", title_style="bold")
+    days.add_column("t", no_wrap=True, min_width=14)
+    offsets = [int(t) for t in agg.days.index]
+    for t in offsets:
+        days.add_column(f"{t:+d}", justify="right", style="bold" if t == 0 else None)
+    days.add_row("N", *(str(int(n)) for n in agg.days["n"]))
+    days.add_row("AAR", *(pct(x) for x in agg.days["aar"]), end_section=True)
+    for key in keys:
+        cells = []
+        for t in offsets:
+            r = agg.day_tests[t].get(key)
+            cells.append(Text("–", style="dim") if r is None or not math.isfinite(r.stat) else
+                         Text(fnum(r.stat)) + Text(stars(r.p) or "", style="bold yellow"))
+        days.add_row(key + (" †" if key in robust else ""), *cells)
+    cars = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Tests by CAR window: statistic, "
+                 "p-value, stars", title_justify="left", title_style="bold")
+    cars.add_column("window", no_wrap=True, min_width=14)
+    windows = [tuple(w) for w in agg.car.index]
+    for lo, hi in windows:
+        cars.add_column(f"({lo:+d},{hi:+d})", justify="right")
+    cars.add_row("N", *(str(int(n)) for n in agg.car["n"]))
+    cars.add_row("CAAR", *(pct(x) for x in agg.car["caar"]))
+    level = agg.bootstrap.get("level", 0.95)
+    if "ci_low" in agg.car and int(agg.bootstrap.get("n", 0)):
+        cars.add_row(f"{level:.0%} CI", *(Text(f"[{fnum(lo * 100)}, {fnum(hi * 100)}]%")
+                                         for lo, hi in zip(agg.car["ci_low"], agg.car["ci_high"],
+                                                           strict=True)))
+    cars.rows[-1].end_section = True
+    for key in keys:
+        cells = []
+        for w in windows:
+            r = agg.car_tests[w].get(key)
+            cells.append(Text("–", style="dim") if r is None or not math.isfinite(r.stat) else
+                         Text(f"{fnum(r.stat)} ({fp(r.p)})")
+                         + Text(stars(r.p).ljust(3), style="bold yellow"))
+        cars.add_row(key + (" †" if key in robust else ""), *cells)
+    notes = Text(style="dim")
+    notes.append(f"r̄ = {fnum(agg.r_bar, '.3f')}: {agg.r_bar_method}.\n")
+    if agg.common_date:
+        notes.append("All pairs share day 0: their abnormal returns are cross-correlated. "
+                     "† = robust to cross-correlation (" + ", ".join(
+                         ROBUST_TO_CROSS_CORRELATION) + "); the others over-reject when r̄ > 0.\n")
+    else:
+        notes.append("Pairs on different day-0 dates: cross-correlation only within a date; "
+                     "† tests adjust for it (portfolio_t needs one common date).\n")
+    if int(agg.bootstrap.get("n", 0)):
+        notes.append(f"CI: bootstrap percentile, {agg.bootstrap['n']} resamples of pairs, "
+                     f"seed {agg.bootstrap.get('seed')} (treats pairs as independent). "
+                     "Day-level p-values: --format json or result.tests_frame().")
+    head = title or (f"Aggregate over {agg.n} pairs"
+                     + (f" of {agg.n_events} events" if agg.n_events > 1 else ""))
+    return Panel(Group(days, cars, notes), title=f"[bold]{head}[/]", title_align="left",
+                 box=box.ROUNDED)
+
+
+def render_pooled(pooled: PooledResult) -> RenderableType:
+    """A pooled run: the events, each event's pairs compactly, the pooled aggregate panel."""
+    events = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Events pooled",
+                   title_justify="left", title_style="bold")
+    for name in ("id", "announced", "tags", "pairs", "title"):
+        events.add_column(name, overflow="fold" if name == "title" else None)
+    n_pairs = {r.event.id: len(r.pairs) for r in pooled.results}
+    for e in pooled.events:
+        events.add_row(e.id, e.announced_text, ", ".join(e.tags), str(n_pairs.get(e.id, 0)),
+                       e.title)
+    pairs = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Pairs (event, security)",
+                  title_justify="left", title_style="bold")
+    for name in ("event", "security", "day 0", "M", "AR(0)", "t", "", "CAR", "window", "t",
+                 ""):
+        pairs.add_column(name, no_wrap=True, justify="left" if name in (
+            "event", "security", "day 0", "window", "") else "right")
+    for r in pooled.results:
+        for i, p in enumerate(r.pairs):
+            day0 = p.days[p.days["t"] == 0]
+            ar = day0["ar"].iloc[0] if len(day0) else math.nan
+            ts = day0["t_stat"].iloc[0] if len(day0) else math.nan
+            pv = day0["p"].iloc[0] if len(day0) else math.nan
+            head = p.car[[tuple(w) == tuple(p.headline) for w in p.car["window"]]]
+            car = head.iloc[0] if len(head) else None
+            c_car, c_t, c_p = (car.car, car.t_stat, car.p) if car is not None else (
+                math.nan, math.nan, math.nan)
+            pairs.add_row(
+                r.event.id if i == 0 else "", p.security, str(p.day0.date()),
+                str(p.estimation.n_obs), pct(ar), fnum(ts), Text(stars(pv), style="bold yellow"),
+                pct(c_car), f"({p.headline[0]:+d},{p.headline[1]:+d})", fnum(c_t),
+                Text(stars(c_p), style="bold yellow"), end_section=i == len(r.pairs) - 1)
+    what = []
+    if pooled.tag:
+        what.append(f"tag '{pooled.tag}'")
+    if pooled.securities:
+        what.append(f"securities {', '.join(pooled.securities)}")
+    parts: list[RenderableType] = [
+        Text(f"Pooled study of {len(pooled.results)} events"
+             + (f" ({'; '.join(what)})" if what else ""), style="bold"),
+        events, pairs, aggregate_panel(pooled.aggregate)]
+    if pooled.excluded:
+        table = Table(title="Excluded pairs", box=box.SIMPLE, title_justify="left")
+        for name in ("event", "security", "reason"):
+            table.add_column(name, overflow="fold" if name == "reason" else None)
+        for eid, x in pooled.excluded:
+            table.add_row(eid, x.security, Text(x.reason, style="yellow"))
+        parts.append(table)
+    parts.append(Text(LEGEND.split("   (2d)")[0], style="dim"))
+    return Group(*parts)
 
 
 def plain_text(result: EventStudyResult, width: int = 120) -> str:
     """The rich rendering as plain text, without colour."""
     buffer = StringIO()
-    Console(file=buffer, width=width, color_system=None).print(render_study(result))
+    Console(file=buffer, width=width, color_system=None).print(result.summary())
     return buffer.getvalue()
