@@ -171,6 +171,13 @@ def _shift_to_tokyo(study: Study) -> None:
     study.write_prices(TICKER, pd.Series(prices.to_numpy()[:n], index=tokyo[:n]))
 
 
+def _split(study: Study, factor: float) -> None:
+    """ABC's prices before 2025-03-03 multiplied by `factor` (a split left unadjusted)."""
+    prices = synthetic_prices()[TICKER].copy()
+    prices[prices.index < "2025-03-03"] *= factor
+    study.write_prices(TICKER, prices)
+
+
 def _constant(study: Study, ticker: str) -> None:
     dates = synthetic_prices()[ticker].index
     study.write_prices(ticker, pd.Series(12.5, index=dates))
@@ -364,6 +371,9 @@ CATALOGUE: list[Bad] = [
     Bad("price file for the wrong exchange calendar (Tokyo dates, XNYS security)",
         _shift_to_tokyo, PriceDataError,
         ("ABC", "{prices}", "not XNYS sessions", 'exchange = "..."'), "study.study_pair"),
+    Bad("unadjusted 1:10 split in the estimation window", lambda s: _split(s, 10.0),
+        PriceDataError, ("ABC: price fell", "on 2025-03-03, a ratio of 1:10",
+                         "use split-adjusted prices"), "prices.validate (study, checked source)"),
     # --- estimation -----------------------------------------------------------------------
     Bad("constant prices (zero variance)", lambda s: _constant(s, TICKER), EstimationError,
         ("no pair of event 'ev' can be studied", "residuals have zero variance"),
