@@ -6,7 +6,9 @@ Public API (contract.md, "Library API"):
 - :func:`run` runs the study of one event and returns an :class:`EventStudyResult` with
   ``.to_frame()`` (tidy per-day rows) and ``.to_json()`` (the contract's document);
 - :func:`batch` studies many (security, benchmark, day 0) pairs of a returns frame at once and
-  returns a :class:`BatchResult`.
+  returns a :class:`BatchResult`;
+- :func:`run_many` pools several events (ids, a tag, a securities filter) into a
+  :class:`PooledResult` whose aggregate keys pairs on (event, security).
 """
 
 from eventstudy.batching import BatchResult, batch
@@ -19,6 +21,7 @@ from eventstudy.errors import (
     UnknownEventError,
 )
 from eventstudy.events import Calendar, load_events
+from eventstudy.pooled import PooledResult, run_many
 from eventstudy.results import EventStudyResult, PairResult
 from eventstudy.study import run
 
@@ -33,9 +36,11 @@ __all__ = [
     "EventStudyResult",
     "EventsFileError",
     "PairResult",
+    "PooledResult",
     "PriceDataError",
     "UnknownEventError",
     "batch",
     "load_events",
     "run",
+    "run_many",
 ]

@@ -173,6 +173,16 @@ def test_grank_t_known_answer() -> None:
     assert close(sig.grank_t(est, [1.0, 3.0]).stat, 2 * math.sqrt(3))
 
 
+def test_grank_t_r_bar_correction_known_answer() -> None:
+    # r̄ = 0.96: S_SCAR/√0.04 = 5 S_SCAR, so SCAR* = (0.0566, 0.3394). Pair 1 ranks of
+    # (0.1, 0.3, −0.2 | 0.0566) = (3, 4, 1 | 2) -> U = (.1, .3, −.3 | −.1); pair 2 unchanged
+    # (.1, −.3, −.1 | .3). Ū = (.1, 0, −.2 | .1); S_Ū² = .06/4; Z² = .01/.015 = 2/3;
+    # t² = Z² · 2/(3 − Z²) = 4/7.
+    est = np.array([[0.1, 0.3, -0.2], [0.2, -0.1, 0.0]])
+    assert close(sig.grank_t(est, [0.5, 3.0], 0.96).stat, math.sqrt(4 / 7))
+    assert close(sig.grank_t(est, [0.5, 3.0], 0.0).stat, 2.0)  # r̄ = 0: the paper's test
+
+
 def test_grank_is_undefined_without_dispersion() -> None:
     est = np.array([[0.1, 0.3, -0.2], [0.2, -0.1, 0.0]])
     r = sig.grank_t(est, [1.0, 1.0])
