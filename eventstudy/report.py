@@ -115,6 +115,12 @@ def _pair_panel(p: PairResult, result: EventStudyResult) -> RenderableType:
     elif fit.model == "constant-mean":
         est.append(f"mean return μ = {fnum(fit.alpha * 100, '.3f')}%  "
                    f"σ = {fnum(fit.sigma * 100, '.3f')}%")
+    elif fit.params:  # multi-factor, Dimson, Scholes–Williams: every estimated parameter
+        shown = "  ".join(f"{name} = {fnum(value, '.5f' if name == 'alpha' else '.3f')}"
+                          for name, value in fit.params)
+        summed = "" if fit.model == "multi-factor" else f"  β used = {fnum(fit.beta, '.3f')}"
+        est.append(f"{shown}{summed}  σ = {fnum(fit.sigma * 100, '.3f')}%  "
+                   f"R² = {fnum(fit.r2, '.3f')}")
     else:
         est.append(f"AR = R − R_m (α = 0, β = 1)  σ = {fnum(fit.sigma * 100, '.3f')}%")
 
