@@ -8,6 +8,7 @@ bad input (unknown event, missing price file, invalid TOML) raises an
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Sequence
 from dataclasses import replace
@@ -294,6 +295,17 @@ def _aligned(source: PriceSource, ticker: str, security: Security, exchange: str
     return prices
 
 
+@functools.lru_cache(maxsize=4096)
+def _window_sessions(announced: object, timing: str, exchange: str, window: Window
+                     ) -> pd.DatetimeIndex | None:
+    """Sessions of an event's window on ``exchange`` (cached: every pair asks for every event)."""
+    try:
+        d0 = sessions.day_zero(announced, timing, exchange)  # type: ignore[arg-type]
+        return sessions.sessions_at(exchange, d0.session, window[0], window[1])
+    except EventStudyError:
+        return None
+
+
 def _hygiene(calendar: Calendar, event: Event, security: Security, settings: Settings,
              dates: pd.DatetimeIndex, usable: np.ndarray
              ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
@@ -313,10 +325,8 @@ def _hygiene(calendar: Calendar, event: Event, security: Security, settings: Set
             ):
                 continue
             w = calendar.settings(other, security).window
-            try:
-                d0 = sessions.day_zero(other.announced, other.timing, security.exchange)
-                span = sessions.sessions_at(security.exchange, d0.session, w[0], w[1])
-            except EventStudyError:  # an event outside the calendar's bounds cannot overlap
+            span = _window_sessions(other.announced, other.timing, security.exchange, w)
+            if span is None:  # an event outside the calendar's bounds cannot overlap
                 continue
             mask = dates.isin(span) & usable & ~in_other
             if mask.any():
