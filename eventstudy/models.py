@@ -250,12 +250,16 @@ class DesignModel(NormalReturnModel):
     ) -> ModelFit:
         """Estimate on single-session returns ``r`` and regressors ``x`` (one column each)."""
         r = np.asarray(r, dtype=float)
-        x = np.asarray(x, dtype=float).reshape(r.size, -1)
         n = r.size
         if n <= self.k + 2:
             raise EstimationError(
                 f"{n} estimation returns cannot fit the {self.name} model (k = {self.k}); "
                 f"M − k − 2 must be positive"
+            )
+        x = np.asarray(x, dtype=float).reshape(n, -1)
+        if not (np.isfinite(r).all() and np.isfinite(x).all()):
+            raise EstimationError(
+                "estimation returns hold NaN or infinite values; pass finite returns only"
             )
         scale = x.std(axis=0)
         if (scale <= np.sqrt(ZERO_VARIANCE) * np.maximum(np.abs(x).max(axis=0), 1e-300)).any():
@@ -264,9 +268,14 @@ class DesignModel(NormalReturnModel):
                 f"regressor {self._column_names()[j]} has zero variance in the estimation "
                 f"window; the {self.name} model cannot be estimated"
             )
-        coef, pred_inv, resid, r2, params = self._estimate(r, x)
-        df = n - self.k
-        ssr = float(resid @ resid)
+        with np.errstate(all="ignore"):
+            coef, pred_inv, resid, r2, params = self._estimate(r, x)
+            df = n - self.k
+            ssr = float(resid @ resid)
+        if not (np.isfinite(coef).all() and np.isfinite(ssr)):
+            raise EstimationError(
+                "estimation returns are too large to fit (the sums overflow); check the prices"
+            )
         if ssr / n <= ZERO_VARIANCE * (float(np.mean(r * r)) or 1.0) or ssr == 0.0:
             raise EstimationError(
                 "residuals have zero variance in the estimation window (constant prices, or "

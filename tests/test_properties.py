@@ -29,7 +29,14 @@ import eventstudy
 from eventstudy import sessions
 from eventstudy.errors import EstimationError, EventsFileError, EventStudyError
 from eventstudy.events import load_events, parse_calendar
-from eventstudy.models import ConstantMean, MarketAdjusted, MarketModel
+from eventstudy.models import (
+    ConstantMean,
+    Dimson,
+    MarketAdjusted,
+    MarketModel,
+    MultiFactor,
+    ScholesWilliams,
+)
 from eventstudy.prices import PriceSource, read_price_csv
 from eventstudy.returns import pair_returns
 
@@ -258,6 +265,25 @@ def test_fit_gives_a_sound_fit_or_an_estimation_error(model, rm) -> None:
     assert fit.df == fit.n_obs - fit.k > 0
     if model.name == "market":
         assert np.isfinite(fit.beta) and np.isfinite(fit.sxx) and fit.sxx > 0
+
+
+@FEW
+@given(
+    model=st.sampled_from([MultiFactor(("A", "B")), Dimson(1, 1), ScholesWilliams()]),
+    n=st.integers(0, 40),
+    data=st.data(),
+)
+def test_design_models_fit_soundly_or_raise(model, n: int, data) -> None:
+    width = 2 if model.name == "multi-factor" else 3
+    r = np.array(data.draw(st.lists(SAMPLE_VALUES, min_size=n, max_size=n)), dtype=float)
+    x = np.array(data.draw(st.lists(SAMPLE_VALUES, min_size=n * width, max_size=n * width)),
+                 dtype=float).reshape(n, width)
+    try:
+        fit = model.fit(r, x, START, END)
+    except EstimationError:
+        return
+    assert np.isfinite(fit.sigma) and fit.sigma > 0
+    assert np.isfinite(fit.coef).all() and fit.df == fit.n_obs - fit.k > 0
 
 
 @FEW
