@@ -34,8 +34,10 @@ References
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -44,6 +46,9 @@ from scipy import special
 
 from eventstudy import kernel
 from eventstudy._typing import FloatArray, Window
+
+if TYPE_CHECKING:
+    from eventstudy.aggregate import Aggregate, PairArrays
 from eventstudy.errors import EstimationError, EventsFileError, PriceDataError
 
 # Bytes of running sums built at once (a block of combos; a few MB stays in cache).
@@ -109,6 +114,7 @@ class BatchResult:
     k: int
     estimation_window: Window
     window: Window
+    returns: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     @cached_property
     def t_stat(self) -> pd.DataFrame:
@@ -159,6 +165,115 @@ class BatchResult:
         out = out.join(self.estimation)
         out["reason"] = self.excluded.reindex(self.pairs.index)
         return out
+
+
+    def aggregate(self, by: str | None = None, *, windows: Sequence[Window] | None = None,
+                  bootstrap: int = 0, seed: int | None = 0,
+                  ) -> Aggregate | dict[Hashable, Aggregate]:
+        """AAR/CAAR and every test of methods.md over the studied pairs, optionally by group.
+
+        Parameters
+        ----------
+        by : str or None
+            A column of ``pairs`` (e.g. an event type): one aggregate per value. None: one
+            aggregate over all studied pairs.
+        windows : sequence of (int, int), optional
+            CAR windows inside ``window`` (default: the whole window). Each CAR sums the
+            window's valid ARs; its variance is the closed form of kernel.py over those days.
+        bootstrap, seed : int
+            Resamples of the CAAR percentile interval (0: none) and their seed.
+
+        Returns
+        -------
+        Aggregate, or a dict of them keyed by the values of ``by``.
+
+        Notes
+        -----
+        The statistics are those of :mod:`eventstudy.aggregate` and
+        :mod:`eventstudy.significance` (not re-implemented here), fed with the batch's arrays
+        and each pair's estimation-window residuals, re-gathered from ``returns``. Memory per
+        group: O(N·(M + C)) floats for N pairs whose estimation windows span C sessions.
+        """
+        from eventstudy.aggregate import aggregate
+
+        wins = tuple(tuple(w) for w in (windows or (self.window,)))
+        for lo, hi in wins:
+            if not self.window[0] <= lo <= hi <= self.window[1]:
+                raise EstimationError(f"CAR window {[lo, hi]} is not inside the event window "
+                                      f"{list(self.window)}")
+        studied = ~self.pairs.index.isin(self.excluded.index)
+        if by is None:
+            groups: dict[Hashable, np.ndarray] = {None: np.flatnonzero(studied)}
+        else:
+            if by not in self.pairs.columns:
+                raise EventsFileError(f"pairs has no column {by!r} to group by")
+            labels = self.pairs[by].to_numpy()
+            groups = {g: np.flatnonzero(studied & (labels == g))
+                      for g in pd.unique(labels[studied])}
+        out = {g: aggregate(self._pair_arrays(rows, wins, g), bootstrap=bootstrap, seed=seed)
+               for g, rows in groups.items()}
+        return out[None] if by is None else out
+
+    def _pair_arrays(self, rows: np.ndarray, windows: tuple[Window, ...], group: Hashable
+                     ) -> PairArrays:
+        """The inputs of :func:`eventstudy.aggregate.aggregate` for the pairs at ``rows``."""
+        from eventstudy.aggregate import PairArrays
+
+        if self.returns is None:
+            raise EstimationError("this BatchResult has no returns frame to aggregate from")
+        values = np.ascontiguousarray(self.returns.to_numpy(np.float64, na_value=np.nan).T)
+        index = self.returns.index
+        pairs = self.pairs.iloc[rows]
+        s = self.returns.columns.get_indexer(pd.Index(pairs["security"]))
+        b = (self.returns.columns.get_indexer(pd.Index(pairs["benchmark"]))
+             if self.model != "constant-mean" else s)
+        d = index.get_indexer(pd.DatetimeIndex(pd.to_datetime(pairs["day0"])))
+        est = self.estimation.iloc[rows]
+        alpha, beta = est["alpha"].to_numpy(float), est["beta"].to_numpy(float)
+        sigma = est["sigma"].to_numpy(float)
+        n_obs = est["n_obs"].to_numpy(float)
+        est_len = self.estimation_window[1] - self.estimation_window[0] + 1
+        start = d + self.estimation_window[0]
+        r_est = _window(values, s, start, est_len)
+        if self.model == "constant-mean":
+            resid = r_est - alpha[:, None]
+        else:
+            m_est = _window(values, b, start, est_len)
+            resid = r_est - m_est if self.model == "market-adjusted" else (
+                r_est - alpha[:, None] - beta[:, None] * m_est)
+        lo = int(start.min()) if rows.size else 0
+        width = int((start + est_len).max()) - lo if rows.size else 0
+        by_date = np.full((rows.size, width), np.nan)
+        np.put_along_axis(by_date, (start - lo)[:, None] + np.arange(est_len), resid, axis=1)
+        ar = self.ar.to_numpy()[rows]
+        length = ar.shape[1]
+        valid = ~np.isnan(ar)
+        m_win = (np.where(valid, _window(values, b, d + self.window[0], length), 0.0)
+                 if self.model == "market" else np.zeros_like(ar))
+        offsets = self.ar.columns.to_numpy()
+        car = np.full((rows.size, len(windows)), np.nan)
+        car_se = np.full((rows.size, len(windows)), np.nan)
+        for j, (w0, w1) in enumerate(windows):
+            sel = (offsets >= w0) & (offsets <= w1)
+            s_n = valid[:, sel].sum(axis=1)
+            car[:, j] = np.where(s_n > 0, np.where(valid[:, sel], ar[:, sel], 0.0).sum(axis=1),
+                                 np.nan)
+            var = kernel.car_variance(sigma**2, self.k, n_obs, est["mean_m"].to_numpy(float),
+                                      est["sxx"].to_numpy(float), s_n,
+                                      m_win[:, sel].sum(axis=1))
+            car_se[:, j] = np.sqrt(var)
+        label = "" if group is None else str(group)
+        return PairArrays(
+            offsets=offsets, ar=ar, se=self.se.to_numpy()[rows], windows=windows,
+            car=car, car_se=car_se, df=est["df"].to_numpy(float), sigma=sigma,
+            k=np.full(rows.size, float(self.k)),
+            estimation_offsets=np.arange(self.estimation_window[0],
+                                         self.estimation_window[1] + 1),
+            estimation_ar=resid, residuals=by_date,
+            day0=index.to_numpy()[d].astype("datetime64[D]"),
+            residual_dates=index.to_numpy()[lo:lo + width].astype("datetime64[D]"),
+            keys=tuple((label, str(x)) for x in pairs.index),
+        )
 
 
 def batch(
@@ -249,7 +364,7 @@ def batch(
     out.ar[bad] = np.nan
     out.se[bad] = np.nan
 
-    return _result(out, code, pairs, index, est, win, model, k, min_estimation, s, d)
+    return _result(out, code, pairs, index, est, win, model, k, min_estimation, s, d, returns)
 
 
 class _Outputs:
@@ -557,7 +672,7 @@ def _finish(w: FloatArray, centres: FloatArray, s: np.ndarray, b: np.ndarray, d:
 
 def _result(out: _Outputs, code: np.ndarray, pairs: pd.DataFrame, index: pd.DatetimeIndex,
             est: Window, win: Window, model: str, k: int, min_estimation: int, s: np.ndarray,
-            d: np.ndarray) -> BatchResult:
+            d: np.ndarray, returns: pd.DataFrame) -> BatchResult:
     labels = pairs.index
     offsets = pd.Index(np.arange(win[0], win[1] + 1), name="t")
     car_se = np.sqrt(out.car_var)
@@ -587,7 +702,7 @@ def _result(out: _Outputs, code: np.ndarray, pairs: pd.DataFrame, index: pd.Date
         car_p=pd.Series(car_p, index=labels, name="car_p", copy=False),
         n_days=pd.Series(out.n_days, index=labels, name="n_days", copy=False),
         estimation=estimation, excluded=excluded, pairs=pairs, model=model, k=k,
-        estimation_window=est, window=win,
+        estimation_window=est, window=win, returns=returns,
     )
 
 

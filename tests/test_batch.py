@@ -87,7 +87,8 @@ def reference(returns: pd.DataFrame, pair: pd.Series, model: str, est=EST, win=W
     se = np.full(ar.size, np.nan)
     se[valid] = np.sqrt(np.diag(v))
     return {"alpha": alpha, "beta": beta, "sigma": np.sqrt(s2), "n_obs": n, "ar": ar,
-            "se": se, "car": ar[valid].sum(), "car_se": np.sqrt(v.sum())}
+            "se": se, "car": ar[valid].sum(), "car_se": np.sqrt(v.sum()), "v": v,
+            "valid": valid}
 
 
 def check_against_reference(res: eventstudy.BatchResult, returns: pd.DataFrame,
@@ -325,3 +326,60 @@ def test_car_test_size_and_power() -> None:
     np.testing.assert_allclose(hit.p.to_numpy(), 2 * stats.t.sf(np.abs(hit.t_stat), 238),
                                rtol=1e-8)
     np.testing.assert_allclose(hit.car_p, 2 * stats.t.sf(np.abs(hit.car_t), 238), rtol=1e-8)
+
+
+# --- aggregation over the batch (eventstudy.aggregate / significance, not re-implemented) ----
+
+
+def test_aggregate_by_group_uses_the_shared_tests(sim) -> None:
+    from eventstudy import significance as sig
+
+    returns, pairs = sim
+    pairs = pairs.assign(kind=np.where(np.arange(len(pairs)) % 3 == 0, "A", "B"))
+    res = eventstudy.batch(returns, pairs, estimation=EST, window=WIN, min_estimation=30)
+    windows = [(0, 0), (-1, 1), WIN]
+    groups = res.aggregate(by="kind", windows=windows)
+    assert set(groups) == {"A", "B"}
+    studied = ~pairs.index.isin(res.excluded.index)
+    for kind, agg in groups.items():
+        rows = (pairs["kind"] == kind).to_numpy() & studied
+        ar, se = res.ar[rows], res.se[rows]
+        assert agg.n == rows.sum()
+        np.testing.assert_allclose(agg.days["aar"], ar.mean(axis=0), rtol=1e-12)
+        sar0 = (ar[0] / se[0]).to_numpy()
+        df = res.estimation.loc[rows, "df"].to_numpy(float)
+        assert agg.day_tests[0]["patell_z"].stat == pytest.approx(
+            sig.patell_z(sar0, df).stat, rel=1e-12)
+        # the whole-window CAR is the batch's; its test is csect_t of methods.md
+        np.testing.assert_allclose(agg.car.loc[[WIN], "caar"], res.car[rows].mean(), rtol=1e-12)
+        assert agg.car_tests[WIN]["csect_t"].stat == pytest.approx(
+            sig.csect_t(res.car[rows].to_numpy()).stat, rel=1e-12)
+        # sub-windows: CAR and its se against the per-pair reference (matrix form)
+        label = pairs.index[rows][0]
+        ref = reference(returns, pairs.loc[label], "market")
+        offs = np.arange(WIN[0], WIN[1] + 1)
+        sel = (offs >= -1) & (offs <= 1) & np.isfinite(ref["ar"])
+        p_hat = []
+        for lab in pairs.index[rows]:  # Cowan's p̂ from residuals rebuilt here
+            pr = pairs.loc[lab]
+            d = returns.index.get_loc(pr["day0"])
+            e = slice(d + EST[0], d + EST[1] + 1)
+            fit = res.estimation.loc[lab]
+            resid = (returns[pr["security"]].to_numpy()[e] - fit["alpha"]
+                     - fit["beta"] * returns[pr["benchmark"]].to_numpy()[e])
+            p_hat.append(np.mean(resid[np.isfinite(resid)] > 0))
+        one = eventstudy.batch(returns, pairs.loc[[label]], estimation=EST, window=WIN)
+        car_1 = one.aggregate(windows=[(-1, 1)]).car.loc[[(-1, 1)], "caar"].iloc[0]
+        np.testing.assert_allclose(car_1, ref["ar"][sel].sum(), rtol=1e-10)
+        arrays = res._pair_arrays(np.flatnonzero(rows), tuple(windows), kind)
+        j = list(pairs.index[rows]).index(label)
+        np.testing.assert_allclose(arrays.car[j, 1], ref["ar"][sel].sum(), rtol=1e-10)
+        pick = np.flatnonzero(sel)  # days of (-1, 1) with an AR
+        among = np.searchsorted(np.flatnonzero(ref["valid"]), pick)  # their rows in V
+        np.testing.assert_allclose(arrays.car_se[j, 1],
+                                   np.sqrt(ref["v"][np.ix_(among, among)].sum()), rtol=1e-10)
+        cars = agg.car_tests[(-1, 1)]
+        assert cars["gsign_z"].stat == pytest.approx(
+            sig.gsign_z(arrays.car[:, 1], np.array(p_hat)).stat, rel=1e-12)
+    whole = res.aggregate()
+    assert whole.n == studied.sum()
