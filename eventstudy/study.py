@@ -210,7 +210,8 @@ def study_pair(
     if lagged is not None:
         usable &= np.isfinite(lagged).all(axis=1)
     dropped_events, dropped_conf, other_ids = _hygiene(
-        calendar, event, security, settings, frame.index, usable)
+        calendar, event, security, settings, frame.index, usable,
+        shifts if lagged is not None else (0,))
     sample = usable & ~dropped_events & ~dropped_conf
     n_gaps = int(np.sum(in_est & valid & (span > 1)))
     n_obs = int(sample.sum())
@@ -306,14 +307,28 @@ def _window_sessions(announced: object, timing: str, exchange: str, window: Wind
         return None
 
 
+def _spread(mask: np.ndarray, shifts: Sequence[int]) -> np.ndarray:
+    """Rows t such that ``mask[t + j]`` for some j in ``shifts``."""
+    out = np.zeros_like(mask)
+    n = len(mask)
+    for j in shifts:  # a handful of shifts, each vectorised
+        src = np.arange(n) + j
+        ok = (src >= 0) & (src < n)
+        out[ok] |= mask[src[ok]]
+    return out
+
+
 def _hygiene(calendar: Calendar, event: Event, security: Security, settings: Settings,
-             dates: pd.DatetimeIndex, usable: np.ndarray
+             dates: pd.DatetimeIndex, usable: np.ndarray, shifts: Sequence[int] = (0,)
              ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """Estimation returns to drop: in another event's window for this security; on a confounder.
 
     Returns two masks over ``dates`` (restricted to ``usable`` returns) and the ids of the
     events whose windows were hit. A return is dated by the session that ends it; a confounder
-    dated on a non-session counts on the next session.
+    dated on a non-session counts on the next session. With lagged or leading regressors
+    (``shifts``, Dimson and Scholes–Williams) a row is dropped too when one of its regressor
+    sessions t + j is contaminated, so an excluded day's benchmark return never re-enters the
+    fit as a neighbour's lag or lead.
     """
     in_other = np.zeros(len(dates), dtype=bool)
     on_conf = np.zeros(len(dates), dtype=bool)
@@ -328,7 +343,7 @@ def _hygiene(calendar: Calendar, event: Event, security: Security, settings: Set
             span = _window_sessions(other.announced, other.timing, security.exchange, w)
             if span is None:  # an event outside the calendar's bounds cannot overlap
                 continue
-            mask = dates.isin(span) & usable & ~in_other
+            mask = _spread(dates.isin(span), shifts) & usable & ~in_other
             if mask.any():
                 hit.append(other.id)
                 in_other |= mask
@@ -337,7 +352,7 @@ def _hygiene(calendar: Calendar, event: Event, security: Security, settings: Set
         pos = dates.searchsorted(days)
         pos = pos[(pos < len(dates)) & (days >= dates[0])]
         on_conf[pos] = True
-        on_conf &= usable & ~in_other
+        on_conf = _spread(on_conf, shifts) & usable & ~in_other
     return in_other, on_conf, tuple(hit)
 
 
