@@ -165,3 +165,13 @@ def test_january_windows_leave_the_february_toyo_fit() -> None:
     assert fit_on.n_excluded_events > 0 and fit_off.n_excluded_events == 0
     # the +20 % day and the limit-ups inflated σ̂: dropping them lowers it
     assert fit_on.sigma < fit_off.sigma
+
+
+def test_lagged_models_also_drop_the_neighbours_of_excluded_sessions(sim) -> None:
+    # Dimson with one lag and one lead: the row before the other event's window reads its first
+    # session as a lead, the row after reads its last as a lag; likewise around the confounder
+    path = sim["folder"] / "dimson.toml"
+    path.write_text(EVENTS.replace('model      = "constant-mean"', 'model      = "dimson"'))
+    fit = run("second", events=path, prices=sim["folder"]).pairs[0].estimation
+    assert (fit.n_excluded_events, fit.n_excluded_confounders) == (11 + 2, 1 + 2)
+    assert (fit.n_obs, fit.k) == (110 - 13 - 3, 4)
