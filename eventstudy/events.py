@@ -71,7 +71,8 @@ class Settings:
     car : tuple of (int, int)
         CAR windows reported; each lies inside ``window``.
     model : str
-        Normal-return model: "market", "constant-mean" or "market-adjusted".
+        Normal-return model: one of ``MODEL_NAMES`` ("market", "constant-mean",
+        "market-adjusted", "multi-factor", "dimson", "scholes-williams").
     returns : str
         "log" or "simple".
     min_estimation : int
