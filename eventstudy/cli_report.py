@@ -21,8 +21,13 @@ def report(
         str | None, typer.Argument(help="The id of an event (see 'eventstudy list').")
     ] = None,
     all_events: Annotated[
-        bool, typer.Option("--all", help="Report every event of the file, with the index.")
+        bool, typer.Option("--all", help="Report every event of the file, with the index "
+                           "and the pooled run of every tag that two events or more carry.")
     ] = False,
+    tag: Annotated[
+        str | None, typer.Option("--tag", help="Report the pooled run of the events with "
+                                 "this tag (CAAR path, pooled tests).")
+    ] = None,
     out: Annotated[
         Path, typer.Option("--out", help="Folder of the reports (created when missing).")
     ] = Path("reports"),
@@ -36,15 +41,15 @@ def report(
                            help="Draw the PNGs and the HTML pages (--no-figures: Markdown only).")
     ] = True,
 ) -> None:
-    """Write the report of one event (or of all, with the index) as Markdown, HTML and PNG."""
+    """Write the report of one event, of a tag's pooled run, or of all (with the index)."""
     from eventstudy.events import load_events
     from eventstudy.reporting import generate, write_reports
 
     err = Console(stderr=True)
     start = time.perf_counter()
     try:
-        if (event_id is None) == (not all_events):
-            raise ReportError("give either an EVENT_ID or --all (see 'eventstudy list')")
+        if (event_id is not None) + all_events + (tag is not None) != 1:
+            raise ReportError("give one of EVENT_ID, --all or --tag TAG (see 'eventstudy list')")
         calendar = load_events(events)
         if all_events:
             from rich.progress import (
@@ -58,17 +63,23 @@ def report(
             with Progress(TextColumn("[bold]report[/]"), BarColumn(), MofNCompleteColumn(),
                           TimeElapsedColumn(), TextColumn("{task.description}"),
                           console=err, transient=True) as progress:
-                task = progress.add_task("", total=len(calendar.events))
+                from eventstudy.reporting.build import pooled_tags
+
+                total = len(calendar.events) + len(pooled_tags(calendar))
+                task = progress.add_task("", total=total)
                 report_set = generate(
                     None, events=calendar, prices=prices, figures=figures,
                     on_event=lambda i: progress.update(task, advance=1, description=i))
+        elif tag is not None:
+            report_set = generate([], events=calendar, prices=prices, figures=figures,
+                                  tags=[tag])
         else:
             assert event_id is not None
             report_set = generate([event_id], events=calendar, prices=prices, figures=figures)
         written = write_reports(out, report_set.files, report_set.prune)
     except EventStudyError as exc:
         raise _fail(exc) from None
-    n_events = sum(1 for f in report_set.files if f.endswith(".md") and f != "README.md")
+    n_reports = sum(1 for f in report_set.files if f.endswith(".md") and f != "README.md")
     index = f"; index {out / 'README.md'}" if "README.md" in report_set.files else ""
-    err.print(f"wrote {len(written)} files for {n_events} event(s) to {out}{index} "
+    err.print(f"wrote {len(written)} files for {n_reports} report(s) to {out}{index} "
               f"in {time.perf_counter() - start:.1f} s", highlight=False)

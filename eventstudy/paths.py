@@ -1,4 +1,4 @@
-"""Running CAR of a pair over its event window, with the standard error of every partial sum.
+"""Running CAR of a pair (and CAAR of pairs) over the event window, with standard errors.
 
 The figures of :mod:`eventstudy.reporting` draw a pair's CAR path with a confidence band; this
 module computes that band on the library side, so that presentation computes nothing.
@@ -21,6 +21,7 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -85,3 +86,56 @@ def car_path(pair: PairResult, level: float = 0.95) -> pd.DataFrame:
         "t": days["t"].to_numpy(), "date": days["date"].to_numpy(), "car": car, "se": se,
         "lo": car - q * se, "hi": car + q * se,
     })
+
+
+CAAR_COLUMNS = ("t", "n", "caar", "se", "lo", "hi")
+
+
+def caar_path(pairs: Sequence[PairResult], level: float = 0.95) -> pd.DataFrame:
+    """The running CAAR over pairs, from the first day of the event window to each day t.
+
+    Parameters
+    ----------
+    pairs : sequence of PairResult
+        The pairs pooled (of one event or of several).
+    level : float
+        Coverage of the two-sided band, in (0, 1).
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per offset t with the columns of :data:`CAAR_COLUMNS`: ``n`` pairs with a CAR
+        at t, ``caar`` = mean_i CAR_i(τ1..t), its cross-sectional standard error ``se`` =
+        s(CAR_i) / sqrt(n) and the band ``lo``/``hi`` = caar ∓ t_{(1+level)/2, n−1} · se
+        (NaN where n < 2).
+
+    Notes
+    -----
+    .. math:: \\overline{CAR}_t = \\frac1{N_t}\\sum_i CAR_i(\\tau_1, t),\\quad
+       se_t = \\frac{s_t}{\\sqrt{N_t}},\\quad s_t^2 = \\frac{1}{N_t - 1}
+       \\sum_i (CAR_i(\\tau_1, t) - \\overline{CAR}_t)^2
+
+    The cross-sectional variance (the ``csect_t`` of methods.md along the path) allows for
+    event-induced variance but not for cross-correlation: pairs sharing a day 0 make the band
+    too narrow.
+
+    References
+    ----------
+    .. [1] Brown, S. and Warner, J. (1985) "Using daily stock returns: the case of event
+       studies", Journal of Financial Economics 14(1), 3-31.
+    """
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must lie in (0, 1), got {level}")
+    cars = pd.concat([p.days.set_index("t")["car"].rename(i) for i, p in enumerate(pairs)],
+                     axis=1).sort_index()
+    c = cars.to_numpy(float)
+    n = np.isfinite(c).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        caar = np.where(n > 0, np.nansum(c, axis=1) / np.maximum(n, 1), np.nan)
+        dev = np.where(np.isfinite(c), c - caar[:, None], 0.0)
+        s = np.sqrt(np.where(n > 1, (dev**2).sum(axis=1) / np.maximum(n - 1, 1), np.nan))
+        se = s / np.sqrt(n)
+    q = special.stdtrit(np.maximum(n - 1, 1), 0.5 + level / 2.0)
+    q = np.where(n > 1, q, np.nan)
+    return pd.DataFrame({"t": cars.index.to_numpy(), "n": n, "caar": caar, "se": se,
+                         "lo": caar - q * se, "hi": caar + q * se})

@@ -19,9 +19,9 @@ from eventstudy import abnormal
 from eventstudy.cli import app
 from eventstudy.errors import ReportError
 from eventstudy.models import get_model
-from eventstudy.paths import car_path
+from eventstudy.paths import caar_path, car_path
 from eventstudy.report import stars
-from eventstudy.reporting import generate, write_reports
+from eventstudy.reporting import build, generate, write_reports
 from eventstudy.reporting.build import event_files
 from eventstudy.reporting.common import ordered, p_text, significance, window_text
 from eventstudy.reporting.figures import pair_figure
@@ -124,6 +124,27 @@ def test_car_path_of_a_multi_factor_fit(tmp_path) -> None:
     path = car_path(_from_day0(toyo)).set_index("t")
     cars = toyo.car.set_index(toyo.car["window"].map(tuple))
     assert path.loc[5, "se"] == pytest.approx(cars.loc[[(0, 5)], "se"].iloc[0], rel=1e-12)
+
+
+def test_caar_path_known_answer() -> None:
+    """Three pairs, CARs by hand: mean, s/sqrt(N) with s from N − 1, t(N − 1) band; a pair
+    without a day counts in N only where it has a CAR."""
+    pair, _, _ = _tiny_pair()
+
+    def with_car(values):
+        days = pair.days.iloc[: len(values)].assign(car=values)
+        return dataclasses.replace(pair, days=days)
+
+    pairs = [with_car([0.01, 0.03, 0.02, 0.00]), with_car([0.03, 0.01, 0.05, 0.02]),
+             with_car([0.02, 0.05])]
+    path = caar_path(pairs).set_index("t")
+    assert path["n"].tolist() == [3, 3, 2, 2]
+    assert path.loc[-1, "caar"] == pytest.approx(0.02)
+    assert path.loc[-1, "se"] == pytest.approx(0.01 / math.sqrt(3))  # s = 0.01
+    assert path.loc[1, "caar"] == pytest.approx(0.035)
+    assert path.loc[1, "se"] == pytest.approx(0.015)  # s = 0.03 / sqrt(2), n = 2
+    q = stats.t.ppf(0.975, 2)
+    assert path.loc[0, "hi"] - path.loc[0, "caar"] == pytest.approx(q * path.loc[0, "se"])
 
 
 # --- plain-language reading -----------------------------------------------------------------
@@ -245,8 +266,10 @@ def test_figures_are_deterministic(study) -> None:
 
 
 def test_markdown_is_deterministic(md_set) -> None:
-    again = generate(events=PACKAGED, figures=False)
-    assert again.files == md_set.files
+    """A second run (new results, new figures of nothing) gives the same bytes; the committed
+    reports, made by another process, are compared with the whole set below."""
+    again = generate(["dual-use-ban", "takaichi-remark"], events=PACKAGED, figures=False)
+    assert again.files == {k: md_set.files[k] for k in again.files}
 
 
 def test_index_one_row_per_event_one_column_per_security(md_set) -> None:
@@ -261,6 +284,24 @@ def test_index_one_row_per_event_one_column_per_security(md_set) -> None:
     for pair in result.pairs:
         car = pair.car.set_index(pair.car["window"].map(tuple)).loc[[(0, 0)]].iloc[0]
         assert f"[{car.car * 100:+.2f}%{esc(stars(car.p))}](dual-use-ban.md)" in row
+
+
+def test_pooled_report_of_a_tag(md_set) -> None:
+    from eventstudy.pooled import run_many
+
+    calendar = es.load_events(PACKAGED)
+    tagged = [e.id for e in calendar.events if "escalation" in e.tags]
+    text = md_set.files["tag-escalation.md"].decode()
+    rows = [line for line in text.splitlines() if line.startswith("| [")]
+    assert [r.split("]")[0][3:] for r in rows] == tagged
+    pooled = run_many(tag="escalation", events=calendar)
+    assert f"## Aggregate over {pooled.aggregate.n} pairs" in text
+    aar = pooled.aggregate.days.loc[0, "aar"]
+    assert f"on day 0 (AAR) is {aar * 100:+.2f}%" in text
+    assert "[Events tagged escalation](tag-escalation.md)" in md_set.files["README.md"].decode()
+    files = build.pooled_files(pooled, figures=True)
+    assert files["figures/tag-escalation/caar.png"].startswith(b"\x89PNG")
+    assert files["tag-escalation.html"].decode().count("data:image/png;base64,") == 1
 
 
 def test_committed_reports_are_up_to_date(md_set) -> None:
@@ -323,21 +364,43 @@ def test_cli_report_one_event(tmp_path) -> None:
                                  "--events", str(PACKAGED), "--no-figures"])
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "dual-use-ban.md").is_file() and not (tmp_path / "README.md").exists()
-    assert "wrote 1 files for 1 event(s)" in result.stderr
+    assert "wrote 1 files for 1 report(s)" in result.stderr
 
 
-def test_cli_report_all_writes_index(tmp_path) -> None:
+def test_cli_report_all_writes_index(tmp_path, monkeypatch) -> None:
+    """The --all wiring (progress per event, index); the set itself is tested above."""
+    import eventstudy.reporting as reporting
+
+    seen = []
+
+    def fake(event_ids, *, events, prices, figures, on_event=None, tags=None):
+        seen.append((event_ids, figures, tags))
+        for name in ("a", "b"):
+            on_event(name)
+        return reporting.ReportSet({"a.md": b"a", "b.md": b"b", "README.md": b"i"})
+
+    monkeypatch.setattr(reporting, "generate", fake)
     result = runner.invoke(app, ["report", "--all", "--out", str(tmp_path), "--events",
                                  str(PACKAGED), "--no-figures"])
     assert result.exit_code == 0, result.stderr
-    n = len(es.load_events(PACKAGED).events)
-    assert len(list(tmp_path.glob("*.md"))) == n + 1
+    assert seen == [(None, False, None)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "a.md", "b.md"]
+    assert "wrote 3 files for 2 report(s)" in result.stderr and "README.md" in result.stderr
+
+
+def test_cli_report_tag(tmp_path) -> None:
+    result = runner.invoke(app, ["report", "--tag", "escalation", "--out", str(tmp_path),
+                                 "--events", str(PACKAGED), "--no-figures"])
+    assert result.exit_code == 0, result.stderr
+    assert [p.name for p in tmp_path.glob("*.md")] == ["tag-escalation.md"]
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [([], "give either an EVENT_ID or --all"),
-     (["dual-use-ban", "--all"], "give either an EVENT_ID or --all"),
+    [([], "give one of EVENT_ID, --all or --tag"),
+     (["dual-use-ban", "--all"], "give one of EVENT_ID, --all or --tag"),
+     (["--tag", "escalation", "--all"], "give one of EVENT_ID, --all or --tag"),
+     (["--tag", "no-such-tag"], "no event tagged 'no-such-tag'"),
      (["no-such-event"], "no-such-event"),
      (["dual-use-ban", "--out", "{file}/sub"], "cannot write reports to")],
 )

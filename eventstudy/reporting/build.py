@@ -7,6 +7,8 @@ Layout of a set (paths relative to the report folder)::
     <event-id>.html                 the same, self-contained (images embedded)
     figures/<event-id>/overview.png CAR of every security
     figures/<event-id>/<SEC>.png    one security: CAR path with its band, daily ARs
+    tag-<tag>.md, .html             pooled run of the events with a tag
+    figures/tag-<tag>/caar.png      its CAAR path with the band
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from eventstudy.errors import EstimationError
 from eventstudy.events import Calendar, Event, load_events
@@ -23,8 +26,12 @@ from eventstudy.reporting.common import slug
 from eventstudy.reporting.html import to_html
 from eventstudy.reporting.index import IndexEntry, index_markdown
 from eventstudy.reporting.markdown import event_markdown
+from eventstudy.reporting.pooled import pooled_markdown, pooled_name, pooled_title
 from eventstudy.results import EventStudyResult
 from eventstudy.study import run
+
+if TYPE_CHECKING:
+    from eventstudy.pooled import PooledResult
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,22 @@ def event_files(result: EventStudyResult, figures: bool = True) -> dict[str, byt
     return files
 
 
+def pooled_files(pooled: PooledResult, figures: bool = True) -> dict[str, bytes]:
+    """The Markdown, and with ``figures`` the CAAR figure and the HTML page, of a pooled run."""
+    name = pooled_name(pooled)
+    paths = {"caar": f"figures/{name}/caar.png"}
+    text = pooled_markdown(pooled, paths)
+    files = {f"{name}.md": text.encode()}
+    if not figures:
+        return files
+    subtitle = f"{len(pooled.results)} events, {pooled.aggregate.n} pairs"
+    images = {paths["caar"]: fig.caar_figure(pooled_title(pooled), subtitle,
+                                             [p for _, p in pooled.pairs])}
+    files.update(images)
+    files[f"{name}.html"] = to_html(text, pooled_title(pooled), images).encode()
+    return files
+
+
 def _not_studied(event: Event, reason: str) -> bytes:
     return (f"# {event.title}\n\n`{event.id}` · announced {event.announced_text}\n\n"
             f"No pair of this event can be studied: {reason}\n\n[All events](README.md)\n"
@@ -74,6 +97,7 @@ def generate(
     prices: str | os.PathLike[str] | PriceSource | None = None,
     figures: bool = True,
     on_event: Callable[[str], None] | None = None,
+    tags: Sequence[str] | None = None,
 ) -> ReportSet:
     """Study events and build their reports.
 
@@ -87,7 +111,10 @@ def generate(
         Draw the PNGs and the HTML pages; False writes the Markdown only (fast; the Markdown
         is the same either way).
     on_event : callable, optional
-        Called with each event id once its report is built (progress).
+        Called with each event id (or ``tag-<tag>``) once its report is built (progress).
+    tags : sequence of str, optional
+        Also report the pooled run of the events carrying each tag (CAAR figure and pooled
+        tests). None: with ``event_ids`` None, every tag that at least two events carry.
 
     Returns
     -------
@@ -119,7 +146,28 @@ def generate(
             entries.append(IndexEntry(event, result))
         if on_event is not None:
             on_event(event.id)
+    if tags is None:
+        tags = pooled_tags(calendar) if whole else ()
+    pooled = []
+    for tag in tags:
+        from eventstudy.pooled import run_many
+
+        result = run_many(tag=tag, events=calendar, prices=source)
+        files.update(pooled_files(result, figures))
+        pooled.append(result)
+        if on_event is not None:
+            on_event(pooled_name(result))
     if whole:
-        files["README.md"] = index_markdown(entries).encode()
+        files["README.md"] = index_markdown(entries, pooled).encode()
     prune = tuple(f"figures/{e.id}" for e in chosen) if figures else ()
+    prune += tuple(f"figures/{pooled_name(p)}" for p in pooled) if figures else ()
     return ReportSet(files, prune, tuple(entries))
+
+
+def pooled_tags(calendar: Calendar) -> list[str]:
+    """The tags of the events file that at least two events carry, in order of appearance."""
+    counts: dict[str, int] = {}
+    for event in calendar.events:
+        for tag in event.tags:
+            counts[tag] = counts.get(tag, 0) + 1
+    return [tag for tag, n in counts.items() if n >= 2]

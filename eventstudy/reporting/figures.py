@@ -8,7 +8,7 @@ Pillow, which matplotlib depends on).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from io import BytesIO
 
 import matplotlib
@@ -19,8 +19,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter
 from PIL import Image
 
-from eventstudy.paths import car_path
-from eventstudy.reporting.common import exchange_label, pct_text, stars
+from eventstudy.paths import caar_path, car_path
+from eventstudy.reporting.common import exchange_label, pct_text, stars, window_text
 from eventstudy.results import EventStudyResult, PairResult
 
 DPI = 100
@@ -33,6 +33,7 @@ STYLE = {
 }
 UP, DOWN, LINE, BAND, DAY0, NEWS = ("#1f77b4", "#d62728", "#1f4e79", "#9ecae1", "#444444",
                                    "#a0700b")
+HEADLINE = "#fff1b8"
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
            "#17becf", "#7f7f7f", "#bcbd22")
 
@@ -77,6 +78,9 @@ def _days_axis(ax, pair: PairResult, labels: bool = True) -> None:
 def _marks(ax, pair: PairResult, text: bool) -> None:
     """Day 0 (dashed) and other news in the window (dotted, labelled when ``text``)."""
     ax.axvline(0, color=DAY0, linestyle="--", linewidth=1)
+    if pair.headline != (0, 0):
+        ax.axvspan(pair.headline[0] - 0.45, pair.headline[1] + 0.45, color=HEADLINE, zorder=0,
+                   linewidth=0)
     for _, t in pair.confounders:
         ax.axvline(t, color=NEWS, linestyle=":", linewidth=1.4)
         if text:
@@ -136,6 +140,13 @@ def pair_figure(result: EventStudyResult, pair: PairResult) -> bytes:
         bars = bottom.bar(t, np.nan_to_num(ar), color=colors, width=0.7)
         for bar in (bars[i] for i in np.flatnonzero(t == 0)):
             bar.set(edgecolor="black", linewidth=1.2)
+        span = days["span"].to_numpy()
+        for k, a, n in zip(t, ar, span, strict=True):
+            note = "no price" if not np.isfinite(a) else f"{n} sessions" if n > 1 else ""
+            if note:
+                bottom.text(k + 0.15, 0.04, note, transform=bottom.get_xaxis_transform(),
+                            rotation=90,
+                            ha="center", va="bottom", fontsize=8, color="#555555")
         bottom.axhline(0, color="black", linewidth=0.8)
         _marks(bottom, pair, text=False)
         lo, hi = _limits(ar, pad=0.3)
@@ -156,9 +167,15 @@ def pair_figure(result: EventStudyResult, pair: PairResult) -> bytes:
         name = pair.name if len(pair.name) <= 50 else pair.name.split(" (")[0][:50]
         fig.suptitle(f"{pair.security}{proxy} — {name}", x=0.01, y=0.985, ha="left",
                      fontsize=11.5, fontweight="bold")
+        if pair.headline != (0, 0):
+            event = result.event
+            why = (", time of day unknown" if event.timing == "unknown"
+                   and not hasattr(event.announced, "hour") else "")
+            bottom.set_title(f"yellow: headline {window_text(pair.headline)}{why}",
+                             loc="left", fontsize=8, color="#8a6d00")
         top.set_title(f"{result.event.id}: {model}, {pair.returns} returns; shaded: 95 % band",
                       loc="left", fontsize=8.5, color="#555555")
-        bottom.set_title("* p < 0.10   ** p < 0.05   *** p < 0.01", loc="right", fontsize=8,
+        bottom.set_title("* p<0.10  ** p<0.05  *** p<0.01", loc="right", fontsize=8,
                          color="#555555")
         fig.subplots_adjust(left=0.15, right=0.9, top=0.89, bottom=0.13, hspace=0.14)
 
@@ -192,5 +209,44 @@ def overview_figure(result: EventStudyResult) -> bytes:
         ax.set_title(f"day 0 = {', '.join(day0)}; CAR summed from the first day shown",
                      loc="left", fontsize=8.5, color="#555555")
         fig.subplots_adjust(left=0.11, right=0.76, top=0.86, bottom=0.14)
+
+    return _png(draw)
+
+
+def caar_figure(title: str, subtitle: str, pairs: Sequence[PairResult]) -> bytes:
+    """The CAAR path over ``pairs`` with its 95 % cross-sectional band, and N per day."""
+    path = caar_path(pairs, 0.95)
+
+    def draw(fig: Figure) -> None:
+        ax = fig.add_subplot()
+        t = path["t"].to_numpy()
+        caar = path["caar"].to_numpy(float)
+        ax.fill_between(t, path["lo"], path["hi"], color=BAND, alpha=0.7, linewidth=0)
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.axvline(0, color=DAY0, linestyle="--", linewidth=1)
+        ax.plot(t, caar, color=LINE, marker="o", markersize=4, linewidth=1.8)
+        ax.annotate(pct_text(caar[-1], 1), (t[-1], caar[-1]), xytext=(6, 0),
+                    textcoords="offset points", va="center", fontsize=9, color=LINE,
+                    fontweight="bold")
+        ax.set_ylim(*_limits(np.concatenate([path["lo"], path["hi"], caar])))
+        _percent_axis(ax)
+        ax.set_ylabel("cumulative average\nabnormal return (CAAR)")
+        ax.xaxis.set_major_locator(FixedLocator(t))
+        n = path["n"].to_numpy()
+        same = bool((n == n[0]).all())
+        ax.set_xticklabels([("day 0" if k == 0 else f"{k:+d}") + ("" if same else f"\nN={m}")
+                            for k, m in zip(t, n, strict=True)])
+        for k, label in zip(t, ax.get_xticklabels(), strict=True):
+            if k == 0:
+                label.set_fontweight("bold")
+        ax.set_xlim(t[0] - 0.6, t[-1] + 0.6)
+        ax.grid(axis="x", visible=False)
+        ax.set_xlabel("trading day relative to each pair's day 0"
+                      + (f" (N = {n[0]} pairs)" if same else " (N pairs with a CAR)"))
+        fig.suptitle(f"{title}: cumulative average abnormal return", x=0.01, ha="left",
+                     fontsize=11.5, fontweight="bold")
+        ax.set_title(subtitle + "; shaded: 95 % cross-sectional band", loc="left", fontsize=8.5,
+                     color="#555555")
+        fig.subplots_adjust(left=0.15, right=0.9, top=0.86, bottom=0.14 if same else 0.2)
 
     return _png(draw)

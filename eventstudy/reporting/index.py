@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from eventstudy import __version__
 from eventstudy.events import Event
@@ -19,7 +20,11 @@ from eventstudy.reporting.common import (
     window_text,
 )
 from eventstudy.reporting.markdown import code, esc, link, table
+from eventstudy.reporting.pooled import pooled_name, pooled_title
 from eventstudy.results import EventStudyResult
+
+if TYPE_CHECKING:
+    from eventstudy.pooled import PooledResult
 
 
 @dataclass(frozen=True)
@@ -31,8 +36,9 @@ class IndexEntry:
     error: str | None = None
 
 
-def index_markdown(entries: Sequence[IndexEntry]) -> str:
-    """The index of a report set as Markdown text (ends with one newline)."""
+def index_markdown(entries: Sequence[IndexEntry], pooled: Sequence[PooledResult] = ()) -> str:
+    """The index of a report set as Markdown text (ends with one newline); ``pooled`` adds
+    a line per pooled report."""
     columns: dict[str, str] = {}
     for e in entries:
         if e.result is None:
@@ -69,6 +75,7 @@ def index_markdown(entries: Sequence[IndexEntry]) -> str:
         "when the announcement's time of day is unknown), with its stars; each cell links to "
         "the event's report (Markdown; a self-contained HTML copy sits beside it).", "",
         table(header, rows, "lll" + "r" * len(columns) + "l"), "",
+        *_pooled_lines(pooled),
         "Securities:", "",
         *(f"- {esc(s)}: {esc(name)}" for s, name in columns.items()), "",
         esc(stars_legend()), "",
@@ -76,3 +83,16 @@ def index_markdown(entries: Sequence[IndexEntry]) -> str:
         "do not edit by hand.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _pooled_lines(pooled: Sequence[PooledResult]) -> list[str]:
+    if not pooled:
+        return []
+    lines = ["Pooled runs (every pair of the events with a tag; CAAR path, pooled tests):", ""]
+    for p in pooled:
+        name = pooled_name(p)
+        caar = [f"CAAR{window_text(tuple(w))} {pct_text(row.caar)}"
+                for w, row in p.aggregate.car.iterrows() if tuple(w) in ((0, 0), (0, 1))]
+        lines.append(f"- {link(pooled_title(p), f'{name}.md')}: {len(p.results)} events, "
+                     f"{p.aggregate.n} pairs; {', '.join(caar)}")
+    return [*lines, ""]

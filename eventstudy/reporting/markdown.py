@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from eventstudy import __version__
+from eventstudy.aggregate import Aggregate
 from eventstudy.report import LEGEND
 from eventstudy.reporting.common import (
     exchange_label,
@@ -236,8 +237,12 @@ def _test_cell(t: TestResult | None) -> str:
 
 
 def _aggregate(result: EventStudyResult) -> str:
-    agg = result.aggregate
-    assert agg is not None
+    assert result.aggregate is not None
+    return aggregate_section(result.aggregate, common_date=True)
+
+
+def aggregate_section(agg: Aggregate, common_date: bool) -> str:
+    """The aggregate's AAR per day and the tests of the day-0 AAR and of each CAAR window."""
     keys = [k for k, _ in ordered({k: None for tests in agg.day_tests.values() for k in tests})]
     lines = [f"## Aggregate over {agg.n} pairs", ""]
     if math.isfinite(agg.r_bar):
@@ -291,9 +296,10 @@ def _aggregate(result: EventStudyResult) -> str:
     refs = dict.fromkeys((k, tests[k].reference) for *_, tests in columns for k in all_keys
                          if k in tests)
     lines += ["", "References: " + " · ".join(f"{code(k)}: {esc(ref)}" for k, ref in refs)]
-    lines += ["", "The pairs share one announcement date: tests that assume independent pairs "
-              "(csect\\_t, patell\\_z, bmp\\_t) over-reject under cross-correlation; read them "
-              "beside the tests adjusted for it (kp\\_bmp\\_t, adj\\_patell\\_z) where shown."]
+    if common_date:
+        lines += ["", "The pairs share one announcement date: tests that assume independent "
+                  "pairs (csect_t, patell_z, bmp_t) over-reject under cross-correlation; read "
+                  "them beside the tests adjusted for it (kp_bmp_t, adj_patell_z) where shown."]
     return "\n".join(lines)
 
 

@@ -8,7 +8,10 @@ excluded pairs and an unknown announcement time. Nothing here is written by hand
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
+from eventstudy._typing import Window
+from eventstudy.aggregate import Aggregate
 from eventstudy.reporting.common import (
     fnum,
     ordered,
@@ -38,7 +41,8 @@ def reading(result: EventStudyResult) -> list[str]:
     """
     event = result.event
     out: list[str] = []
-    if event.timing == "unknown" and event.headline != (0, 0) and result.pairs:
+    unknown = event.timing == "unknown" and not hasattr(event.announced, "hour")
+    if unknown and event.headline != (0, 0) and result.pairs:
         out.append(
             f"The time of day of the announcement ({event.announced_text}) is unknown: the "
             f"market may have heard the news only on the session after day 0, so the headline "
@@ -122,16 +126,24 @@ def _windows(pair: PairResult) -> list[tuple[int, int]]:
 def _aggregate(result: EventStudyResult) -> list[str]:
     agg = result.aggregate
     assert agg is not None
+    return aggregate_reading(agg, summary_windows(result), result.event.headline,
+                             f"the {agg.n} pairs", common_date=True)
+
+
+def aggregate_reading(agg: Aggregate, windows: Sequence[Window], headline: Window | None,
+                      who: str, common_date: bool) -> list[str]:
+    """Sentences on an aggregate: day-0 AAR and the CAAR of ``windows`` with how many of their
+    tests reject, and what r̄ implies. ``who`` names the pairs ("the 4 pairs")."""
     out = []
     if 0 in agg.days.index:
         aar = float(agg.days.loc[0, "aar"])
-        out.append(f"Across the {agg.n} pairs the average abnormal return on day 0 (AAR) is "
+        out.append(f"Across {who} the average abnormal return on day 0 (AAR) is "
                    f"{pct_text(aar, 2)}. {_tests_text(agg.day_tests.get(0, {}))}")
-    for window in summary_windows(result):
+    for window in windows:
         if window not in agg.car_tests:
             continue
         caar = float(agg.car.loc[[window], "caar"].iloc[0])
-        what = "the headline window " if window == result.event.headline else ""
+        what = "the headline window " if window == headline else ""
         out.append(f"The CAAR over {what}{window_text(window)} is {pct_text(caar, 2)}. "
                    f"{_tests_text(agg.car_tests[window])}")
     if math.isfinite(agg.r_bar) and agg.r_bar > 0:
@@ -142,8 +154,9 @@ def _aggregate(result: EventStudyResult) -> list[str]:
     elif math.isfinite(agg.r_bar):
         out.append(f"The pairs' estimation-window residuals have an average correlation "
                    f"r̄ = {fnum(agg.r_bar, '.3f')} ≤ 0, so residual cross-correlation does "
-                   f"not inflate the tests here; a common reaction on day 0 itself still can.")
-    else:
+                   f"not inflate the tests here"
+                   + ("; a common reaction on day 0 itself still can." if common_date else "."))
+    elif common_date:
         out.append("The pairs share one announcement date, so their abnormal returns are "
                    "correlated; the cross-sectional test does not allow for it and overstates "
                    "significance.")
