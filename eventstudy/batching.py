@@ -566,7 +566,7 @@ def _running_sums(values: FloatArray, cs: np.ndarray, cb: np.ndarray, model: str
     centres = np.zeros((cs.size, 2))
     r = values[cs]
     m = None if model == "constant-mean" else values[cb]
-    valid = ~np.isnan(r) if m is None else ~(np.isnan(r) | np.isnan(m))
+    valid = ~np.isnan(r) if m is None else ~np.isnan(r + m)  # no inf here (_returns_matrix)
     np.cumsum(valid, axis=1, out=part[:, :, 0])
     if model == "market-adjusted":
         assert m is not None
@@ -632,10 +632,7 @@ def _finish(w: FloatArray, centres: FloatArray, s: np.ndarray, b: np.ndarray, d:
     ar = _window(values, s, d + win[0], length)
     if model == "constant-mean":
         ar -= alpha[:, None]
-        invalid = np.isnan(ar)
         m_sum = np.zeros(n.size)
-        var = np.repeat(kernel.ar_variance(sig2, k, n, mean_m, sxx, 1.0, 0.0)[:, None], length,
-                        axis=1)
     else:
         m = _window(values, b, d + win[0], length)
         if model == "market-adjusted":
@@ -644,16 +641,23 @@ def _finish(w: FloatArray, centres: FloatArray, s: np.ndarray, b: np.ndarray, d:
             expected = m * beta[:, None]
             expected += alpha[:, None]
             ar -= expected
-        invalid = np.isnan(ar)
-        np.copyto(m, 0.0, where=invalid)  # Σ R_m over the valid days; their Var(AR) set NaN
-        m_sum = np.add.reduce(m, axis=1)
+    invalid = np.isnan(ar)
+    valid = ~invalid
+    if model == "market":
+        np.copyto(m, np.nan, where=invalid)  # Var(AR) NaN, Σ R_m over the valid days only
+        m_sum = np.add.reduce(m, axis=1, where=valid)
         var = kernel.ar_variance(sig2[:, None], k, n[:, None], mean_m[:, None], sxx[:, None],
                                  1.0, m)
-    var[invalid] = np.nan
-    n_days = length - np.count_nonzero(invalid, axis=1)
+    else:  # Var(AR) does not depend on R_m: one value per pair, NaN on days without an AR
+        var = kernel.ar_variance(sig2[:, None], k, n[:, None], mean_m[:, None], sxx[:, None],
+                                 1.0, np.zeros((1, length)))
+        np.copyto(var, np.nan, where=invalid)
+        if model == "market-adjusted":
+            m_sum = np.zeros(n.size)
+    n_days = valid.sum(axis=1)
     reason = np.where((reason == _OK) & (n_days == 0), _EMPTY, reason)
     good = reason == _OK
-    car = np.add.reduce(ar, axis=1, where=~invalid)
+    car = np.add.reduce(ar, axis=1, where=valid)
     if not good.all():
         code[rows[~good]] = reason[~good]
         keep = np.flatnonzero(good)

@@ -196,11 +196,31 @@ def estimation_term(k: int, n_obs: ArrayLike, mean_m: ArrayLike, sxx: ArrayLike,
 
 def ar_variance(sigma_sq: ArrayLike, k: int, n_obs: ArrayLike, mean_m: ArrayLike,
                 sxx: ArrayLike, span: ArrayLike, m: ArrayLike) -> FloatArray:
-    """Var(AR) = σ̂² [span + x*'(X'X)⁻¹x*] (CLM 1997, eq. 4.4.8-4.4.9), elementwise."""
-    term = estimation_term(k, n_obs, mean_m, sxx, span, m)
-    term += np.asarray(span, float)
-    term *= np.asarray(sigma_sq, float)
-    return term
+    """Var(AR) = σ̂² [span + x*'(X'X)⁻¹x*] (CLM 1997, eq. 4.4.8-4.4.9), elementwise.
+
+    Evaluated as σ̂²(span + span²/M) + (σ̂²/S_xx)(m − span R̄_m)², one new array and in-place
+    operations on it (the batch engine calls this on chunks of pairs × days).
+    """
+    span = np.asarray(span, float)
+    m = np.asarray(m, float)
+    sigma_sq = np.asarray(sigma_sq, float)
+    shape = np.broadcast_shapes(span.shape, m.shape, sigma_sq.shape, np.shape(n_obs),
+                                np.shape(mean_m), np.shape(sxx))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if k == 0:
+            base = sigma_sq * span
+        else:
+            base = sigma_sq * (span + span * span / np.asarray(n_obs, float))
+        if k != 2:  # constant mean (other k: models with a general design use the matrix form)
+            return np.array(np.broadcast_to(base, shape))
+        var = np.subtract(m, span * np.asarray(mean_m, float))
+        var = np.array(np.broadcast_to(var, shape)) if var.shape != shape else var
+        var *= var
+        var *= sigma_sq / np.asarray(sxx, float)
+        var += base
+    return var
+
+
 def car_variance(sigma_sq: ArrayLike, k: int, n_obs: ArrayLike, mean_m: ArrayLike,
                  sxx: ArrayLike, s_n: ArrayLike, s_m: ArrayLike) -> FloatArray:
     """Var(CAR) = σ̂²[S_n + S_n²/M + (ΣR_m − S_n R̄_m)²/S_xx] (CLM 1997, eq. 4.4.13).
