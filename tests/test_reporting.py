@@ -4,6 +4,7 @@ writes, the CLI, determinism, and the committed reports/ being up to date."""
 from __future__ import annotations
 
 import dataclasses
+import io
 import math
 import re
 from pathlib import Path
@@ -259,6 +260,17 @@ def test_event_files_figures_and_self_contained_html(study) -> None:
     html = files["dual-use-ban.html"].decode()
     assert html.count("data:image/png;base64,") == len(images)
     assert 'src="figures/' not in html and "<table>" in html
+
+
+def test_figure_of_a_pair_with_a_gap() -> None:
+    """A day without a price and a 2-session return draw (labelled) without error."""
+    from PIL import Image
+
+    pair, _, _ = _tiny_pair()
+    result = es.run("dual-use-ban", events=PACKAGED)
+    png = pair_figure(result, pair)
+    with Image.open(io.BytesIO(png)) as image:
+        assert image.size == (720, 560)
 
 
 def test_figures_are_deterministic(study) -> None:

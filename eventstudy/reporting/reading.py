@@ -172,6 +172,7 @@ def _tests_text(tests: dict) -> str:
         key, t = defined[0]
         return f"{key} = {fnum(t.stat)} ({p_text(t.p)}; {significance(t.p)})."
     rejecting = [k for k, t in defined if t.p < READING_LEVEL]
-    which = f": {', '.join(rejecting)}" if rejecting else ""
+    if not rejecting:
+        return f"None of its {len(defined)} tests rejects a zero mean at the {level} level."
     return (f"{len(rejecting)} of its {len(defined)} tests reject a zero mean at the {level} "
-            f"level{which}.")
+            f"level: {', '.join(rejecting)}.")
