@@ -114,8 +114,9 @@ def fetch(
         raise _fail(f"--start {start} is after --end {end}")
     source = YahooSource(cache_dir, start=lo, end=hi, timeout=timeout)
     names = list(dict.fromkeys(tickers))
+    err = Console(stderr=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
+                  console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task("fetching", total=len(names))
 
         def advance(ticker: str) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from eventstudy.errors import PriceDataError
 from eventstudy.prices import EmbeddedSource
 from eventstudy.prices import cache as cache_mod
 from eventstudy.prices.cache import CacheCorruptError, PriceCache, default_cache_dir, describe_age
@@ -48,7 +50,8 @@ def test_failure_mid_write_leaves_the_old_file_intact(tmp_path: Path,
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(cache_mod.os, "fsync", broken_fsync)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(PriceDataError, match=rf"cannot write the cache {re.escape(str(tmp_path))} "
+                                             r"\(No space left on device\); pass --cache-dir"):
         cache.write("LYC.AX", lyc().iloc[:10] * 2, {**META, "end": "2026-05-30"})
     after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     assert after == before  # same files, same bytes, no temporary file left behind
@@ -149,3 +152,31 @@ def test_describe_age() -> None:
     assert describe_age(dt.timedelta(days=3, hours=5)) == "3 days"
     assert describe_age(dt.timedelta(hours=1, minutes=59)) == "1 hour"
     assert describe_age(dt.timedelta(seconds=30)) == "less than a minute"
+
+
+def test_unwritable_folder_is_a_price_data_error(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("not a folder\n")
+    cache = PriceCache(tmp_path / "afile" / "out")
+    with pytest.raises(PriceDataError, match=r"cannot write the cache .*afile/out \(Not a "
+                                             r"directory\)"):
+        cache.write("LYC.AX", lyc(), META)
+
+
+def test_a_reader_between_the_two_files_sees_old_or_new(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read after each of the two replacements of one write: the old entry, then the new."""
+    cache = PriceCache(tmp_path)
+    cache.write("LYC.AX", lyc(), META)
+    seen = []
+    real = cache_mod.atomic_write
+
+    def write_then_read(path: Path, data: bytes) -> None:
+        real(path, data)
+        entry = PriceCache(tmp_path).read("LYC.AX")
+        assert entry is not None
+        seen.append((path.suffix, len(entry.prices), entry.meta["end"]))
+
+    monkeypatch.setattr(cache_mod, "atomic_write", write_then_read)
+    cache.write("LYC.AX", lyc().iloc[:20], {**META, "end": "2025-06-30"})
+    n = len(lyc())
+    assert seen == [(".json", n, "2026-04-30"), (".csv", 20, "2025-06-30")]

@@ -434,3 +434,24 @@ def test_todays_bar_is_fetched_again(tmp_path: Path, fake_yahoo: Any,
         series = YahooSource(tmp_path, start="2025-03-01", end="2025-10-02").load("6330.T")
     assert fake_yahoo.calls == [("6330.T", "2025-09-20", "2025-10-03")]
     assert series.loc["2025-10-01"] == 1458.0
+
+
+def test_a_cut_off_answer_counts_as_unreachable(tmp_path: Path, fake_yahoo: Any,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    class CutOff(FakeTicker):
+        def history(self, **kwargs: Any) -> pd.DataFrame:
+            return json.loads('{"chart": {"result": [{"meta": ')  # JSONDecodeError
+
+    monkeypatch.setattr(yfinance, "Ticker", CutOff)
+    with pytest.raises(PriceDataError, match=r"cannot be reached \(unreadable answer from "
+                                             r"Yahoo Finance, JSONDecodeError: "):
+        YahooSource(tmp_path, start="2025-03-01", end="2025-12-31").load("LYC.AX")
+
+
+def test_unwritable_cache_in_the_cli_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("not a folder\n")
+    result = runner.invoke(app, ["data", "fetch", "LYC.AX", "--start", "2025-03-01", "--end",
+                                 "2025-12-31", "--cache-dir", str(tmp_path / "afile" / "out")])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith("error: cannot write the cache ")
+    assert len(result.stderr.strip().splitlines()) == 1

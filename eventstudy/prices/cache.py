@@ -12,8 +12,10 @@ CSV and not Parquet: pyarrow is not a dependency, and a CSV cache can be read, d
 by hand and loaded with ``--prices DIR``. The sidecar carries the metadata and the SHA-256 of
 the CSV, so a truncated or edited CSV is detected. Each file is written to a temporary file in
 the same folder, flushed to disk and moved into place with :func:`os.replace`: a reader sees the
-old file or the new one, never half of one. The CSV is replaced before the sidecar; a crash
-between the two leaves a checksum mismatch, which is detected like any other corruption.
+old file or the new one, never half of one. The sidecar is replaced first and names both
+checksums, the new CSV's (``sha256``) and, under ``previous``, the metadata of the CSV still in
+place; then the CSV is replaced. A reader (or a crash) between the two steps thus sees the old
+entry whole, after them the new one: never a mix, and never a false alarm of corruption.
 ``start``/``end`` record the range that was asked for (a ticker listed later than ``start``
 has no rows there and is not fetched again).
 """
@@ -154,11 +156,14 @@ class PriceCache:
             When the sidecar is missing or unreadable, or the CSV does not match its checksum
             or is not a valid price file. The message names the file and the reason.
         """
-        path, meta_path = self.csv_path(ticker), self.meta_path(ticker)
+        path = self.csv_path(ticker)
         if not path.exists():
             return None
+        meta_path = self.meta_path(ticker)
         try:
             data = path.read_bytes()
+        except FileNotFoundError:
+            return None
         except OSError as exc:
             raise CacheCorruptError(f"cache file {path} cannot be read ({exc.strerror})") from None
         try:
@@ -172,6 +177,10 @@ class PriceCache:
             raise CacheCorruptError(f"cache metadata {meta_path} lacks keys "
                                     f"({', '.join(_META_KEYS)} are required)")
         digest = hashlib.sha256(data).hexdigest()
+        previous = meta.get("previous")
+        if digest != meta["sha256"] and isinstance(previous, dict) and all(
+                k in previous for k in _META_KEYS) and digest == previous["sha256"]:
+            meta = previous  # a write in progress: the sidecar is new, the CSV not yet
         if digest != meta["sha256"]:
             raise CacheCorruptError(
                 f"cache file {path} does not match its checksum (truncated or edited: "
@@ -197,17 +206,36 @@ class PriceCache:
             ``source``, ``fetched_at``, ``yfinance``, ``adjusted``, ``start``, ``end``;
             ``ticker``, ``rows`` and ``sha256`` are filled in.
         """
-        self.directory.mkdir(parents=True, exist_ok=True)
         frame = prices[["close", "adj_close"]].sort_index()
         buf = io.StringIO()
         frame.to_csv(buf, index_label="date", date_format="%Y-%m-%d", lineterminator="\n")
         data = buf.getvalue().encode("utf-8")
         full = {**meta, "ticker": ticker, "rows": len(frame),
                 "sha256": hashlib.sha256(data).hexdigest()}
-        meta_data = (json.dumps(full, indent=1, sort_keys=True) + "\n").encode("utf-8")
-        atomic_write(self.csv_path(ticker), data)
-        atomic_write(self.meta_path(ticker), meta_data)
+        full.pop("previous", None)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            old = self._current_meta(ticker)
+            # sidecar first, naming both the new CSV and the one still in place
+            meta_data = json.dumps({**full, "previous": old}, indent=1, sort_keys=True)
+            atomic_write(self.meta_path(ticker), (meta_data + "\n").encode("utf-8"))
+            atomic_write(self.csv_path(ticker), data)
+        except OSError as exc:
+            raise PriceDataError(
+                f"cannot write the cache {self.directory} ({exc.strerror or exc}); pass "
+                f"--cache-dir a writable folder (or set {CACHE_ENV}), or free disk space"
+            ) from None
         return CacheEntry(_parse(data, self.csv_path(ticker)), full)
+
+    def _current_meta(self, ticker: str) -> dict[str, Any] | None:
+        """The metadata of the CSV now in place (None when there is none or it is corrupt)."""
+        try:
+            entry = self.read(ticker)
+        except CacheCorruptError:
+            return None
+        if entry is None:
+            return None
+        return {k: v for k, v in entry.meta.items() if k != "previous"}
 
     def quarantine(self, ticker: str) -> Path | None:
         """Move a corrupt CSV aside to ``<TICKER>.csv.corrupt``; return the new path."""

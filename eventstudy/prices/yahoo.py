@@ -210,6 +210,9 @@ def yf_history(ticker: str, start: pd.Timestamp, end: pd.Timestamp,
                                    f"({start:%Y-%m-%d}..{end:%Y-%m-%d}): {exc}") from None
         except OSError as exc:  # curl_cffi's DNS, connection and timeout errors
             raise YahooUnreachableError(_short(exc)) from None
+        except ValueError as exc:  # e.g. JSONDecodeError: the answer was cut off
+            raise YahooUnreachableError(f"unreadable answer from Yahoo Finance, "
+                                        f"{_short(exc)}") from None
         except yfe.YFException as exc:
             raise YahooUnreachableError(_short(exc)) from None
     if frame is None or frame.empty:
