@@ -189,6 +189,9 @@ def overview_figure(result: EventStudyResult) -> bytes:
         ax = fig.add_subplot()
         ax.axhline(0, color="black", linewidth=0.8)
         ax.axvline(0, color=DAY0, linestyle="--", linewidth=1)
+        head = result.event.headline
+        if head != (0, 0):
+            ax.axvspan(head[0] - 0.45, head[1] + 0.45, color=HEADLINE, zorder=0, linewidth=0)
         for i, p in enumerate(result.pairs):
             color = PALETTE[i % len(PALETTE)]
             t = p.days["t"].to_numpy()
@@ -196,19 +199,23 @@ def overview_figure(result: EventStudyResult) -> bytes:
             label = f"{p.security}{' (proxy)' if p.proxy else ''} {pct_text(car[-1], 1)}"
             ax.plot(t, car, marker="o", markersize=3, linewidth=1.6, color=color, label=label)
         _percent_axis(ax)
-        ax.set_ylabel("cumulative abnormal return")
+        ax.set_ylabel("cumulative\nabnormal return")
         ax.set_xlabel("trading day relative to day 0 (each security's own sessions)")
         offsets = sorted({int(k) for p in result.pairs for k in p.days["t"]})
         ax.xaxis.set_major_locator(FixedLocator(offsets))
         ax.set_xticklabels(["day 0" if k == 0 else f"{k:+d}" for k in offsets])
+        for k, tick in zip(offsets, ax.get_xticklabels(), strict=True):
+            if k == 0:
+                tick.set_fontweight("bold")
         ax.grid(axis="x", visible=False)
         ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), title="CAR on the last day")
         day0 = sorted({p.day0.date().isoformat() for p in result.pairs})
         fig.suptitle(f"{result.event.id}: cumulative abnormal return by security", x=0.01,
                      ha="left", fontsize=11.5, fontweight="bold")
-        ax.set_title(f"day 0 = {', '.join(day0)}; CAR summed from the first day shown",
+        extra = "" if head == (0, 0) else f"; yellow: headline {window_text(head)}"
+        ax.set_title(f"day 0 = {', '.join(day0)}; CAR summed from the first day shown{extra}",
                      loc="left", fontsize=8.5, color="#555555")
-        fig.subplots_adjust(left=0.11, right=0.76, top=0.86, bottom=0.14)
+        fig.subplots_adjust(left=0.14, right=0.76, top=0.86, bottom=0.14)
 
     return _png(draw)
 
