@@ -13,7 +13,7 @@ How it stays fast and flat in memory
   per pair instead of O(M), and rows with a missing value are counted out exactly.
 - Only the event-window rows are gathered per pair (L values of each series).
 - Combos are processed in blocks whose running sums fit :data:`BLOCK_BYTES`, with their pairs
-  grouped by combo and cut in chunks of ``chunk_size``, so memory stays bounded whatever the
+  grouped by block and cut in chunks of ``chunk_size``, so memory stays bounded whatever the
   number of pairs (beyond the results themselves) and the working set stays in cache.
 - A combo with few pairs, whose estimation windows cover fewer rows than the index, is summed
   directly from its gathered windows instead (exact, and cheaper than a running sum).
@@ -22,6 +22,15 @@ Conventions: offsets count rows of ``returns``' index; an estimation row enters 
 the security's and (for market and market-adjusted models) the benchmark's returns are both
 present, so M is the count of such rows; an event-window row with a missing return has AR and
 se NaN, and the CAR sums the valid ones, with Var(CAR) over those days (S_n = their number).
+The returns are taken as given: unlike the per-event path (:mod:`eventstudy.study`), which
+builds trade-to-trade returns spanning a missing price, a missing return here stays missing.
+
+Examples
+--------
+>>> res = eventstudy.batch(returns, pairs, estimation=(-250, -11), window=(-10, 10))
+... # doctest: +SKIP
+>>> res.car, res.car_se, res.car_p, res.excluded  # doctest: +SKIP
+>>> res.aggregate(by="event_type")  # AAR/CAAR and the methods.md tests  # doctest: +SKIP
 
 References
 ----------
@@ -46,10 +55,10 @@ from scipy import special
 
 from eventstudy import kernel
 from eventstudy._typing import FloatArray, Window
+from eventstudy.errors import EstimationError, EventsFileError, PriceDataError
 
 if TYPE_CHECKING:
     from eventstudy.aggregate import Aggregate, PairArrays
-from eventstudy.errors import EstimationError, EventsFileError, PriceDataError
 
 # Bytes of running sums built at once (a block of combos; a few MB stays in cache).
 BLOCK_BYTES = 8 * 2**20
