@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from eventstudy.errors import EventStudyError
 
@@ -137,13 +136,10 @@ def _frames() -> tuple[pd.DataFrame, pd.DataFrame]:
     return a.assign(adj_close=a["close"]), b.assign(adj_close=b["close"])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "PriceCache.write replaces the CSV, then its JSON sidecar: a reader in between sees the "
-    "new CSV with the old checksum and gets CacheCorruptError (YahooSource then quarantines "
-    "the fresh file); eventstudy/prices/cache.py belongs to the data layer"))
 def test_price_cache_entry_read_between_its_two_files(tmp_path: Path, monkeypatch) -> None:
-    # The window between the two os.replace calls of one PriceCache.write, made deterministic:
-    # a reader runs right after each replace. It must see the old entry or the new one.
+    # The window between the two os.replace calls of one PriceCache.write (CSV and sidecar),
+    # made deterministic: a reader runs right after each replace. It must see the old entry
+    # or the new one, never a checksum mismatch (YahooSource would quarantine a fresh file).
     from eventstudy.prices import cache as cache_module
 
     cache = cache_module.PriceCache(tmp_path)

@@ -530,11 +530,6 @@ def _edit_cached_price(study: Study) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-_RAW_OSERROR = ("PriceCache.write lets the OSError through (a traceback in the CLI): "
-                "eventstudy/prices/cache.py / yahoo.py belong to the data layer")
-_JSON_ERROR = ("yf_history does not catch the JSONDecodeError of a cut-off answer (a "
-               "traceback): eventstudy/prices/yahoo.py belongs to the data layer")
-
 CATALOGUE += [
     Bad("unknown price source (--source)", lambda s: None, PriceDataError,
         ("unknown price source 'bogus' (from --source)", "embedded, yahoo, cache"),
@@ -556,37 +551,40 @@ CATALOGUE += [
         library=lambda s: yahoo_run(s, "cache"), cli=lambda s: yahoo_cli(s, "cache"),
         warns=True),
     Bad("unwritable cache folder (run --source yahoo)", use_fake_yahoo, PriceDataError,
-        ("{root}/afile/out",), "prices.cache.write",
+        ("cannot write the cache {root}/afile/out", "pass --cache-dir a writable folder"),
+        "prices.cache.write",
         library=lambda s: yahoo_run(s, cache=unwritable(s)),
-        cli=lambda s: yahoo_cli(s, cache=unwritable(s)),
-        xfail_library=_RAW_OSERROR, xfail_cli=_RAW_OSERROR),
+        cli=lambda s: yahoo_cli(s, cache=unwritable(s))),
     Bad("unwritable cache folder (data fetch)", use_fake_yahoo, PriceDataError,
-        ("{root}/afile/out",), "cli_data.fetch", library=None,
+        ("cannot write the cache {root}/afile/out", "pass --cache-dir a writable folder"),
+        "prices.cache.write (data fetch)", library=None,
         cli=lambda s: ["data", "fetch", TICKER, "--start", FIRST, "--end", LAST,
                        "--cache-dir", str(unwritable(s))],
-        xfail_cli=_RAW_OSERROR, formats=()),
+        formats=()),
     Bad("unwritable cache folder (data import)", lambda s: None, PriceDataError,
-        ("cannot write the cache", "{root}/afile/out"), "cli_data.import_", library=None,
+        ("cannot write the cache {root}/afile/out",), "prices.cache.write (data import)",
+        library=None,
         cli=lambda s: ["data", "import", str(s.prices), "--cache-dir", str(unwritable(s))],
         formats=()),
     Bad("disk full while writing the cache (run --source yahoo)",
         lambda s: fill_cache(s, "2025-04-30") or disk_full(s), PriceDataError,
-        ("{cache}", "No space left on device"), "prices.cache.atomic_write",
-        library=yahoo_run, cli=yahoo_cli, xfail_library=_RAW_OSERROR, xfail_cli=_RAW_OSERROR),
+        ("cannot write the cache {cache} (No space left on device)", "free disk space"),
+        "prices.cache.write",
+        library=yahoo_run, cli=yahoo_cli),
     Bad("disk full while writing the cache (data import)", disk_full, PriceDataError,
-        ("cannot write the cache", "No space left on device", "{cache}"), "cli_data.import_",
+        ("cannot write the cache {cache} (No space left on device)",),
+        "prices.cache.write (data import)",
         library=None, cli=lambda s: ["data", "import", str(s.prices), "--cache-dir",
                                      str(s.cache)],
-        formats=(),
-        xfail_cli="the message does not name the cache folder (eventstudy/cli_data.py)"),
+        formats=()),
     Bad("interrupted download (transfer cut mid-way)",
         lambda s: interrupted_session(s, "cut"), PriceDataError,
         ("no prices for ^GSPC", "Yahoo Finance cannot be reached", "IncompleteRead",
          "{cache}"), "prices.yahoo.yf_history", library=yahoo_run, cli=yahoo_cli),
     Bad("interrupted download (answer cut off: invalid JSON)",
-        lambda s: interrupted_session(s, "truncated"), PriceDataError, ("^GSPC",),
-        "prices.yahoo.yf_history", library=yahoo_run, cli=yahoo_cli,
-        xfail_library=_JSON_ERROR, xfail_cli=_JSON_ERROR),
+        lambda s: interrupted_session(s, "truncated"), PriceDataError,
+        ("no prices for ^GSPC", "unreadable answer from Yahoo Finance", "{cache}"),
+        "prices.yahoo.yf_history", library=yahoo_run, cli=yahoo_cli),
 ]
 
 
