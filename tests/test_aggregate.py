@@ -204,3 +204,24 @@ def test_rank_inputs_shape() -> None:
     u = sig.standardized_ranks(np.array([[1.0, np.nan, 3.0, 2.0]]))
     # T_i = 3 non-missing: ranks 1, 3, 2 over 4 -> −.25, .25, 0
     assert np.allclose(u[0, [0, 2, 3]], [-0.25, 0.25, 0.0]) and np.isnan(u[0, 1])
+
+
+def test_pair_order_does_not_matter_and_signs_flip() -> None:
+    a = _arrays(np.random.default_rng(9), n=8)
+    perm = np.random.default_rng(10).permutation(8)
+    per_pair = ("ar", "se", "car", "car_se", "df", "sigma", "k", "estimation_ar", "residuals",
+                "day0")
+    shuffled = PairArrays(**{f: getattr(a, f)[perm] if f in per_pair else getattr(a, f)
+                             for f in a.__dataclass_fields__})
+    flipped = PairArrays(**{**a.__dict__, "ar": -a.ar, "car": -a.car,
+                            "estimation_ar": -a.estimation_ar, "residuals": -a.residuals})
+    day, car = all_tests(a)
+    day_s, car_s = all_tests(shuffled)
+    day_f, _ = all_tests(flipped)
+    for key in TEST_ORDER:
+        assert np.allclose(day[key].stat, day_s[key].stat, equal_nan=True), key
+        assert np.allclose(car[key].stat, car_s[key].stat, equal_nan=True), key
+    # symmetric statistics change sign when every abnormal return does (continuous data)
+    for key in ("csect_t", "patell_z", "adj_patell_z", "bmp_t", "kp_bmp_t", "j1", "cda_t",
+                "portfolio_t", "sign_z", "rank_z", "wilcoxon_z"):
+        assert np.allclose(day_f[key].stat, -day[key].stat), key

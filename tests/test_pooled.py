@@ -151,3 +151,13 @@ def test_cli_errors_one_line_exit_2(args: list[str]) -> None:
     assert out.exit_code == 2
     assert out.stdout == ""
     assert len(out.stderr.strip().splitlines()) == 1 and out.stderr.startswith("error: ")
+
+
+def test_one_pair_tests_are_null_in_json() -> None:
+    result = run_event("dual-use-ban", securities=["LYC"], bootstrap=50)
+    doc = json.loads(result.to_json())
+    validate_result(doc)
+    day0 = next(d for d in doc["aggregate"]["days"] if d["t"] == 0)
+    assert day0["tests"]["csect_t"]["stat"] is None and day0["tests"]["csect_t"]["p"] is None
+    assert day0["tests"]["csect_t"]["reason"].startswith("needs N >= 2")
+    assert doc["aggregate"]["r_bar"] is None
