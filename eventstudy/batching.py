@@ -65,6 +65,9 @@ BLOCK_BYTES = 8 * 2**20
 # A combo takes the direct path when its pairs' estimation windows cover at most this many
 # times the rows of the index (the running sums would cost more).
 DIRECT_RATIO = 1.0
+# Prefix sums are taken only at the pairs' bounds (segment sums) when these are fewer than
+# 1/SPARSE_BOUNDS of the rows of a block; at every row (running sums) otherwise.
+SPARSE_BOUNDS = 8
 # Estimation-window values gathered at once on the direct path.
 DIRECT_ELEMENTS = 2**20
 
@@ -477,9 +480,9 @@ def _run(values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarray, rows: 
 
     A combo with few pairs (their estimation windows cover fewer rows than the index) gets
     the direct path: its pairs' estimation windows are gathered and summed exactly. The
-    others get running sums, built a block of combos at a time (:data:`BLOCK_BYTES`) with
-    their pairs grouped by block (in their original order within it, so results are written
-    in increasing row order), so lookups stay in cache and memory stays flat.
+    others get prefix sums (:func:`_block_sums`), a block of combos at a time
+    (:data:`BLOCK_BYTES`) with their pairs grouped by block (in their original order within
+    it, so results are written in increasing row order): memory stays flat.
     """
     n_cols, n_rows = values.shape
     inverse, combos = pd.factorize(s * n_cols + b)
@@ -502,7 +505,7 @@ def _run(values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarray, rows: 
     rank[running] = np.arange(running.size)
     pair_rank = rank[inverse]
     picked = np.flatnonzero(pair_rank >= 0)
-    per_block = max(1, BLOCK_BYTES // ((n_rows + 1) * _FIELDS[model] * 8))
+    per_block = max(1, BLOCK_BYTES // (n_rows * _FIELDS[model] * 8))
     block = pair_rank[picked] // per_block
     n_blocks = int(block.max()) + 1
     small = np.uint16 if n_blocks <= np.iinfo(np.uint16).max else np.int64
@@ -513,21 +516,21 @@ def _run(values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarray, rows: 
     edges[-1] = running.size
     combo_s, combo_b = combos[running] // n_cols, combos[running] % n_cols
     for i, (c0, c1) in enumerate(itertools.pairwise(edges)):
-        sums, centres = _running_sums(values, combo_s[c0:c1], combo_b[c0:c1], model)
-        flat = sums.reshape(-1, sums.shape[2])
-        for p0 in range(int(starts[i]), int(starts[i + 1]), chunk_size):
-            sel = picked[p0:min(p0 + chunk_size, int(starts[i + 1]))]
-            local = pair_rank[sel] - c0
-            base = local * sums.shape[1] + d[sel]
-            w = flat[base + (est[1] + 1)] - flat[base + est[0]]
-            _finish(w, centres[local], s[sel], b[sel], d[sel], rows[sel], *run)
+        sel = picked[int(starts[i]):int(starts[i + 1])]
+        local = pair_rank[sel] - c0
+        w, centres = _block_sums(values, combo_s[c0:c1], combo_b[c0:c1], model, local,
+                                 d[sel] + est[0], d[sel] + (est[1] + 1))
+        for p0 in range(0, sel.size, chunk_size):
+            part = slice(p0, p0 + chunk_size)
+            _finish(w[part], centres[local[part]], s[sel[part]], b[sel[part]], d[sel[part]],
+                    rows[sel[part]], *run)
 
 
 def _direct_sums(values: FloatArray, s: np.ndarray, b: np.ndarray, start: np.ndarray,
                  length: int, model: str) -> tuple[FloatArray, FloatArray]:
     """The estimation sums of each pair from its gathered window (the exact, O(M) path).
 
-    Same fields and centring as :func:`_running_sums`, with each pair's own means as centres.
+    Same fields and centring as :func:`_block_sums`, with each pair's own means as centres.
     """
     r = _window(values, s, start, length)
     m = None if model == "constant-mean" else _window(values, b, start, length)
@@ -558,46 +561,85 @@ def _direct_sums(values: FloatArray, s: np.ndarray, b: np.ndarray, start: np.nda
     return w, centres
 
 
-def _running_sums(values: FloatArray, cs: np.ndarray, cb: np.ndarray, model: str
-                  ) -> tuple[FloatArray, FloatArray]:
-    """Running sums over the usable rows of each combo, and the centres of its returns.
+def _block_sums(values: FloatArray, cs: np.ndarray, cb: np.ndarray, model: str,
+                combo: np.ndarray, lo: np.ndarray, hi: np.ndarray
+                ) -> tuple[FloatArray, FloatArray]:
+    """Estimation sums over rows [lo, hi) of each pair of a block of combos, from prefix sums.
 
-    Returns ``sums`` (combos × (rows + 1) × fields, row 0 zero: the sums of rows [a, b) are
-    ``sums[:, b] − sums[:, a]``) and ``centres`` (combos × 2: c_r, c_m, the combo's mean
+    Returns ``w`` (pairs × fields) and ``centres`` (combos × 2: c_r, c_m, each combo's mean
     returns over its usable rows). Fields: market, count, r', m', r'm', m'², r'² with
     r' = r − c_r, m' = m − c_m; constant-mean, count, r', r'²; market-adjusted, count,
     (r − m)², r² (raw: nothing is estimated, and squares do not cancel).
+
+    Notes
+    -----
+    Σ_{lo ≤ row < hi} = S(hi) − S(lo) with the prefix sums S(q) = Σ_{row < q} of each combo.
+    When the pairs' bounds are sparse (:data:`SPARSE_BOUNDS`), S is needed only there: the
+    rows of each combo are cut at those bounds, each segment summed (``np.add.reduceat``, one
+    pass) and the segment sums accumulated over the block in order (the block's size,
+    :data:`BLOCK_BYTES`, bounds the magnitude of those running totals, hence their rounding
+    error). Otherwise S is the running sum of each combo at every row (``np.cumsum``).
     """
     n_rows = values.shape[1]
-    sums = np.empty((cs.size, n_rows + 1, _FIELDS[model]))
-    sums[:, 0] = 0.0
-    part = sums[:, 1:]
+    n_fields = _FIELDS[model]
+    fields = np.empty((n_fields, cs.size, n_rows))
     centres = np.zeros((cs.size, 2))
     r = values[cs]
     m = None if model == "constant-mean" else values[cb]
     valid = ~np.isnan(r) if m is None else ~np.isnan(r + m)  # no inf here (_returns_matrix)
-    np.cumsum(valid, axis=1, out=part[:, :, 0])
+    fields[0] = valid
     if model == "market-adjusted":
         assert m is not None
-        dev = np.where(valid, r - m, 0.0)
-        r0 = np.where(valid, r, 0.0)
-        np.cumsum(dev * dev, axis=1, out=part[:, :, 1])
-        np.cumsum(r0 * r0, axis=1, out=part[:, :, 2])
-        return sums, centres
-    count = np.maximum(valid.sum(axis=1), 1)
-    centres[:, 0] = np.where(valid, r, 0.0).sum(axis=1) / count
-    r0 = np.where(valid, r - centres[:, :1], 0.0)
-    np.cumsum(r0, axis=1, out=part[:, :, 1])
-    if m is None:
-        np.cumsum(r0 * r0, axis=1, out=part[:, :, 2])
-        return sums, centres
-    centres[:, 1] = np.where(valid, m, 0.0).sum(axis=1) / count
-    m0 = np.where(valid, m - centres[:, 1:], 0.0)
-    np.cumsum(m0, axis=1, out=part[:, :, 2])
-    np.cumsum(r0 * m0, axis=1, out=part[:, :, 3])
-    np.cumsum(m0 * m0, axis=1, out=part[:, :, 4])
-    np.cumsum(r0 * r0, axis=1, out=part[:, :, 5])
-    return sums, centres
+        np.subtract(r, m, out=fields[1])
+        fields[1][~valid] = 0.0
+        fields[1] *= fields[1]
+        np.copyto(fields[2], r)
+        fields[2][~valid] = 0.0
+        fields[2] *= fields[2]
+    else:
+        count = np.maximum(valid.sum(axis=1), 1)
+        centres[:, 0] = np.where(valid, r, 0.0).sum(axis=1) / count
+        np.subtract(r, centres[:, :1], out=fields[1])
+        fields[1][~valid] = 0.0
+        if m is None:
+            np.multiply(fields[1], fields[1], out=fields[2])
+        else:
+            centres[:, 1] = np.where(valid, m, 0.0).sum(axis=1) / count
+            np.subtract(m, centres[:, 1:], out=fields[2])
+            fields[2][~valid] = 0.0
+            np.multiply(fields[1], fields[2], out=fields[3])
+            np.multiply(fields[2], fields[2], out=fields[4])
+            np.multiply(fields[1], fields[1], out=fields[5])
+    base = combo * (n_rows + 1)
+    # the bounds each combo needs, as sorted keys combo·(rows + 1) + q, q ∈ [0, rows]
+    need = np.zeros((cs.size, n_rows + 1), bool)
+    need[:, 0] = True
+    need[combo, lo] = True
+    need[combo, hi] = True
+    keys = np.flatnonzero(need)
+    if keys.size * SPARSE_BOUNDS > need.size:  # dense bounds: full prefix sums are cheaper
+        prefix = np.empty((n_fields, cs.size, n_rows + 1))
+        prefix[:, :, 0] = 0.0
+        np.cumsum(fields, axis=2, out=prefix[:, :, 1:])
+        return _differences(prefix.reshape(n_fields, -1), base + lo, base + hi), centres
+    q = keys % (n_rows + 1)
+    is_start = q < n_rows  # a segment starts at every bound but the end of the rows
+    starts = (keys // (n_rows + 1) * n_rows + q)[is_start]
+    seg = np.add.reduceat(fields.reshape(n_fields, -1), starts, axis=1)
+    total = np.zeros((n_fields, seg.shape[1] + 1))
+    np.cumsum(seg, axis=1, out=total[:, 1:])
+    before = np.cumsum(is_start) - is_start  # segments of the block before each key
+    at = np.full(need.size, -1, np.int64)
+    at[keys] = before
+    return _differences(total, at[base + lo], at[base + hi]), centres
+
+
+def _differences(prefix: FloatArray, lo: np.ndarray, hi: np.ndarray) -> FloatArray:
+    """``prefix[:, hi] − prefix[:, lo]`` as pairs × fields (one ``take`` per field: fast)."""
+    out = np.empty((lo.size, prefix.shape[0]))
+    for j, row in enumerate(prefix):
+        np.subtract(row.take(hi), row.take(lo), out=out[:, j])
+    return out
 
 
 def _window(values: FloatArray, col: np.ndarray, start: np.ndarray, length: int) -> FloatArray:
