@@ -55,7 +55,11 @@ def sim_pairs(returns: pd.DataFrame, n: int, seed: int = 1) -> pd.DataFrame:
 
 
 def reference(returns: pd.DataFrame, pair: pd.Series, model: str, est=EST, win=WIN) -> dict:
-    """One pair the slow way: statsmodels OLS, then the matrix form of the AR covariance."""
+    """One pair the slow way: statsmodels OLS, then the matrix form of the AR covariance.
+
+    The regressor is centred on its estimation mean (the same model, reparametrised: V is
+    invariant) so that the reference itself stays accurate far from zero.
+    """
     d = returns.index.get_loc(pair["day0"])
     r = returns[pair["security"]].to_numpy()
     m = returns[pair["benchmark"]].to_numpy()
@@ -64,10 +68,12 @@ def reference(returns: pd.DataFrame, pair: pd.Series, model: str, est=EST, win=W
     ok = np.isfinite(re) if model == "constant-mean" else np.isfinite(re) & np.isfinite(me)
     re, me = re[ok], me[ok]
     n = ok.sum()
+    centre = me.mean() if n else 0.0  # a centred regressor keeps X'X well conditioned
     if model == "market":
-        ols = sm.OLS(re, sm.add_constant(me)).fit()
-        alpha, beta, s2 = ols.params[0], ols.params[1], ols.ssr / (n - 2)
-        x = np.column_stack([np.ones(n), me])
+        ols = sm.OLS(re, sm.add_constant(me - centre, has_constant="add")).fit()
+        beta, s2 = ols.params[1], ols.ssr / (n - 2)
+        alpha = ols.params[0] - beta * centre
+        x = np.column_stack([np.ones(n), me - centre])
     elif model == "constant-mean":
         alpha, beta = re.mean(), np.nan
         s2 = np.sum((re - alpha) ** 2) / (n - 1)
@@ -82,7 +88,7 @@ def reference(returns: pd.DataFrame, pair: pd.Series, model: str, est=EST, win=W
     else:
         ar = rw - alpha - beta * mw
     valid = np.isfinite(ar)
-    xs = np.column_stack([np.ones(valid.sum()), mw[valid]])[:, : x.shape[1]]
+    xs = np.column_stack([np.ones(valid.sum()), mw[valid] - centre])[:, : x.shape[1]]
     v = ar_covariance(np.sqrt(s2), x, xs, np.ones(valid.sum()))
     se = np.full(ar.size, np.nan)
     se[valid] = np.sqrt(np.diag(v))
@@ -122,12 +128,14 @@ def sim() -> tuple[pd.DataFrame, pd.DataFrame]:
     return returns, pd.concat([pairs, extra])
 
 
-@pytest.mark.parametrize("path", ["running", "direct"])
+@pytest.mark.parametrize("path", ["sparse-bounds", "running-sums", "direct"])
 @pytest.mark.parametrize("model", ["market", "constant-mean", "market-adjusted"])
 def test_matches_per_pair_reference(sim, model: str, path: str,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each path of the engine: prefix sums at the bounds only, at every row, or direct."""
     returns, pairs = sim
-    monkeypatch.setattr(batching, "DIRECT_RATIO", 0.0 if path == "running" else 1e9)
+    monkeypatch.setattr(batching, "DIRECT_RATIO", 1e9 if path == "direct" else 0.0)
+    monkeypatch.setattr(batching, "SPARSE_BOUNDS", 0 if path == "sparse-bounds" else 10**9)
     res = eventstudy.batch(returns, pairs, estimation=EST, window=WIN, model=model,
                            min_estimation=30)
     assert checked_enough(check_against_reference(res, returns, pairs, model), len(pairs))
@@ -145,11 +153,13 @@ def test_paths_and_chunking_give_the_same_numbers(sim, monkeypatch: pytest.Monke
     base = eventstudy.batch(returns, pairs, estimation=EST, window=WIN)
     monkeypatch.setattr(batching, "BLOCK_BYTES", 1)  # one combo per block
     monkeypatch.setattr(batching, "DIRECT_RATIO", 0.0)
-    small = eventstudy.batch(returns, pairs, estimation=EST, window=WIN, chunk_size=7)
-    pd.testing.assert_frame_equal(base.ar, small.ar, rtol=1e-12)
-    pd.testing.assert_frame_equal(base.se, small.se, rtol=1e-12)
-    pd.testing.assert_series_equal(base.car_se, small.car_se, rtol=1e-12)
-    pd.testing.assert_series_equal(base.excluded, small.excluded)
+    for sparse in (0, 10**9):
+        monkeypatch.setattr(batching, "SPARSE_BOUNDS", sparse)
+        small = eventstudy.batch(returns, pairs, estimation=EST, window=WIN, chunk_size=7)
+        pd.testing.assert_frame_equal(base.ar, small.ar, rtol=1e-12)
+        pd.testing.assert_frame_equal(base.se, small.se, rtol=1e-12)
+        pd.testing.assert_series_equal(base.car_se, small.car_se, rtol=1e-12)
+        pd.testing.assert_series_equal(base.excluded, small.excluded)
 
 
 # --- agreement with the per-event path on the embedded data -------------------------------
@@ -383,3 +393,15 @@ def test_aggregate_by_group_uses_the_shared_tests(sim) -> None:
             sig.gsign_z(arrays.car[:, 1], np.array(p_hat)).stat, rel=1e-12)
     whole = res.aggregate()
     assert whole.n == studied.sum()
+
+
+@pytest.mark.parametrize("path", ["sparse-bounds", "running-sums", "direct"])
+def test_centring_keeps_digits_far_from_zero(monkeypatch: pytest.MonkeyPatch, path: str) -> None:
+    """Returns of 0.3 ± 1e-4: raw Σm² − (Σm)²/n would cancel ~7 digits; centred sums do not."""
+    monkeypatch.setattr(batching, "DIRECT_RATIO", 1e9 if path == "direct" else 0.0)
+    monkeypatch.setattr(batching, "SPARSE_BOUNDS", 0 if path == "sparse-bounds" else 10**9)
+    returns = simulate(seed=5, n_rows=300, n_sec=4)
+    returns = 0.3 + returns * 0.01
+    pairs = sim_pairs(returns, 12, seed=3)
+    res = eventstudy.batch(returns, pairs, estimation=EST, window=WIN, min_estimation=30)
+    assert check_against_reference(res, returns, pairs, "market") >= 10
