@@ -336,11 +336,11 @@ def bootstrap_caar(car: Any, n_boot: int = BOOTSTRAP, seed: int | None = 0,
             out.append((counts @ c0) / (counts @ ok.astype(float)))
     stats = np.concatenate(out)
     alpha = (1.0 - level) / 2
-    with np.errstate(invalid="ignore"):
-        low = np.nanquantile(stats, alpha, axis=0) if np.isfinite(stats).any() else np.full(
-            w, np.nan)
-        high = np.nanquantile(stats, 1 - alpha, axis=0) if np.isfinite(stats).any() else (
-            np.full(w, np.nan))
+    low, high = np.full(w, np.nan), np.full(w, np.nan)
+    some = np.isfinite(stats).any(axis=0)  # a window no pair has a CAR for has no interval
+    if some.any():
+        low[some] = np.nanquantile(stats[:, some], alpha, axis=0)
+        high[some] = np.nanquantile(stats[:, some], 1 - alpha, axis=0)
     return np.asarray(low, float), np.asarray(high, float)
 
 
