@@ -23,6 +23,7 @@ from eventstudy._typing import MODEL_NAMES
 from eventstudy.errors import EstimationError
 from eventstudy.events import BENCHMARK_MODELS, Calendar, load_events
 from eventstudy.prices import PriceSource, open_source
+from eventstudy.prices.checked import checked
 from eventstudy.study import _exchange_of, _Exclude, study_pair
 
 COLUMNS = (
@@ -95,9 +96,8 @@ def sensitivity(
     items = parse_models(models)
     calendar = events if isinstance(events, Calendar) else load_events(events)
     event = calendar.event(event_id)
-    if not isinstance(prices, PriceSource):
-        prices = open_source(prices, source=source, cache_dir=cache_dir,
-                             default=getattr(calendar, "source", None))
+    prices = checked(prices if isinstance(prices, PriceSource) else open_source(
+        prices, source=source, cache_dir=cache_dir, default=getattr(calendar, "source", None)))
     if hasattr(prices, "prepare_event"):  # e.g. Yahoo: fetch the dates the event needs
         prices.prepare_event(calendar, event)
     rows: list[dict[str, object]] = []

@@ -172,8 +172,9 @@ def test_aggregate_tables_and_tidy_tests() -> None:
     assert len(frame) == (3 + 1) * len(TEST_ORDER)
     row = frame[(frame.level == "day") & (frame.t == 0) & (frame.key == "patell_z")].iloc[0]
     assert math.isclose(row.stat, agg.day_tests[0]["patell_z"].stat)
+    # grank_t over-rejects at ρ = 0.3 (7 %, benchmarks/size_power.md): not marked robust
     assert set(frame[frame.robust].key) == {"adj_patell_z", "kp_bmp_t", "cda_t", "portfolio_t",
-                                            "rank_z", "grank_t"}
+                                            "rank_z"}
 
 
 def test_bootstrap_reproducible_and_sound() -> None:
