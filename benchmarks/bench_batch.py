@@ -232,8 +232,8 @@ def table(rows: list[dict], args: argparse.Namespace, load: tuple[str, str]) -> 
         f"difference {max(r['max_abs_diff_ar'] for r in rows):.1e}).",
         f"Targets (issue #6): at 100k pairs ≥ 200× the statsmodels loop; 1M pairs < 3 s and "
         f"< 1.5 GB peak; within 5× of the gather-only floor. Engine settings: chunk_size "
-        f"{batching.batch.__kwdefaults__['chunk_size']:,}, block of running sums "
-        f"{batching.BLOCK_BYTES // 2**20} MB.",
+        f"{batching.batch.__kwdefaults__['chunk_size']:,}, "
+        f"{batching.BLOCK_BYTES // 2**20} MB of estimation sums per block of combos.",
         "",
     ]
     return "\n".join(lines)
