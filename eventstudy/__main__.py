@@ -1,5 +1,5 @@
 """``python -m eventstudy``: the command-line interface."""
 
-from eventstudy.cli import app
+from eventstudy.cli import main_exit
 
-app(prog_name="eventstudy")
+main_exit()

@@ -181,5 +181,29 @@ from eventstudy.cli_data import data_app, with_price_warnings  # noqa: E402
 app.add_typer(data_app, name="data")
 
 
-def main() -> None:  # pragma: no cover - console entry point
-    app()
+def main(argv: list[str] | None = None) -> int:
+    """The console entry point: ``app`` with usage errors as one ``error:`` line, status 2.
+
+    A mistyped option or value (``--format xml``, ``--bogus``) is a usage error: click would
+    print a usage block and a boxed message; contract.md asks for one line on stderr naming
+    what is wrong and what to do. Help (``--help``, no arguments) is printed as usual.
+    """
+    try:
+        status = app(args=argv, prog_name="eventstudy", standalone_mode=False)
+    except typer.TyperException as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError" or not hasattr(exc, "format_message"):
+            exc.show()  # type: ignore[attr-defined]
+            return int(getattr(exc, "exit_code", 2))
+        ctx = getattr(exc, "ctx", None)
+        command = ctx.command_path if ctx is not None else "eventstudy"
+        print(f"error: {' '.join(exc.format_message().split())} (see '{command} --help')",
+              file=sys.stderr)
+        return 2
+    except typer.Abort:
+        print("aborted", file=sys.stderr)
+        return 1
+    return status if isinstance(status, int) else 0
+
+
+def main_exit() -> None:  # pragma: no cover - console script wrapper
+    sys.exit(main())

@@ -213,3 +213,24 @@ def test_day0_without_a_price_is_noted(tmp_path) -> None:
     assert days[0]["ar"] is None and days[0]["span"] == 0
     assert days[1]["span"] == 2 and days[1]["ar"] is not None
     assert pair["notes"][0].startswith("no return on day 0 (2025-08-28)")
+
+
+@pytest.mark.parametrize(("argv", "fragment"), [
+    (["run", "dual-use-ban", "--format", "xml"], "'xml' is not one of 'table', 'json', 'csv'"),
+    (["run", "dual-use-ban", "--bogus"], "No such option: --bogus"),
+    (["list", "--events"], "requires an argument"),
+])
+def test_usage_errors_are_one_line(capsys, argv, fragment) -> None:
+    from eventstudy.cli import main
+
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and err.startswith("error: ")
+    assert fragment in err and "--help" in err
+
+
+def test_entry_point_runs_and_returns_zero(capsys) -> None:
+    from eventstudy.cli import main
+
+    assert main(["run", "dual-use-ban", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["event"]["id"] == "dual-use-ban"
