@@ -177,7 +177,7 @@ def worker(n_pairs: int, args: argparse.Namespace) -> dict:
         "t_floor": t_floor, "c_sm": c_sm, "c_batch": c_batch, "c_floor": c_floor,
         "rss_before_mb": rss_before, "rss_peak_mb": rss_peak,
         "traced_peak_mb": traced_peak, "max_rel_diff": rel, "max_abs_diff_ar": rel_ar,
-        "excluded": len(result.excluded),
+        "excluded": int(result.excluded.notna().sum()),
     }
 
 

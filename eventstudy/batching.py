@@ -101,8 +101,8 @@ class BatchResult:
         excluded pairs. The constant mean has alpha = μ̂ and beta NaN; market-adjusted
         α = 0, β = 1.
     excluded : pd.Series
-        The reason of each excluded pair, indexed by the labels of those pairs only
-        (``result.excluded.index`` ⊂ ``pairs.index``); empty when every pair was studied.
+        Indexed like ``pairs``: the reason of each excluded pair, missing (None) for the
+        pairs studied; ``result.excluded.dropna()`` lists the excluded ones.
     pairs : pd.DataFrame
         The ``pairs`` frame given to :func:`batch`.
     model : str
@@ -129,6 +129,11 @@ class BatchResult:
     returns: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     @cached_property
+    def studied(self) -> np.ndarray:
+        """Boolean mask over the pairs: True where the pair was studied (not excluded)."""
+        return self.excluded.isna().to_numpy()
+
+    @cached_property
     def t_stat(self) -> pd.DataFrame:
         """AR / se per day (Student t with M − k df under H0)."""
         return self.ar / self.se
@@ -146,9 +151,7 @@ class BatchResult:
         Columns: pair (the label in ``pairs``' index), security, benchmark, day0, t, ar, se,
         t_stat, p.
         """
-        keep = ~self.pairs.index.isin(self.excluded.index) if len(self.excluded) else (
-            np.ones(len(self.pairs), bool))
-        rows = np.flatnonzero(keep)
+        rows = np.flatnonzero(self.studied)
         n_t = self.ar.shape[1]
         rep = np.repeat(rows, n_t)
         out = {
@@ -175,7 +178,7 @@ class BatchResult:
         out["p"] = self.car_p
         out["n_days"] = self.n_days
         out = out.join(self.estimation)
-        out["reason"] = self.excluded.reindex(self.pairs.index)
+        out["reason"] = self.excluded
         return out
 
 
@@ -213,7 +216,7 @@ class BatchResult:
             if not self.window[0] <= lo <= hi <= self.window[1]:
                 raise EstimationError(f"CAR window {[lo, hi]} is not inside the event window "
                                       f"{list(self.window)}")
-        studied = ~self.pairs.index.isin(self.excluded.index)
+        studied = self.studied
         if by is None:
             groups: dict[Hashable, np.ndarray] = {None: np.flatnonzero(studied)}
         else:
@@ -764,7 +767,7 @@ def _result(out: _Outputs, code: np.ndarray, pairs: pd.DataFrame, index: pd.Date
 def _reasons(code: np.ndarray, pairs: pd.DataFrame, index: pd.DatetimeIndex, est: Window,
              win: Window, model: str, k: int, min_estimation: int, n_obs: np.ndarray,
              start: np.ndarray, end: np.ndarray) -> pd.Series:
-    """One message per excluded pair, naming the value at fault."""
+    """The reason of each excluded pair, naming the value at fault; None for the others."""
     bad = np.flatnonzero(code != _OK)
     messages = np.empty(bad.size, dtype=object)
     codes = code[bad]
@@ -802,7 +805,9 @@ def _reasons(code: np.ndarray, pairs: pd.DataFrame, index: pd.DatetimeIndex, est
                else f"(the {model} model needs M − k − 2 > 0, k = {k})")
             for n, a, z in zip(n_obs[rows], start[rows], end[rows], strict=True)
         ]
-    return pd.Series(messages, index=pairs.index[bad], name="reason", dtype=object)
+    reasons = np.full(len(pairs), None, dtype=object)
+    reasons[bad] = messages
+    return pd.Series(reasons, index=pairs.index, name="reason", dtype=object)
 
 
 def _day(x: np.datetime64) -> str:
