@@ -65,6 +65,8 @@ BLOCK_BYTES = 8 * 2**20
 # A combo takes the direct path when its pairs' estimation windows cover at most this many
 # times the rows of the index (the running sums would cost more).
 DIRECT_RATIO = 1.0
+# Largest residual matrices (pairs × sessions, floats) that BatchResult.aggregate builds.
+AGGREGATE_ELEMENTS = 2**27
 # Prefix sums are taken only at the pairs' bounds (segment sums) when these are fewer than
 # 1/SPARSE_BOUNDS of the rows of a block; at every row (running sums) otherwise.
 SPARSE_BOUNDS = 8
@@ -258,6 +260,11 @@ class BatchResult:
                 r_est - alpha[:, None] - beta[:, None] * m_est)
         lo = int(start.min()) if rows.size else 0
         width = int((start + est_len).max()) - lo if rows.size else 0
+        if rows.size * (width + est_len) > AGGREGATE_ELEMENTS:
+            raise EstimationError(
+                f"aggregating {rows.size} pairs whose estimation windows span {width} sessions "
+                f"needs {rows.size * (width + est_len) * 8 / 2**30:.1f} GB of residuals; "
+                "aggregate by a finer column of pairs (by=...) or a subsample")
         by_date = np.full((rows.size, width), np.nan)
         np.put_along_axis(by_date, (start - lo)[:, None] + np.arange(est_len), resid, axis=1)
         ar = self.ar.to_numpy()[rows]

@@ -395,6 +395,19 @@ def test_aggregate_by_group_uses_the_shared_tests(sim) -> None:
             sig.gsign_z(arrays.car[:, 1], np.array(p_hat)).stat, rel=1e-12)
     whole = res.aggregate()
     assert whole.n == studied.sum()
+    with pytest.raises(EventsFileError, match="no column 'nope'"):
+        res.aggregate(by="nope")
+    with pytest.raises(EstimationError, match="not inside the event window"):
+        res.aggregate(windows=[(-9, 0)])
+
+
+def test_aggregate_refuses_residual_matrices_beyond_the_budget(
+        sim, monkeypatch: pytest.MonkeyPatch) -> None:
+    returns, pairs = sim
+    res = eventstudy.batch(returns, pairs, estimation=EST, window=WIN, min_estimation=30)
+    monkeypatch.setattr(batching, "AGGREGATE_ELEMENTS", 1000)
+    with pytest.raises(EstimationError, match="GB of residuals; aggregate by a finer column"):
+        res.aggregate()
 
 
 @pytest.mark.parametrize("path", ["sparse-bounds", "running-sums", "direct"])
