@@ -597,26 +597,27 @@ def _block_sums(values: FloatArray, cs: np.ndarray, cb: np.ndarray, model: str,
     r = values[cs]
     m = None if model == "constant-mean" else values[cb]
     valid = ~np.isnan(r) if m is None else ~np.isnan(r + m)  # no inf here (_returns_matrix)
+    invalid = ~valid
     fields[0] = valid
     if model == "market-adjusted":
         assert m is not None
         np.subtract(r, m, out=fields[1])
-        fields[1][~valid] = 0.0
+        np.copyto(fields[1], 0.0, where=invalid)
         fields[1] *= fields[1]
         np.copyto(fields[2], r)
-        fields[2][~valid] = 0.0
+        np.copyto(fields[2], 0.0, where=invalid)
         fields[2] *= fields[2]
     else:
         count = np.maximum(valid.sum(axis=1), 1)
         centres[:, 0] = np.where(valid, r, 0.0).sum(axis=1) / count
         np.subtract(r, centres[:, :1], out=fields[1])
-        fields[1][~valid] = 0.0
+        np.copyto(fields[1], 0.0, where=invalid)
         if m is None:
             np.multiply(fields[1], fields[1], out=fields[2])
         else:
             centres[:, 1] = np.where(valid, m, 0.0).sum(axis=1) / count
             np.subtract(m, centres[:, 1:], out=fields[2])
-            fields[2][~valid] = 0.0
+            np.copyto(fields[2], 0.0, where=invalid)
             np.multiply(fields[1], fields[2], out=fields[3])
             np.multiply(fields[2], fields[2], out=fields[4])
             np.multiply(fields[1], fields[1], out=fields[5])
