@@ -140,7 +140,8 @@ def test_cli_single_event_panel_names_robust_tests() -> None:
     out = runner.invoke(app, ["run", "dual-use-ban", "--bootstrap", "100"])
     assert out.exit_code == 0
     assert "All pairs share day 0" in out.stdout and "95% CI" in out.stdout
-    assert "grank_t †" in out.stdout
+    assert "kp_bmp_t †" in out.stdout and "adj_patell_z †" in out.stdout
+    assert "grank_t †" not in out.stdout and "bmp_t †" not in out.stdout.replace("kp_bmp_t", "")
 
 
 @pytest.mark.parametrize("args", [["run", "--tag", "nope"], ["run"],
