@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -35,7 +36,7 @@ def test_run_table() -> None:
     out = result.stdout
     for text in ("Lynas Rare Earths", "Toyo Engineering", "PROXY", "Nikkei 225",
                  "after the Tokyo close (15:30): day 0 = 2026-01-07",
-                 "after the Sydney close", "constant-mean model", "*** p < 0.01",
+                 "after the Sydney close", "market model on ^GSPC", "*** p < 0.01",
                  "Aggregate over 4 pairs", "dichlorosilane"):
         assert text in out, text
     assert result.stderr == ""
@@ -52,8 +53,12 @@ def test_run_json_is_one_document_per_contract() -> None:
     assert [p["security"] for p in doc["pairs"]] == ["LYC", "TOYO", "TE", "N225"]
     assert all(p["day0"] == "2026-01-07" for p in doc["pairs"])
     n225 = doc["pairs"][3]
-    assert n225["model"] == "constant-mean" and n225["benchmark"] is None
-    assert all(d["benchmark_return"] is None for d in n225["days"])
+    assert n225["model"] == "market" and n225["benchmark"] == "^GSPC"
+    # Tokyo's 2026-01-07 reads New York's 2026-01-06 close (the last before Tokyo opened)
+    gspc = pd.read_csv(_data_dir() / "^GSPC.csv", index_col="date")["close"]
+    day0 = next(d for d in n225["days"] if d["t"] == 0)
+    assert day0["benchmark_return"] == pytest.approx(
+        np.log(gspc["2026-01-06"] / gspc["2026-01-05"]), rel=1e-12)
     assert [c["window"] for c in doc["pairs"][0]["car"]] == [[0, 0], [0, 1], [-1, 1], [0, 5]]
     assert "NaN" not in result.stdout
 

@@ -56,9 +56,10 @@ def test_shipped_securities() -> None:
     assert (toyo.ticker, toyo.exchange, toyo.benchmark) == ("6330.T", "XTKS", "^TOPX")
     assert te.proxy and len(te.basket) == 15 and te.benchmark == "^TOPX"
     assert "7203.T" in te.basket and "7011.T" not in te.basket  # MHI is Machinery
-    assert n225.benchmark is None
+    # world-market model: New York's previous session, read by instant on Tokyo sessions
+    assert (n225.benchmark, n225.benchmark_exchange) == ("^GSPC", "XNYS")
     event = calendar.event("dual-use-ban")
-    assert calendar.settings(event, n225).model == "constant-mean"
+    assert calendar.settings(event, n225).model == "market"
     assert calendar.settings(event, toyo).model == "market"
 
 

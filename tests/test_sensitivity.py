@@ -35,7 +35,25 @@ MODELS = "market,constant-mean,multi-factor,dimson,scholes-williams,market@^GSPC
 
 @pytest.fixture(scope="module")
 def calendar():
-    return load_events(PACKAGED)
+    # N225 without a benchmark (constant mean), as a country index with no world-market model
+    # configured: the models that need a benchmark must say so, and market@^GSPC adds one.
+    cal = load_events(PACKAGED)
+    n225 = cal.securities["N225"]
+    n225 = replace(n225, benchmark=None, benchmark_exchange=None,
+                   overrides={**n225.overrides, "model": "constant-mean"})
+    return replace(cal, securities={**cal.securities, "N225": n225})
+
+
+def test_shipped_n225_market_model_is_the_world_market_view(frame) -> None:
+    # The shipped file gives N225 the benchmark ^GSPC (world-market model): its study equals
+    # the sensitivity view's market@^GSPC on a calendar where N225 has no benchmark.
+    shipped = next(p for p in run("dual-use-ban", events=PACKAGED).pairs if p.security == "N225")
+    assert (shipped.model, shipped.benchmark) == ("market", "^GSPC")
+    view = frame[(frame["security"] == "N225") & (frame["model"] == "market@^GSPC")
+                 & frame["headline"]].iloc[0]
+    head = shipped.car[shipped.car["window"] == shipped.headline].iloc[0]
+    assert view["car"] == pytest.approx(head["car"], rel=1e-12)
+    assert view["beta"] == pytest.approx(shipped.estimation.beta, rel=1e-12)
 
 
 @pytest.fixture(scope="module")
