@@ -176,11 +176,12 @@ def aggregate_panel(agg: Aggregate, title: str | None = None) -> RenderableType:
     robust = set(ROBUST_TO_CROSS_CORRELATION)
     keys = [k for k in TEST_ORDER if any(k in v for v in agg.day_tests.values())]
     days = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Tests by event day: statistic "
-                 "and stars", title_justify="left", title_style="bold")
+                 "and stars", title_justify="left", title_style="bold", padding=(0, 0, 0, 1))
     days.add_column("t", no_wrap=True, min_width=14)
     offsets = [int(t) for t in agg.days.index]
     for t in offsets:
-        days.add_column(f"{t:+d}", justify="right", style="bold" if t == 0 else None)
+        days.add_column(f"{t:+d}", justify="right", style="bold" if t == 0 else None,
+                        no_wrap=True)
     days.add_row("N", *(str(int(n)) for n in agg.days["n"]))
     days.add_row("AAR", *(pct(x) for x in agg.days["aar"]), end_section=True)
     for key in keys:

@@ -52,3 +52,16 @@ def test_str_is_plain_text(rendered) -> None:
     result, _ = rendered
     text = str(result)
     assert "\x1b[" not in text and "Lynas Rare Earths" in text
+
+
+def test_aggregate_panel_is_not_truncated_at_120_columns() -> None:
+    # the day table has 11 columns of "statistic + stars": at the CLI's piped width nothing
+    # may be cut to "…", and day 0's Patell z carries its three stars
+    result = es.run("dual-use-ban")
+    out = StringIO()
+    Console(file=out, width=120, color_system=None).print(result)
+    text = out.getvalue()
+    assert "…" not in text
+    patell = result.aggregate.day_tests[0]["patell_z"]
+    row = next(line for line in text.splitlines() if line.strip("│ ").startswith("patell_z"))
+    assert f"{patell.stat:.2f}{stars(patell.p)}" in row
