@@ -22,13 +22,11 @@ has no rows there and is not fetched again).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import io
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from eventstudy._atomic import atomic_write
 from eventstudy.errors import PriceDataError
 from eventstudy.prices.csv import read_price_csv
 from eventstudy.prices.source import check_ticker
@@ -260,23 +259,3 @@ def _parse(data: bytes, path: Path) -> pd.DataFrame:
         if col not in frame:
             frame[col] = np.nan
     return frame[["close", "adj_close"]].astype(np.float64)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` via a temporary file in the same folder and :func:`os.replace`.
-
-    On any failure (disk full, interrupt) the temporary file is removed and `path` keeps its
-    previous content.
-    """
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise

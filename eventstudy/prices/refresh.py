@@ -29,7 +29,6 @@ one line on stderr and exits with status 2.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 import tempfile
@@ -37,6 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from eventstudy._atomic import stage
 from eventstudy.errors import PriceDataError
 from eventstudy.prices import embedded
 from eventstudy.prices.csv import read_price_csv
@@ -151,7 +151,7 @@ def refresh(
             if final.is_file():
                 status = "unchanged" if final.read_bytes() == data else "updated"
             if status != "unchanged":
-                staged.append((_stage(dest, path.name, data), final))
+                staged.append((stage(dest, path.name, data), final))
             refreshed.append(
                 Refreshed(
                     ticker=str(series.name),
@@ -240,22 +240,6 @@ def refresh_from_cache(
         refreshed, _ = refresh(staging, dest)
     others = sorted(p.name[:-4] for p in dest.glob("*.csv") if p.name[:-4] not in chosen)
     return refreshed, others
-
-
-def _stage(folder: Path, name: str, data: bytes) -> Path:
-    """Write `data` to a new temporary file in `folder` (same file system as the target)."""
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return Path(tmp)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
