@@ -212,12 +212,7 @@ def csect_t(values: Any) -> Any:
     .. [1] Brown, S. and Warner, J. (1985) "Using daily stock returns: the case of event
        studies", Journal of Financial Economics 14(1), 3-31.
     """
-    x, scalar = _cross(values)
-    n, mean, sd = _moments(x)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = mean / (sd / np.sqrt(n))
-    return _pack("csect_t", t, n - 1, [_few(n), (sd == 0, "zero cross-sectional dispersion")],
-                 scalar)
+    return _mean_t("csect_t", values)
 
 
 def bmp_t(standardized: Any) -> Any:
@@ -240,12 +235,16 @@ def bmp_t(standardized: Any) -> Any:
     .. [1] Boehmer, E., Musumeci, J. and Poulsen, A. (1991) "Event-study methodology under
        conditions of event-induced variance", Journal of Financial Economics 30(2), 253-272.
     """
-    x, scalar = _cross(standardized)
+    return _mean_t("bmp_t", standardized)
+
+
+def _mean_t(key: str, values: Any) -> Any:
+    """t = mean / (s / √N) across pairs, df N − 1: csect_t on ARs, bmp_t on SARs."""
+    x, scalar = _cross(values)
     n, mean, sd = _moments(x)
     with np.errstate(invalid="ignore", divide="ignore"):
         t = mean / (sd / np.sqrt(n))
-    return _pack("bmp_t", t, n - 1, [_few(n), (sd == 0, "zero cross-sectional dispersion")],
-                 scalar)
+    return _pack(key, t, n - 1, [_few(n), (sd == 0, "zero cross-sectional dispersion")], scalar)
 
 
 def _kp_factor(n: FloatArray, r_bar: FloatArray) -> tuple[FloatArray, list[tuple[Any, str]]]:
