@@ -145,12 +145,7 @@ class NormalReturnModel:
     ) -> ModelFit:
         """Estimate on single-session returns ``r`` (security) and ``m`` (benchmark)."""
         r = np.asarray(r, dtype=float)
-        n = r.size
-        if n <= self.k + 2:
-            raise EstimationError(
-                f"{n} estimation returns cannot fit the {self.name} model (k = {self.k}); "
-                f"M − k − 2 must be positive"
-            )
+        n = _check_size(r.size, self.name, self.k)
         m = np.asarray(m, dtype=float)
         if not np.isfinite(r).all() or (self.needs_benchmark and not np.isfinite(m).all()):
             raise EstimationError(
@@ -250,12 +245,7 @@ class DesignModel(NormalReturnModel):
     ) -> ModelFit:
         """Estimate on single-session returns ``r`` and regressors ``x`` (one column each)."""
         r = np.asarray(r, dtype=float)
-        n = r.size
-        if n <= self.k + 2:
-            raise EstimationError(
-                f"{n} estimation returns cannot fit the {self.name} model (k = {self.k}); "
-                f"M − k − 2 must be positive"
-            )
+        n = _check_size(r.size, self.name, self.k)
         x = np.asarray(x, dtype=float).reshape(n, -1)
         if not (np.isfinite(r).all() and np.isfinite(x).all()):
             raise EstimationError(
@@ -449,6 +439,15 @@ class ScholesWilliams(DesignModel):
         params = (("alpha", alpha), ("beta", beta), ("beta[-1]", float(b[0])),
                   ("beta[+0]", float(b[1])), ("beta[+1]", float(b[2])), ("rho_m", rho))
         return (np.array([alpha, beta]), np.linalg.inv(design.T @ design), ar, r2, params)
+
+
+def _check_size(n: int, name: str, k: int) -> int:
+    """``n`` if it can fit a model with ``k`` parameters (M − k − 2 > 0, the Patell factor's
+    denominator), else an EstimationError."""
+    if n <= k + 2:
+        raise EstimationError(f"{n} estimation returns cannot fit the {name} model (k = {k}); "
+                              "M − k − 2 must be positive")
+    return n
 
 
 MODELS: dict[str, type[NormalReturnModel]] = {
