@@ -8,15 +8,21 @@ How it stays fast and flat in memory
 ------------------------------------
 - Estimation sums are differences of running sums. For every distinct (security, benchmark)
   series pair ("combo") the engine builds running sums over the whole index of the count of
-  usable rows (both returns present), Σr, Σm, Σrm, Σm², Σr², each of the returns centred on
-  the combo's mean first. The sums over a pair's estimation window are then two lookups, O(1)
-  per pair instead of O(M), and rows with a missing value are counted out exactly.
-- Only the event-window rows are gathered per pair (L values of each series).
-- Combos are processed in blocks whose running sums fit :data:`BLOCK_BYTES`, with their pairs
-  grouped by block and cut in chunks of ``chunk_size``, so memory stays bounded whatever the
-  number of pairs (beyond the results themselves) and the working set stays in cache.
+  usable rows (both returns present), r', r'm' and r'² (r' = r − c_r, centred on the
+  combo's mean first); those of the benchmark (m', m'², centred on its mean) are built once
+  per benchmark and corrected exactly for the rows where only the security's return is
+  missing. The sums over a pair's estimation window are then a few lookups, O(1) per pair
+  instead of O(M). Running sums come from one matrix product per block (sums within groups
+  of rows) and a running sum of the group totals (:func:`_prefix_sums`).
+- Combos are processed in blocks whose running sums fit :data:`BLOCK_BYTES` (in cache), with
+  their pairs grouped by block; each pair's sums land in one row of a table, so memory stays
+  bounded whatever the number of pairs (beyond the results themselves).
 - A combo with few pairs, whose estimation windows cover fewer rows than the index, is summed
   directly from its gathered windows instead (exact, and cheaper than a running sum).
+- Then the pairs are taken in the caller's order, in chunks of ``chunk_size``: the fit from
+  the sums, and the event window (L values of each series gathered per pair), written in
+  place into the result arrays: nothing is reordered afterwards. p-values are computed on
+  first access (:attr:`BatchResult.car_p`, :attr:`BatchResult.p`).
 
 Conventions: offsets count rows of ``returns``' index; an estimation row enters the fit when
 the security's and (for market and market-adjusted models) the benchmark's returns are both
@@ -42,6 +48,7 @@ References
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
@@ -61,20 +68,20 @@ if TYPE_CHECKING:
     from eventstudy.aggregate import Aggregate, PairArrays
 
 # Bytes of running sums built at once (a block of combos; a few MB stays in cache).
-BLOCK_BYTES = 8 * 2**20
+BLOCK_BYTES = 2 * 2**20
 # A combo takes the direct path when its pairs' estimation windows cover at most this many
 # times the rows of the index (the running sums would cost more).
 DIRECT_RATIO = 1.0
 # Largest residual matrices (pairs × sessions, floats) that BatchResult.aggregate builds.
 AGGREGATE_ELEMENTS = 2**27
-# Prefix sums are taken only at the pairs' bounds (segment sums) when these are fewer than
-# 1/SPARSE_BOUNDS of the rows of a block; at every row (running sums) otherwise.
-SPARSE_BOUNDS = 8
+# Rows per group of the two-level prefix sums (_prefix_sums).
+PREFIX_GROUP = 16
 # Estimation-window values gathered at once on the direct path.
 DIRECT_ELEMENTS = 2**20
 
-# Running-sum fields per model (see module docstring).
+# Estimation sums per model (see _block_sums), and those summed row by row per combo.
 _FIELDS = {"market": 6, "constant-mean": 3, "market-adjusted": 3}
+_DENSE = {"market": 4, "constant-mean": 3, "market-adjusted": 3}
 
 # Exclusion codes, in the order they are checked.
 _OK, _NO_SECURITY, _NO_BENCHMARK, _NO_DAY0, _BEFORE, _AFTER, _FEW, _FLAT_M, _FLAT_R, _EMPTY = (
@@ -91,9 +98,11 @@ class BatchResult:
         Abnormal returns and their prediction-error-corrected standard errors; one row per
         pair, one column per offset of ``window`` (int labels). NaN on days without a return
         and on excluded pairs.
-    car, car_se, car_t, car_p : pd.Series
-        CAR over the whole window (sum of the valid ARs), its standard error, t = CAR / se and
-        the two-sided p-value from Student t with M − k df.
+    car, car_se, car_t : pd.Series
+        CAR over the whole window (sum of the valid ARs), its standard error and t = CAR / se.
+    car_p : pd.Series
+        The two-sided p-value of ``car_t`` from Student t with M − k df (computed on first
+        access, like the per-day ``t_stat`` and ``p``).
     n_days : pd.Series
         Valid returns in the window (S_n, the days the CAR sums).
     estimation : pd.DataFrame
@@ -119,7 +128,6 @@ class BatchResult:
     car: pd.Series
     car_se: pd.Series
     car_t: pd.Series
-    car_p: pd.Series
     n_days: pd.Series
     estimation: pd.DataFrame
     excluded: pd.Series
@@ -134,6 +142,13 @@ class BatchResult:
     def studied(self) -> np.ndarray:
         """Boolean mask over the pairs: True where the pair was studied (not excluded)."""
         return self.excluded.isna().to_numpy()
+
+    @cached_property
+    def car_p(self) -> pd.Series:
+        """Two-sided p-value of the CAR's t statistic, Student t with M − k df."""
+        df = self.estimation["df"].to_numpy(float)
+        p = 2.0 * special.stdtr(np.where(df > 0, df, np.nan), -np.abs(self.car_t.to_numpy()))
+        return pd.Series(p, index=self.car.index, name="car_p", copy=False)
 
     @cached_property
     def t_stat(self) -> pd.DataFrame:
@@ -306,7 +321,7 @@ def batch(
     window: Window = (-10, 10),
     model: str = "market",
     min_estimation: int = 60,
-    chunk_size: int = 16_384,
+    chunk_size: int = 4_096,
 ) -> BatchResult:
     """Event studies of many pairs on one returns frame, vectorised (contract "Library API").
 
@@ -327,8 +342,8 @@ def batch(
         Pairs with fewer usable estimation returns are excluded (default 60, the events
         file's default). A model also needs M − k − 2 > 0.
     chunk_size : int
-        Pairs processed at once; bounds the working memory (about 15 arrays of
-        ``chunk_size`` × L floats).
+        Pairs whose event windows are processed at once; bounds the working memory (a few
+        arrays of ``chunk_size`` × L floats, best kept within the CPU's cache).
 
     Returns
     -------
@@ -366,6 +381,8 @@ def batch(
     needs_benchmark = model != "constant-mean"
     values, index = _returns_matrix(returns)
     s, b, d = _resolve(returns, pairs, needs_benchmark)
+    if not needs_benchmark:
+        b = s
     n_pairs, n_rows = len(pairs), values.shape[1]
     length = win[1] - win[0] + 1
 
@@ -378,34 +395,46 @@ def batch(
     code[s < 0] = _NO_SECURITY
 
     out = _Outputs(n_pairs, length)
-    ok = np.flatnonzero(code == _OK)
-    if ok.size:
-        _run(values, s[ok], b[ok] if needs_benchmark else s[ok], d[ok], ok, est, win, model,
-             max(min_estimation, k + 3), chunk_size, out, code)
-    bad = np.flatnonzero(code != _OK)
-    out.ar[bad] = np.nan
-    out.se[bad] = np.nan
-
+    ok = code == _OK
+    if ok.any():
+        sums, at = _estimate(values, s, b, d, ok, est, model)
+        _event_window(values, s, b, d, sums, at, win, model, max(min_estimation, k + 3),
+                      chunk_size, out, code)
+    out.clear(np.flatnonzero(code != _OK))
     return _result(out, code, pairs, index, est, win, model, k, min_estimation, s, d, returns)
 
 
 class _Outputs:
-    """Preallocated result arrays, NaN until a pair is computed."""
+    """The result arrays, in the caller's order of pairs.
+
+    Every row is written once: the estimation fields by :func:`_estimate` (NaN for the pairs
+    it excludes), the event-window fields by :func:`_event_window`, and the rows of pairs
+    excluded before estimation by :meth:`clear`.
+    """
 
     def __init__(self, n_pairs: int, length: int) -> None:
-        nan = np.nan
-        self.ar = np.empty((n_pairs, length))  # rows of excluded pairs set NaN at the end
+        self.ar = np.empty((n_pairs, length))
         self.se = np.empty((n_pairs, length))
-        self.car = np.full(n_pairs, nan)
-        self.car_var = np.full(n_pairs, nan)
-        self.n_days = np.zeros(n_pairs, np.int64)
+        self.car = np.empty(n_pairs)
+        self.car_var = np.empty(n_pairs)
+        self.n_days = np.empty(n_pairs, np.int64)
         self.n_obs = np.zeros(n_pairs, np.int64)
-        self.alpha = np.full(n_pairs, nan)
-        self.beta = np.full(n_pairs, nan)
-        self.sigma2 = np.full(n_pairs, nan)
-        self.mean_m = np.full(n_pairs, nan)
-        self.sxx = np.full(n_pairs, nan)
-        self.r2 = np.full(n_pairs, nan)
+        self.alpha = np.empty(n_pairs)
+        self.beta = np.empty(n_pairs)
+        self.sigma2 = np.empty(n_pairs)
+        self.mean_m = np.empty(n_pairs)
+        self.sxx = np.empty(n_pairs)
+        self.r2 = np.empty(n_pairs)
+
+    def estimates(self) -> tuple[FloatArray, ...]:
+        """The estimation fields that are NaN on an excluded pair."""
+        return self.alpha, self.beta, self.sigma2, self.mean_m, self.sxx, self.r2
+
+    def clear(self, rows: np.ndarray) -> None:
+        """NaN rows (zero days in the window) for the excluded pairs."""
+        for x in (self.ar, self.se, self.car, self.car_var, *self.estimates()):
+            x[rows] = np.nan
+        self.n_days[rows] = 0
 
 
 def _check_settings(estimation: Window, window: Window, model: str, min_estimation: int,
@@ -435,7 +464,10 @@ def _check_settings(estimation: Window, window: Window, model: str, min_estimati
 
 
 def _returns_matrix(returns: pd.DataFrame) -> tuple[FloatArray, pd.DatetimeIndex]:
-    """The returns as a (tickers × sessions) C-contiguous float64 array, non-finite → NaN."""
+    """The returns as a (tickers × sessions) C-contiguous float64 array, non-finite → NaN.
+
+    A float64 frame stores its columns this way already: no copy is made then.
+    """
     if not isinstance(returns, pd.DataFrame):
         raise PriceDataError("returns: expected a DataFrame (sessions × tickers), got "
                              f"{type(returns).__name__}")
@@ -480,177 +512,311 @@ def _resolve(returns: pd.DataFrame, pairs: pd.DataFrame, needs_benchmark: bool
         raise EventsFileError("pairs: day0 and the index of returns must both be time-zone "
                               "naive or both aware")
     d = index.get_indexer(day0)
-    return s.astype(np.int64), b.astype(np.int64), d.astype(np.int64)
+    return (s.astype(np.int64, copy=False), b.astype(np.int64, copy=False),
+            d.astype(np.int64, copy=False))
 
 
-def _run(values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarray, rows: np.ndarray,
-         est: Window, win: Window, model: str, min_obs: int, chunk_size: int, out: _Outputs,
-         code: np.ndarray) -> None:
-    """Compute every resolvable pair; ``rows`` are their positions in the outputs.
+# --- estimation: sums over each pair's estimation window, then the fit --------------------
 
-    A combo with few pairs (their estimation windows cover fewer rows than the index) gets
-    the direct path: its pairs' estimation windows are gathered and summed exactly. The
-    others get prefix sums (:func:`_block_sums`), a block of combos at a time
-    (:data:`BLOCK_BYTES`) with their pairs grouped by block (in their original order within
-    it, so results are written in increasing row order): memory stays flat.
+def _estimate(values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarray,
+              ok: np.ndarray, est: Window, model: str) -> tuple[FloatArray, np.ndarray]:
+    """The estimation sums of the pairs where ``ok`` is True, and where each pair's row is.
+
+    Returns ``sums`` (rows × (fields + 2 centres)) and ``at``, the row of ``sums`` of each
+    pair; the pairs not ``ok`` share the last row (n = 0, NaN sums). A combo with few pairs
+    (their estimation windows cover fewer rows than the index) gets the direct path: its
+    pairs' estimation windows are gathered and summed exactly. The others get prefix sums
+    (:func:`_block_sums`), a block of combos at a time (:data:`BLOCK_BYTES`) with their
+    pairs grouped by block: memory stays flat. The rows are written in the order they are
+    computed (contiguous); the event-window pass gathers them in the pairs' order.
     """
     n_cols, n_rows = values.shape
+    est_len = est[1] - est[0] + 1
+    rows = np.flatnonzero(ok)
+    sums = np.empty((rows.size + 1, _FIELDS[model] + 2))
+    sums[-1] = np.nan
+    sums[-1, 0] = 0.0
+    at = np.full(s.size, rows.size, np.int64)
+    if rows.size < s.size:
+        s, b, d = s[rows], b[rows], d[rows]
+    lo = d + est[0]
     inverse, combos = pd.factorize(s * n_cols + b)
     counts = np.bincount(inverse, minlength=combos.size)
-    est_len = est[1] - est[0] + 1
     direct = counts * est_len <= DIRECT_RATIO * n_rows
-    run = (values, est, win, model, min_obs, out, code)
 
     picked = np.flatnonzero(direct[inverse])
-    step = max(1, min(chunk_size, DIRECT_ELEMENTS // est_len))
+    at[rows[picked]] = np.arange(picked.size)
+    step = max(1, DIRECT_ELEMENTS // est_len)
     for p0 in range(0, picked.size, step):
         sel = picked[p0:p0 + step]
-        w, centres = _direct_sums(values, s[sel], b[sel], d[sel] + est[0], est_len, model)
-        _finish(w, centres, s[sel], b[sel], d[sel], rows[sel], *run)
+        sums[p0:p0 + sel.size] = _direct_sums(values, s[sel], b[sel], lo[sel], est_len,
+                                              model).T
+    filled = picked.size
 
     running = np.flatnonzero(~direct)
     if not running.size:
-        return
+        return sums, at
     rank = np.full(combos.size, -1, np.int64)
     rank[running] = np.arange(running.size)
     pair_rank = rank[inverse]
     picked = np.flatnonzero(pair_rank >= 0)
-    per_block = max(1, BLOCK_BYTES // (n_rows * _FIELDS[model] * 8))
-    block = pair_rank[picked] // per_block
-    n_blocks = int(block.max()) + 1
-    small = np.uint16 if n_blocks <= np.iinfo(np.uint16).max else np.int64
-    order = np.argsort(block.astype(small), kind="stable")  # by block, then original order
-    picked = picked[order]
-    starts = np.searchsorted(block[order], np.arange(n_blocks + 1))
+    per_block = max(1, BLOCK_BYTES // (n_rows * _DENSE[model] * 8))
+    # combo rank and start of each pair in one integer: one gather after the sort by block
+    packed = pair_rank[picked] * (n_rows + 1) + lo[picked]
+    n_blocks = (running.size - 1) // per_block + 1
+    if n_blocks > 1:
+        block = packed // (per_block * (n_rows + 1))
+        small = np.uint16 if n_blocks <= np.iinfo(np.uint16).max else np.int64
+        order = np.argsort(block.astype(small), kind="stable")  # by block, then pair
+        picked, packed = picked[order], packed[order]
+        starts = np.searchsorted(block[order], np.arange(n_blocks + 1))
+    else:
+        starts = np.array([0, picked.size])
+    at[rows[picked]] = np.arange(filled, filled + picked.size)
     edges = np.arange(n_blocks + 1) * per_block
     edges[-1] = running.size
     combo_s, combo_b = combos[running] // n_cols, combos[running] % n_cols
+    bench = _Benchmarks(values, np.unique(combo_b)) if model == "market" else None
+    work = _Workspace(min(per_block, running.size), n_rows, _DENSE[model])
     for i, (c0, c1) in enumerate(itertools.pairwise(edges)):
-        sel = picked[int(starts[i]):int(starts[i + 1])]
-        local = pair_rank[sel] - c0
-        w, centres = _block_sums(values, combo_s[c0:c1], combo_b[c0:c1], model, local,
-                                 d[sel] + est[0], d[sel] + (est[1] + 1))
-        for p0 in range(0, sel.size, chunk_size):
-            part = slice(p0, p0 + chunk_size)
-            _finish(w[part], centres[local[part]], s[sel[part]], b[sel[part]], d[sel[part]],
-                    rows[sel[part]], *run)
+        p0, p1 = int(starts[i]), int(starts[i + 1])
+        combo, start = np.divmod(packed[p0:p1], n_rows + 1)
+        combo -= c0
+        sums[filled + p0:filled + p1] = _block_sums(
+            values, combo_s[c0:c1], combo_b[c0:c1], model, combo, start, start + est_len,
+            bench, work).T
+    return sums, at
+
+
+class _Workspace:
+    """Buffers for the blocks of combos, allocated once (fresh memory costs page faults)."""
+
+    def __init__(self, n_combos: int, n_rows: int, n_fields: int) -> None:
+        self.group = group = PREFIX_GROUP
+        self.padded = (n_rows // group + 1) * group  # beyond the last bound, q = n_rows
+        self.fields = np.empty(n_fields * n_combos * self.padded)
+        self.within = np.empty(n_fields * n_combos * self.padded // group * (group + 1))
+        self.r = np.empty((n_combos, n_rows))
+        self.invalid = np.empty((n_combos, n_rows), bool)
+
+    def take(self, n_fields: int, n_combos: int) -> tuple[FloatArray, FloatArray]:
+        """The fields (fields, combos, padded rows) and the within-group sums (flat)."""
+        size = n_fields * n_combos * self.padded
+        return (self.fields[:size].reshape(n_fields, n_combos, self.padded),
+                self.within[:size // self.group * (self.group + 1)])
+
+
+class _Benchmarks:
+    """Running sums of the benchmarks' returns, each centred on its mean (market model).
+
+    ``prefix`` holds, per benchmark and row q, the number of benchmark returns before q and
+    the sums of m' = m − c_m and m'² over them (one flat row per quantity).
+    """
+
+    def __init__(self, values: FloatArray, columns: np.ndarray) -> None:
+        n_rows = values.shape[1]
+        self.where = np.full(values.shape[0], -1, np.int64)
+        self.where[columns] = np.arange(columns.size)
+        m = values[columns]
+        self.valid = ~np.isnan(m)
+        self.holes = ~self.valid.all(axis=1)
+        count = self.valid.sum(axis=1)
+        m[~self.valid] = 0.0
+        self.centre = m.sum(axis=1) / np.maximum(count, 1)
+        m -= self.centre[:, None]
+        m[~self.valid] = 0.0
+        self.m = m
+        self.mm = m * m
+        prefix = np.zeros((3, columns.size, n_rows + 1))
+        np.cumsum(self.valid, axis=1, out=prefix[0, :, 1:])
+        np.cumsum(self.m, axis=1, out=prefix[1, :, 1:])
+        np.cumsum(self.mm, axis=1, out=prefix[2, :, 1:])
+        self.prefix = prefix.reshape(3, -1)
 
 
 def _direct_sums(values: FloatArray, s: np.ndarray, b: np.ndarray, start: np.ndarray,
-                 length: int, model: str) -> tuple[FloatArray, FloatArray]:
+                 length: int, model: str) -> FloatArray:
     """The estimation sums of each pair from its gathered window (the exact, O(M) path).
 
-    Same fields and centring as :func:`_block_sums`, with each pair's own means as centres.
+    Same fields, and centres below them, as :func:`_block_sums`, with each pair's own means
+    as centres.
     """
     r = _window(values, s, start, length)
     m = None if model == "constant-mean" else _window(values, b, start, length)
     valid = ~np.isnan(r) if m is None else ~(np.isnan(r) | np.isnan(m))
-    w = np.zeros((s.size, _FIELDS[model]))
-    centres = np.zeros((s.size, 2))
-    w[:, 0] = valid.sum(axis=1)
+    n_fields = _FIELDS[model]
+    w = np.zeros((n_fields + 2, s.size))
+    centres = w[n_fields:]
+    w[0] = valid.sum(axis=1)
     if model == "market-adjusted":
         assert m is not None
         dev = np.where(valid, r - m, 0.0)
         r0 = np.where(valid, r, 0.0)
-        w[:, 1] = np.einsum("ij,ij->i", dev, dev)
-        w[:, 2] = np.einsum("ij,ij->i", r0, r0)
-        return w, centres
-    count = np.maximum(w[:, 0], 1.0)
-    centres[:, 0] = np.where(valid, r, 0.0).sum(axis=1) / count
-    r0 = np.where(valid, r - centres[:, :1], 0.0)
-    w[:, 1] = r0.sum(axis=1)
+        w[1] = np.einsum("ij,ij->i", dev, dev)
+        w[2] = np.einsum("ij,ij->i", r0, r0)
+        return w
+    count = np.maximum(w[0], 1.0)
+    centres[0] = np.where(valid, r, 0.0).sum(axis=1) / count
+    r0 = np.where(valid, r - centres[0][:, None], 0.0)
+    w[1] = r0.sum(axis=1)
     if m is None:
-        w[:, 2] = np.einsum("ij,ij->i", r0, r0)
-        return w, centres
-    centres[:, 1] = np.where(valid, m, 0.0).sum(axis=1) / count
-    m0 = np.where(valid, m - centres[:, 1:], 0.0)
-    w[:, 2] = m0.sum(axis=1)
-    w[:, 3] = np.einsum("ij,ij->i", r0, m0)
-    w[:, 4] = np.einsum("ij,ij->i", m0, m0)
-    w[:, 5] = np.einsum("ij,ij->i", r0, r0)
-    return w, centres
+        w[2] = np.einsum("ij,ij->i", r0, r0)
+        return w
+    centres[1] = np.where(valid, m, 0.0).sum(axis=1) / count
+    m0 = np.where(valid, m - centres[1][:, None], 0.0)
+    w[2] = m0.sum(axis=1)
+    w[3] = np.einsum("ij,ij->i", r0, m0)
+    w[4] = np.einsum("ij,ij->i", m0, m0)
+    w[5] = np.einsum("ij,ij->i", r0, r0)
+    return w
 
 
 def _block_sums(values: FloatArray, cs: np.ndarray, cb: np.ndarray, model: str,
-                combo: np.ndarray, lo: np.ndarray, hi: np.ndarray
-                ) -> tuple[FloatArray, FloatArray]:
-    """Estimation sums over rows [lo, hi) of each pair of a block of combos, from prefix sums.
+                combo: np.ndarray, lo: np.ndarray, hi: np.ndarray, bench: _Benchmarks | None,
+                work: _Workspace) -> FloatArray:
+    """Estimation sums over rows [lo, hi) of each pair of a block of combos.
 
-    Returns ``w`` (pairs × fields) and ``centres`` (combos × 2: c_r, c_m, each combo's mean
-    returns over its usable rows). Fields: market, count, r', m', r'm', m'², r'² with
-    r' = r − c_r, m' = m − c_m; constant-mean, count, r', r'²; market-adjusted, count,
-    (r − m)², r² (raw: nothing is estimated, and squares do not cancel).
+    Returns the fields × pairs, then the centres c_r and c_m. Fields: market, count, r', m',
+    r'm', m'², r'² with r' = r − c_r, m' = m − c_m; constant-mean, count, r', r'²;
+    market-adjusted, count, (r − m)², r² (raw: nothing is estimated, and squares do not
+    cancel). c_r is the security's mean over the combo's usable rows, c_m the benchmark's
+    over its returns.
 
     Notes
     -----
-    Σ_{lo ≤ row < hi} = S(hi) − S(lo) with the prefix sums S(q) = Σ_{row < q} of each combo.
-    When the pairs' bounds are sparse (:data:`SPARSE_BOUNDS`), S is needed only there: the
-    rows of each combo are cut at those bounds, each segment summed (``np.add.reduceat``, one
-    pass) and the segment sums accumulated over the block in order (the block's size,
-    :data:`BLOCK_BYTES`, bounds the magnitude of those running totals, hence their rounding
-    error). Otherwise S is the running sum of each combo at every row (``np.cumsum``).
+    Only the security side is summed per combo: the usable-row indicator, r', r'm' and r'²
+    (market; zero on the rows where r or m is missing), by :func:`_prefix_sums`. The
+    benchmark's m' and m'² are summed once per benchmark (:class:`_Benchmarks`, over its own
+    returns) and corrected exactly for the rows where only the security's return is missing:
+    those rows, in order, form a short list with running sums of m' and m'²; the number of
+    them before row q is C_m(q) − C(q), the benchmark's returns before q less the combo's
+    usable rows, so the correction is two lookups as well.
     """
     n_rows = values.shape[1]
+    nc = cs.size
     n_fields = _FIELDS[model]
-    fields = np.empty((n_fields, cs.size, n_rows))
-    centres = np.zeros((cs.size, 2))
-    r = values[cs]
-    m = None if model == "constant-mean" else values[cb]
-    valid = ~np.isnan(r) if m is None else ~np.isnan(r + m)  # no inf here (_returns_matrix)
-    invalid = ~valid
-    fields[0] = valid
+    dense = _DENSE[model]
+    fields, within = work.take(dense, nc)
+    fields[:, :, n_rows:] = 0.0
+    f = fields[:, :, :n_rows]
+    w = np.zeros((n_fields + 2, combo.size))
+    r = np.take(values, cs, axis=0, out=work.r[:nc], mode="clip")  # scratch (unbuffered)
+    invalid = np.isnan(r, out=work.invalid[:nc])
+    r_missing = invalid
+    m_valid = None
+    if model == "market":
+        assert bench is not None
+        j = bench.where[cb]
+        pick = j[:1] if (j == j[0]).all() else j  # one benchmark: broadcast its row
+        if bench.holes[pick].any():
+            m_valid = bench.valid[pick]
+            invalid = invalid | ~m_valid
+    elif model == "market-adjusted":
+        m = values[cb[:1]] if (cb == cb[0]).all() else values[cb]
+        invalid = invalid | np.isnan(m)
+    np.logical_not(invalid, out=f[0])
+    np.copyto(r, 0.0, where=invalid)
     if model == "market-adjusted":
-        assert m is not None
-        np.subtract(r, m, out=fields[1])
-        np.copyto(fields[1], 0.0, where=invalid)
-        fields[1] *= fields[1]
-        np.copyto(fields[2], r)
-        np.copyto(fields[2], 0.0, where=invalid)
-        fields[2] *= fields[2]
+        np.subtract(r, m, out=f[1])
+        np.copyto(f[1], 0.0, where=invalid)
+        np.multiply(f[1], f[1], out=f[1])
+        np.multiply(r, r, out=f[2])
     else:
-        count = np.maximum(valid.sum(axis=1), 1)
-        centres[:, 0] = np.where(valid, r, 0.0).sum(axis=1) / count
-        np.subtract(r, centres[:, :1], out=fields[1])
-        np.copyto(fields[1], 0.0, where=invalid)
-        if m is None:
-            np.multiply(fields[1], fields[1], out=fields[2])
+        n_usable = f[0].sum(axis=1)
+        c_r = r.sum(axis=1) / np.maximum(n_usable, 1.0)
+        np.subtract(r, c_r[:, None], out=f[1])
+        np.copyto(f[1], 0.0, where=invalid)
+        if model == "constant-mean":
+            np.multiply(f[1], f[1], out=f[2])
         else:
-            centres[:, 1] = np.where(valid, m, 0.0).sum(axis=1) / count
-            np.subtract(m, centres[:, 1:], out=fields[2])
-            np.copyto(fields[2], 0.0, where=invalid)
-            np.multiply(fields[1], fields[2], out=fields[3])
-            np.multiply(fields[2], fields[2], out=fields[4])
-            np.multiply(fields[1], fields[1], out=fields[5])
-    base = combo * (n_rows + 1)
-    # the bounds each combo needs, as sorted keys combo·(rows + 1) + q, q ∈ [0, rows]
-    need = np.zeros((cs.size, n_rows + 1), bool)
-    need[:, 0] = True
-    need[combo, lo] = True
-    need[combo, hi] = True
-    keys = np.flatnonzero(need)
-    if keys.size * SPARSE_BOUNDS > need.size:  # dense bounds: full prefix sums are cheaper
-        prefix = np.empty((n_fields, cs.size, n_rows + 1))
-        prefix[:, :, 0] = 0.0
-        np.cumsum(fields, axis=2, out=prefix[:, :, 1:])
-        return _differences(prefix.reshape(n_fields, -1), base + lo, base + hi), centres
-    q = keys % (n_rows + 1)
-    is_start = q < n_rows  # a segment starts at every bound but the end of the rows
-    starts = (keys // (n_rows + 1) * n_rows + q)[is_start]
-    seg = np.add.reduceat(fields.reshape(n_fields, -1), starts, axis=1)
-    total = np.zeros((n_fields, seg.shape[1] + 1))
-    np.cumsum(seg, axis=1, out=total[:, 1:])
-    before = np.cumsum(is_start) - is_start  # segments of the block before each key
-    at = np.full(need.size, -1, np.int64)
-    at[keys] = before
-    return _differences(total, at[base + lo], at[base + hi]), centres
+            np.multiply(f[1], bench.m[pick], out=f[2])
+            np.multiply(f[1], f[1], out=f[3])
+        w[n_fields] = c_r[combo]
+    del r, f
+
+    s_lo, s_hi = _prefix_sums(fields, combo, lo, hi, within)
+    np.subtract(s_hi[0], s_lo[0], out=w[0])
+    if model != "market":
+        np.subtract(s_hi[1:], s_lo[1:], out=w[1:n_fields])
+        return w
+
+    assert bench is not None
+    for into, f in ((1, 1), (3, 2), (5, 3)):
+        np.subtract(s_hi[f], s_lo[f], out=w[into])
+    # rows where only the security's return is missing: their m' and m'² come out again
+    at_gap = np.flatnonzero(r_missing if m_valid is None else r_missing & m_valid)
+    g_bench = pick[0] if pick.size == 1 else pick[at_gap // n_rows]
+    g_flat = g_bench * n_rows + at_gap % n_rows
+    gaps = np.zeros((2, at_gap.size + 1))
+    np.cumsum(bench.m.reshape(-1).take(g_flat), out=gaps[0, 1:])
+    np.cumsum(bench.mm.reshape(-1).take(g_flat), out=gaps[1, 1:])
+    # the gaps before row q of combo c: those of the combos before c, plus C_m(q) − C(q)
+    jp = bench.where[cb] * (n_rows + 1)
+    gap_total = bench.prefix[0].take(jp + n_rows) - n_usable
+    before = (np.cumsum(gap_total) - gap_total)[combo]
+    jp = jp[combo]
+    g_lo = (before + bench.prefix[0].take(jp + lo) - s_lo[0]).astype(np.int64)
+    g_hi = (before + bench.prefix[0].take(jp + hi) - s_hi[0]).astype(np.int64)
+    for quantity, into in ((1, 2), (2, 4)):
+        np.subtract(bench.prefix[quantity].take(jp + hi), bench.prefix[quantity].take(jp + lo),
+                    out=w[into])
+        w[into] -= gaps[quantity - 1].take(g_hi) - gaps[quantity - 1].take(g_lo)
+    w[7] = bench.centre[bench.where[cb]][combo]
+    return w
 
 
-def _differences(prefix: FloatArray, lo: np.ndarray, hi: np.ndarray) -> FloatArray:
-    """``prefix[:, hi] − prefix[:, lo]`` as pairs × fields (one ``take`` per field: fast)."""
-    out = np.empty((lo.size, prefix.shape[0]))
-    for j, row in enumerate(prefix):
-        np.subtract(row.take(hi), row.take(lo), out=out[:, j])
-    return out
+def _prefix_sums(fields: FloatArray, combo: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                 within: FloatArray | None = None) -> tuple[FloatArray, FloatArray]:
+    """S(lo) and S(hi) of each field for each pair: the sums over its combo's rows before.
+
+    ``fields`` is (fields, combos, rows), the rows padded with zeros to a multiple of
+    :data:`PREFIX_GROUP` beyond the last bound; ``within`` a buffer of as many values times
+    (g + 1)/g. Returns two arrays (fields, pairs).
+
+    Notes
+    -----
+    Two levels: the rows are cut in groups of g = :data:`PREFIX_GROUP`; one matrix product
+    with a strictly upper triangular matrix of ones (plus a column of ones) gives the sums
+    within each group before every row, and each group's total; the running sum of the
+    group totals (g times fewer values than rows) gives the sums before each group. Then
+    S(q) = Σ_{groups before q} + Σ_{rows of q's group before q}. A matrix product of 0/1
+    entries is exact, so the counts are exact integers; the running sums restart at each
+    combo, so the rounding error of a sum is that of its own combo's magnitudes.
+    """
+    n_fields, nc, padded = fields.shape
+    group = PREFIX_GROUP
+    n_groups = padded // group
+    within = np.matmul(fields.reshape(-1, group), _upper(group),
+                       out=None if within is None else within.reshape(-1, group + 1))
+    within = within.reshape(n_fields, nc, n_groups, group + 1)
+    before = np.empty((n_fields, nc, n_groups))
+    before[:, :, 0] = 0.0
+    np.cumsum(within[:, :, :-1, group], axis=2, out=before[:, :, 1:])
+    dense = combo.size * 16 > nc * padded  # many pairs: S at every row, then one lookup
+    if dense:
+        within[..., :group] += before[..., None]
+    before = before.reshape(n_fields, -1)
+    within = within.reshape(n_fields, -1)
+    out = []
+    for q in (lo, hi):
+        g = combo * n_groups + q // group
+        at = g * (group + 1) + q % group
+        s = np.empty((n_fields, combo.size))
+        for f in range(n_fields):
+            if dense:
+                within[f].take(at, out=s[f])
+            else:
+                np.add(before[f].take(g), within[f].take(at), out=s[f])
+        out.append(s)
+    return out[0], out[1]
+
+
+@functools.cache
+def _upper(group: int) -> FloatArray:
+    """g × (g + 1): ones above the diagonal, and a last column of ones (the group's total)."""
+    upper = np.triu(np.ones((group, group + 1)), 1)
+    upper[:, group] = 1.0
+    return upper
 
 
 def _window(values: FloatArray, col: np.ndarray, start: np.ndarray, length: int) -> FloatArray:
@@ -658,82 +824,126 @@ def _window(values: FloatArray, col: np.ndarray, start: np.ndarray, length: int)
     return sliding_window_view(values, length, axis=1)[col, start]
 
 
-def _finish(w: FloatArray, centres: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarray,
-            rows: np.ndarray, values: FloatArray, est: Window, win: Window, model: str,
-            min_obs: int, out: _Outputs, code: np.ndarray) -> None:
-    """One chunk of pairs: the fit from its estimation sums ``w``, then the event window."""
+def _fit(w: FloatArray, model: str, min_obs: int
+         ) -> tuple[FloatArray, tuple[FloatArray, ...], np.ndarray]:
+    """The fit of each pair from its row of estimation sums ``w``.
+
+    Returns n (M), the estimates (alpha, beta, σ̂², mean_m, S_xx, R²; NaN where excluded) and
+    the exclusion code of each pair (_OK, _FEW, _FLAT_M or _FLAT_R).
+    """
     k = kernel.K[model]
     n = w[:, 0]
+    c_r, c_m = w[:, -2], w[:, -1]
+    nan = np.full(n.size, np.nan)
     if model == "market":
-        fit = kernel.market_model(n, w[:, 1], w[:, 2], w[:, 3], w[:, 4], w[:, 5],
-                                  centres[:, 0], centres[:, 1])
+        fit = kernel.market_model(n, w[:, 1], w[:, 2], w[:, 3], w[:, 4], w[:, 5], c_r, c_m)
         alpha, beta, ssr, mean_m, sxx = fit.alpha, fit.beta, fit.ssr, fit.mean_m, fit.sxx
         flat_m = kernel.zero_benchmark_variance(
-            n, sxx, kernel.raw_square_sum(n, w[:, 2], w[:, 4], centres[:, 1]))
-        raw_rr = kernel.raw_square_sum(n, w[:, 1], w[:, 5], centres[:, 0])
+            n, sxx, kernel.raw_square_sum(n, w[:, 2], w[:, 4], c_m))
+        raw_rr = kernel.raw_square_sum(n, w[:, 1], w[:, 5], c_r)
         with np.errstate(invalid="ignore", divide="ignore"):
             r2 = np.where(fit.syy > 0, 1.0 - ssr / fit.syy, np.nan)
     elif model == "constant-mean":
-        mean_fit = kernel.constant_mean(n, w[:, 1], w[:, 2], centres[:, 0])
-        alpha, beta, ssr = mean_fit.mu, np.full(n.size, np.nan), mean_fit.ssr
-        mean_m = sxx = r2 = np.full(n.size, np.nan)
+        mean_fit = kernel.constant_mean(n, w[:, 1], w[:, 2], c_r)
+        alpha, beta, ssr = mean_fit.mu, nan, mean_fit.ssr
+        mean_m = sxx = r2 = nan
         flat_m = np.zeros(n.size, bool)
-        raw_rr = kernel.raw_square_sum(n, w[:, 1], w[:, 2], centres[:, 0])
+        raw_rr = kernel.raw_square_sum(n, w[:, 1], w[:, 2], c_r)
     else:
         alpha, beta, ssr = np.zeros(n.size), np.ones(n.size), w[:, 1]
-        mean_m = sxx = r2 = np.full(n.size, np.nan)
+        mean_m = sxx = r2 = nan
         flat_m = np.zeros(n.size, bool)
         raw_rr = w[:, 2]
     sig2 = kernel.sigma2(ssr, n, k)
     flat_r = kernel.zero_residual_variance(n, ssr, raw_rr)
-    reason = np.where(n < min_obs, _FEW, np.where(flat_m, _FLAT_M,
-                                                  np.where(flat_r, _FLAT_R, _OK)))
-    out.n_obs[rows] = n.astype(np.int64)
+    with np.errstate(invalid="ignore"):
+        reason = np.where(~(n >= min_obs), _FEW, np.where(
+            flat_m, _FLAT_M, np.where(flat_r, _FLAT_R, _OK))).astype(np.int8)
+    estimates = (alpha, beta, sig2, mean_m, sxx, r2)
+    bad = reason != _OK
+    if bad.any():
+        estimates = tuple(np.where(bad, np.nan, x) for x in estimates)
+    return n, estimates, reason
 
+
+# --- the event window, in the caller's order ------------------------------------------------
+
+def _event_window(values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarray,
+                  sums: FloatArray, at: np.ndarray, win: Window, model: str, min_obs: int,
+                  chunk_size: int, out: _Outputs, code: np.ndarray) -> None:
+    """Fit, AR, se, CAR and Var(CAR) of every pair, a chunk of pairs at a time.
+
+    Runs over the pairs in the caller's order and writes each chunk's rows of the outputs in
+    place (no reordering). Pairs excluded before estimation read a valid placeholder window
+    (their rows are cleared afterwards); those excluded by the fit have NaN estimates, hence
+    NaN rows. A pair left with no return in the window is excluded here.
+    """
+    k = kernel.K[model]
+    n_rows = values.shape[1]
     length = win[1] - win[0] + 1
-    ar = _window(values, s, d + win[0], length)
-    if model == "constant-mean":
-        ar -= alpha[:, None]
-        m_sum = np.zeros(n.size)
-    else:
-        m = _window(values, b, d + win[0], length)
-        if model == "market-adjusted":
-            ar -= m
+    view = sliding_window_view(values, length, axis=1)
+    start = d + win[0]
+    placeholder = code != _OK  # excluded before estimation: any valid window will do
+    if placeholder.any():
+        s, b = np.where(placeholder, 0, s), np.where(placeholder, 0, b)
+        np.clip(start, 0, n_rows - length, out=start)
+    ones = np.ones(length)
+    in_order = bool((at[:-1] < at[1:]).all()) and at.size == sums.shape[0] - 1
+    w = np.empty((min(chunk_size, s.size), sums.shape[1]))
+    for p0 in range(0, s.size, chunk_size):
+        part = slice(p0, p0 + chunk_size)
+        if in_order:  # the rows of sums are the pairs, in order
+            rows = sums[p0:min(p0 + chunk_size, s.size)]
         else:
-            expected = m * beta[:, None]
-            expected += alpha[:, None]
-            ar -= expected
-    invalid = np.isnan(ar)
-    valid = ~invalid
-    if model == "market":
-        np.copyto(m, np.nan, where=invalid)  # Var(AR) NaN, Σ R_m over the valid days only
-        m_sum = np.add.reduce(m, axis=1, where=valid)
-        var = kernel.ar_variance(sig2[:, None], k, n[:, None], mean_m[:, None], sxx[:, None],
-                                 1.0, m)
-    else:  # Var(AR) does not depend on R_m: one value per pair, NaN on days without an AR
-        var = kernel.ar_variance(sig2[:, None], k, n[:, None], mean_m[:, None], sxx[:, None],
-                                 1.0, np.zeros((1, length)))
-        np.copyto(var, np.nan, where=invalid)
-        if model == "market-adjusted":
-            m_sum = np.zeros(n.size)
-    n_days = valid.sum(axis=1)
-    reason = np.where((reason == _OK) & (n_days == 0), _EMPTY, reason)
-    good = reason == _OK
-    car = np.add.reduce(ar, axis=1, where=valid)
-    if not good.all():
-        code[rows[~good]] = reason[~good]
-        keep = np.flatnonzero(good)
-        rows, ar, var, n_days, m_sum, car = (
-            x[keep] for x in (rows, ar, var, n_days, m_sum, car))
-        n, alpha, beta, sig2, mean_m, sxx, r2 = (
-            x[keep] for x in (n, alpha, beta, sig2, mean_m, sxx, r2))
-    out.ar[rows] = ar
-    out.se[rows] = np.sqrt(var, out=var)
-    out.car[rows] = car
-    out.car_var[rows] = kernel.car_variance(sig2, k, n, mean_m, sxx, n_days, m_sum)
-    out.n_days[rows] = n_days
-    out.alpha[rows], out.beta[rows], out.sigma2[rows] = alpha, beta, sig2
-    out.mean_m[rows], out.sxx[rows], out.r2[rows] = mean_m, sxx, r2
+            rows = np.take(sums, at[part], axis=0, out=w[:at[part].size], mode="clip")
+        n, estimates, reason = _fit(rows, model, min_obs)
+        alpha, beta, sig2, mean_m, sxx, _ = estimates
+        out.n_obs[part] = n
+        for into, x in zip(out.estimates(), estimates, strict=True):
+            into[part] = x
+        ar, se = out.ar[part], out.se[part]
+        r = view[s[part], start[part]]
+        if model == "constant-mean":
+            np.subtract(r, alpha[:, None], out=ar)
+        else:
+            m = view[b[part], start[part]]
+            if model == "market-adjusted":
+                np.subtract(r, m, out=ar)
+            else:
+                np.multiply(m, beta[:, None], out=ar)
+                ar += alpha[:, None]
+                np.subtract(r, ar, out=ar)
+        invalid = np.isnan(ar)
+        if model == "market":
+            kernel.ar_variance(sig2[:, None], k, n[:, None], mean_m[:, None], sxx[:, None],
+                               1.0, m, out=se)
+        else:  # Var(AR) does not depend on R_m: one value per pair
+            np.copyto(se, kernel.ar_variance(sig2, k, n, mean_m, sxx, 1.0, 0.0)[:, None])
+        np.copyto(se, np.nan, where=invalid)
+        np.sqrt(se, out=se)
+        np.logical_not(invalid, out=r)
+        n_days = np.matmul(r, ones).astype(np.int64)
+        np.copyto(r, ar)
+        np.copyto(r, 0.0, where=invalid)
+        car = np.matmul(r, ones, out=out.car[part])
+        if model == "market":
+            np.copyto(m, 0.0, where=invalid)
+            m_sum = m @ ones
+        else:
+            m_sum = 0.0
+        out.car_var[part] = kernel.car_variance(sig2, k, n, mean_m, sxx, n_days, m_sum)
+        out.n_days[part] = n_days
+        reason[(reason == _OK) & (n_days == 0)] = _EMPTY
+        codes = code[part]
+        newly = (codes == _OK) & (reason != _OK)
+        if newly.any():
+            codes[newly] = reason[newly]
+            empty = np.flatnonzero(newly & (reason == _EMPTY))
+            for x in out.estimates():
+                x[p0 + empty] = np.nan
+        none = n_days == 0
+        if none.any():
+            car[none] = np.nan
 
 
 def _result(out: _Outputs, code: np.ndarray, pairs: pd.DataFrame, index: pd.DatetimeIndex,
@@ -741,19 +951,18 @@ def _result(out: _Outputs, code: np.ndarray, pairs: pd.DataFrame, index: pd.Date
             d: np.ndarray, returns: pd.DataFrame) -> BatchResult:
     labels = pairs.index
     offsets = pd.Index(np.arange(win[0], win[1] + 1), name="t")
-    car_se = np.sqrt(out.car_var)
+    car_se = np.sqrt(out.car_var, out=out.car_var)
     df = np.where(code == _OK, out.n_obs - k, -1)
     with np.errstate(invalid="ignore", divide="ignore"):
         car_t = out.car / car_se
-    car_p = 2.0 * special.stdtr(np.where(df > 0, df, np.nan), -np.abs(car_t))
     n_rows = len(index)
     inside = (d >= 0) & (d + est[0] >= 0) & (d + est[1] < n_rows)
-    start = np.full(len(d), np.datetime64("NaT"), "datetime64[ns]")
-    end = start.copy()
-    start[inside] = index.to_numpy()[d[inside] + est[0]]
-    end[inside] = index.to_numpy()[d[inside] + est[1]]
+    sessions = index.to_numpy().astype("datetime64[ns]")
+    start, end = (sessions.take(d + offset, mode="clip") for offset in est)
+    if not inside.all():
+        start[~inside] = end[~inside] = np.datetime64("NaT")
     estimation = pd.DataFrame({
-        "alpha": out.alpha, "beta": out.beta, "sigma": np.sqrt(out.sigma2),
+        "alpha": out.alpha, "beta": out.beta, "sigma": np.sqrt(out.sigma2, out=out.sigma2),
         "n_obs": out.n_obs, "df": np.where(df > 0, df, 0), "mean_m": out.mean_m,
         "sxx": out.sxx, "r2": out.r2, "start": start, "end": end,
     }, index=labels, copy=False)
@@ -765,7 +974,6 @@ def _result(out: _Outputs, code: np.ndarray, pairs: pd.DataFrame, index: pd.Date
         car=pd.Series(out.car, index=labels, name="car", copy=False),
         car_se=pd.Series(car_se, index=labels, name="car_se", copy=False),
         car_t=pd.Series(car_t, index=labels, name="car_t", copy=False),
-        car_p=pd.Series(car_p, index=labels, name="car_p", copy=False),
         n_days=pd.Series(out.n_days, index=labels, name="n_days", copy=False),
         estimation=estimation, excluded=excluded, pairs=pairs, model=model, k=k,
         estimation_window=est, window=win, returns=returns,

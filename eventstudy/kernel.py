@@ -195,11 +195,13 @@ def estimation_term(k: int, n_obs: ArrayLike, mean_m: ArrayLike, sxx: ArrayLike,
 
 
 def ar_variance(sigma_sq: ArrayLike, k: int, n_obs: ArrayLike, mean_m: ArrayLike,
-                sxx: ArrayLike, span: ArrayLike, m: ArrayLike) -> FloatArray:
+                sxx: ArrayLike, span: ArrayLike, m: ArrayLike,
+                out: FloatArray | None = None) -> FloatArray:
     """Var(AR) = σ̂² [span + x*'(X'X)⁻¹x*] (CLM 1997, eq. 4.4.8-4.4.9), elementwise.
 
-    Evaluated as σ̂²(span + span²/M) + (σ̂²/S_xx)(m − span R̄_m)², one new array and in-place
-    operations on it (the batch engine calls this on chunks of pairs × days).
+    Evaluated as σ̂²(span + span²/M) + (σ̂²/S_xx)(m − span R̄_m)², one new array (or ``out``,
+    of the broadcast shape) and in-place operations on it (the batch engine calls this on
+    chunks of pairs × days).
     """
     span = np.asarray(span, float)
     m = np.asarray(m, float)
@@ -212,9 +214,16 @@ def ar_variance(sigma_sq: ArrayLike, k: int, n_obs: ArrayLike, mean_m: ArrayLike
         else:
             base = sigma_sq * (span + span * span / np.asarray(n_obs, float))
         if k != 2:  # constant mean (other k: models with a general design use the matrix form)
-            return np.array(np.broadcast_to(base, shape))
-        var = np.subtract(m, span * np.asarray(mean_m, float))
-        var = np.array(np.broadcast_to(var, shape)) if var.shape != shape else var
+            if out is None:
+                return np.array(np.broadcast_to(base, shape))
+            np.copyto(out, base)
+            return out
+        centre = span * np.asarray(mean_m, float)
+        if out is not None:
+            var = np.subtract(m, centre, out=out)
+        else:
+            var = np.subtract(m, centre)
+            var = np.array(np.broadcast_to(var, shape)) if var.shape != shape else var
         var *= var
         var *= sigma_sq / np.asarray(sxx, float)
         var += base

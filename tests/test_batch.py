@@ -128,14 +128,14 @@ def sim() -> tuple[pd.DataFrame, pd.DataFrame]:
     return returns, pd.concat([pairs, extra])
 
 
-@pytest.mark.parametrize("path", ["sparse-bounds", "running-sums", "direct"])
+@pytest.mark.parametrize("path", ["prefix-groups", "running-sums", "direct"])
 @pytest.mark.parametrize("model", ["market", "constant-mean", "market-adjusted"])
 def test_matches_per_pair_reference(sim, model: str, path: str,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each path of the engine: prefix sums at the bounds only, at every row, or direct."""
+    """Each path of the engine: running sums in groups of rows, row by row, or direct sums."""
     returns, pairs = sim
     monkeypatch.setattr(batching, "DIRECT_RATIO", 1e9 if path == "direct" else 0.0)
-    monkeypatch.setattr(batching, "SPARSE_BOUNDS", 0 if path == "sparse-bounds" else 10**9)
+    monkeypatch.setattr(batching, "PREFIX_GROUP", 16 if path == "prefix-groups" else 1)
     res = eventstudy.batch(returns, pairs, estimation=EST, window=WIN, model=model,
                            min_estimation=30)
     assert checked_enough(check_against_reference(res, returns, pairs, model), len(pairs))
@@ -153,8 +153,8 @@ def test_paths_and_chunking_give_the_same_numbers(sim, monkeypatch: pytest.Monke
     base = eventstudy.batch(returns, pairs, estimation=EST, window=WIN)
     monkeypatch.setattr(batching, "BLOCK_BYTES", 1)  # one combo per block
     monkeypatch.setattr(batching, "DIRECT_RATIO", 0.0)
-    for sparse in (0, 10**9):
-        monkeypatch.setattr(batching, "SPARSE_BOUNDS", sparse)
+    for group in (1, 3, 16):
+        monkeypatch.setattr(batching, "PREFIX_GROUP", group)
         small = eventstudy.batch(returns, pairs, estimation=EST, window=WIN, chunk_size=7)
         pd.testing.assert_frame_equal(base.ar, small.ar, rtol=1e-12)
         pd.testing.assert_frame_equal(base.se, small.se, rtol=1e-12)
@@ -410,11 +410,11 @@ def test_aggregate_refuses_residual_matrices_beyond_the_budget(
         res.aggregate()
 
 
-@pytest.mark.parametrize("path", ["sparse-bounds", "running-sums", "direct"])
+@pytest.mark.parametrize("path", ["prefix-groups", "running-sums", "direct"])
 def test_centring_keeps_digits_far_from_zero(monkeypatch: pytest.MonkeyPatch, path: str) -> None:
     """Returns of 0.3 ± 1e-4: raw Σm² − (Σm)²/n would cancel ~7 digits; centred sums do not."""
     monkeypatch.setattr(batching, "DIRECT_RATIO", 1e9 if path == "direct" else 0.0)
-    monkeypatch.setattr(batching, "SPARSE_BOUNDS", 0 if path == "sparse-bounds" else 10**9)
+    monkeypatch.setattr(batching, "PREFIX_GROUP", 16 if path == "prefix-groups" else 1)
     returns = simulate(seed=5, n_rows=300, n_sec=4)
     returns = 0.3 + returns * 0.01
     pairs = sim_pairs(returns, 12, seed=3)
