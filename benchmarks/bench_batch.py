@@ -9,7 +9,8 @@ random securities and day 0, estimation window [-260, -11] (M = 250 rows), event
     error-corrected se, CAR, its se, t and p with numpy: the same outputs as the batch. For
     P above ``--sm-pairs`` it runs on a random subsample and is extrapolated linearly (the
     table says so);
-(b) ``eventstudy.batch`` on the DataFrames, all outputs included;
+(b) ``eventstudy.batch`` on the DataFrames, all outputs included (the p-values, computed on
+    first access, are not timed);
 (c) the floor: one pass that only gathers the event-window rows of security and benchmark
     (integer positions resolved beforehand, no arithmetic).
 
@@ -197,8 +198,8 @@ def table(rows: list[dict], args: argparse.Namespace, load: tuple[str, str]) -> 
         f"L = {WINDOW[1] - WINDOW[0] + 1} ({list(WINDOW)}), market model.",
         f"Times: best of {args.repeats} runs in one subprocess per P (statsmodels: best of "
         f"{max(1, args.repeats - 1)}). (a) statsmodels: per-pair OLS + numpy outputs{sampled}"
-        "; (b) eventstudy.batch, DataFrames in and out; (c) floor: gather the event-window "
-        "rows only.",
+        "; (b) eventstudy.batch, DataFrames in and out (p-values are computed on first "
+        "access: not in (b)); (c) floor: gather the event-window rows only.",
         "Memory: peak RSS of the subprocess (data + imports + batch), RSS before the batch, "
         "and the batch's own peak allocation (tracemalloc).",
         "",

@@ -116,6 +116,13 @@ def test_variances_equal_matrix_form_with_spans(k: int) -> None:
                                      np.full((3, 1), mean_m), np.full((3, 1), sxx), span,
                                      np.tile(m_win, (3, 1)))
             np.testing.assert_allclose(got, np.tile(np.diag(v), (3, 1)), rtol=1e-10)
+            # into a caller's array (the batch engine writes se in place): same numbers
+            into = np.full((3, n_win), np.nan)
+            back = kernel.ar_variance(np.full((3, 1), s2), k, np.full((3, 1), n_est),
+                                      np.full((3, 1), mean_m), np.full((3, 1), sxx), span,
+                                      np.tile(m_win, (3, 1)), out=into)
+            assert back is into
+            np.testing.assert_array_equal(into, got)
 
 
 def test_car_variance_nan_without_returns() -> None:
