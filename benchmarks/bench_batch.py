@@ -219,7 +219,9 @@ def table(rows: list[dict], args: argparse.Namespace, load: tuple[str, str]) -> 
     lines += [
         "",
         "The same runs in CPU time (time.process_time, best of the same repeats): less "
-        "sensitive to the other jobs sharing the 2 cores than wall-clock time.",
+        "sensitive to the other jobs sharing the 2 cores than wall-clock time, but summed over "
+        "threads: the engine's matrix products (OpenBLAS) may use both cores, so its CPU "
+        "time can exceed its wall-clock time.",
         "",
         "| P | (a) statsmodels CPU s | (b) batch CPU s | (c) floor CPU s "
         "| (b)/(a) speed-up, CPU | (b)/(c), CPU |",

@@ -77,7 +77,7 @@ AGGREGATE_ELEMENTS = 2**27
 # Rows per group of the two-level prefix sums (_prefix_sums).
 PREFIX_GROUP = 16
 # Estimation-window values gathered at once on the direct path.
-DIRECT_ELEMENTS = 2**20
+DIRECT_ELEMENTS = 2**17
 
 # Estimation sums per model (see _block_sums), and those summed row by row per combo.
 _FIELDS = {"market": 6, "constant-mean": 3, "market-adjusted": 3}
