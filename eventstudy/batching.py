@@ -786,8 +786,14 @@ def _prefix_sums(fields: FloatArray, combo: np.ndarray, lo: np.ndarray, hi: np.n
     n_fields, nc, padded = fields.shape
     group = PREFIX_GROUP
     n_groups = padded // group
-    within = np.matmul(fields.reshape(-1, group), _upper(group),
-                       out=None if within is None else within.reshape(-1, group + 1))
+    a = fields.reshape(-1, group)
+    within = (np.empty((a.shape[0], group + 1)) if within is None
+              else within.reshape(-1, group + 1))
+    # in pieces that OpenBLAS runs on one thread (m·n·k under its 4 · 65536): on a shared
+    # machine a second thread waiting for a busy core costs more than it saves
+    step = max(1, 4 * 65536 // (group * (group + 1)) - 1)
+    for i in range(0, a.shape[0], step):
+        np.matmul(a[i:i + step], _upper(group), out=within[i:i + step])
     within = within.reshape(n_fields, nc, n_groups, group + 1)
     before = np.empty((n_fields, nc, n_groups))
     before[:, :, 0] = 0.0
