@@ -1022,10 +1022,12 @@ def _reasons(code: np.ndarray, pairs: pd.DataFrame, index: pd.DatetimeIndex, est
     if at.size:
         rows = bad[at]
         messages[at] = [
-            f"only {n} usable estimation returns in {_day(a)}..{_day(z)} "
+            f"only {n} usable estimation returns in {a}..{z} "
             + (f"(min_estimation = {min_estimation})" if n < min_estimation
                else f"(the {model} model needs M − k − 2 > 0, k = {k})")
-            for n, a, z in zip(n_obs[rows], start[rows], end[rows], strict=True)
+            for n, a, z in zip(n_obs[rows].tolist(),
+                               np.datetime_as_string(start[rows], unit="D").tolist(),
+                               np.datetime_as_string(end[rows], unit="D").tolist(), strict=True)
         ]
     reasons = np.full(len(pairs), None, dtype=object)
     reasons[bad] = messages
