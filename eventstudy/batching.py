@@ -537,7 +537,8 @@ def _estimate(values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarray,
     sums[-1] = np.nan
     sums[-1, 0] = 0.0
     at = np.full(s.size, rows.size, np.int64)
-    if rows.size < s.size:
+    every = rows.size == s.size  # then rows is 0, 1, ...: no indirection
+    if not every:
         s, b, d = s[rows], b[rows], d[rows]
     lo = d + est[0]
     inverse, combos = pd.factorize(s * n_cols + b)
@@ -545,7 +546,7 @@ def _estimate(values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarray,
     direct = counts * est_len <= DIRECT_RATIO * n_rows
 
     picked = np.flatnonzero(direct[inverse])
-    at[rows[picked]] = np.arange(picked.size)
+    at[picked if every else rows[picked]] = np.arange(picked.size)
     step = max(1, DIRECT_ELEMENTS // est_len)
     for p0 in range(0, picked.size, step):
         sel = picked[p0:p0 + step]
@@ -556,23 +557,29 @@ def _estimate(values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarray,
     running = np.flatnonzero(~direct)
     if not running.size:
         return sums, at
-    rank = np.full(combos.size, -1, np.int64)
-    rank[running] = np.arange(running.size)
-    pair_rank = rank[inverse]
-    picked = np.flatnonzero(pair_rank >= 0)
-    per_block = max(1, BLOCK_BYTES // (n_rows * _DENSE[model] * 8))
     # combo rank and start of each pair in one integer: one gather after the sort by block
-    packed = pair_rank[picked] * (n_rows + 1) + lo[picked]
+    if running.size == combos.size:  # no direct combo: the ranks are the combo codes
+        picked = np.arange(inverse.size)
+        packed = inverse * (n_rows + 1)
+        packed += lo
+    else:
+        rank = np.full(combos.size, -1, np.int64)
+        rank[running] = np.arange(running.size)
+        pair_rank = rank[inverse]
+        picked = np.flatnonzero(pair_rank >= 0)
+        packed = pair_rank[picked] * (n_rows + 1) + lo[picked]
+    per_block = max(1, BLOCK_BYTES // (n_rows * _DENSE[model] * 8))
     n_blocks = (running.size - 1) // per_block + 1
+    starts = np.zeros(n_blocks + 1, np.int64)
     if n_blocks > 1:
         block = packed // (per_block * (n_rows + 1))
         small = np.uint16 if n_blocks <= np.iinfo(np.uint16).max else np.int64
         order = np.argsort(block.astype(small), kind="stable")  # by block, then pair
         picked, packed = picked[order], packed[order]
-        starts = np.searchsorted(block[order], np.arange(n_blocks + 1))
+        np.cumsum(np.bincount(block, minlength=n_blocks), out=starts[1:])
     else:
-        starts = np.array([0, picked.size])
-    at[rows[picked]] = np.arange(filled, filled + picked.size)
+        starts[1] = picked.size
+    at[picked if every else rows[picked]] = np.arange(filled, filled + picked.size)
     edges = np.arange(n_blocks + 1) * per_block
     edges[-1] = running.size
     combo_s, combo_b = combos[running] // n_cols, combos[running] % n_cols
