@@ -190,8 +190,14 @@ def main(argv: list[str] | None = None) -> int:
     """
     try:
         status = app(args=argv, prog_name="eventstudy", standalone_mode=False)
-    except typer.TyperException as exc:
-        if type(exc).__name__ == "NoArgsIsHelpError" or not hasattr(exc, "format_message"):
+    except Exception as exc:  # click's exceptions (typer vendors click from 0.20 on): duck-typed
+        name = type(exc).__name__
+        if name == "Abort":
+            print("aborted", file=sys.stderr)
+            return 1
+        if not hasattr(exc, "format_message"):
+            raise
+        if name == "NoArgsIsHelpError":
             exc.show()  # type: ignore[attr-defined]
             return int(getattr(exc, "exit_code", 2))
         ctx = getattr(exc, "ctx", None)
@@ -199,9 +205,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {' '.join(exc.format_message().split())} (see '{command} --help')",
               file=sys.stderr)
         return 2
-    except typer.Abort:
-        print("aborted", file=sys.stderr)
-        return 1
     return status if isinstance(status, int) else 0
 
 
