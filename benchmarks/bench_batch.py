@@ -9,10 +9,13 @@ random securities and day 0, estimation window [-260, -11] (M = 250 rows), event
     error-corrected se, CAR, its se, t and p with numpy: the same outputs as the batch. For
     P above ``--sm-pairs`` it runs on a random subsample and is extrapolated linearly (the
     table says so);
-(b) ``eventstudy.batch`` on the DataFrames, all outputs included (the p-values, computed on
-    first access, are not timed);
-(c) the floor: one pass that only gathers the event-window rows of security and benchmark
-    (integer positions resolved beforehand, no arithmetic).
+(b) ``eventstudy.batch`` on the DataFrames, every output the loop computes included: the
+    timing covers the call and the first access to ``car_p`` (the p-values are computed
+    lazily, on first access). The engine runs on ``--threads`` threads (default: its own,
+    min(2, cores)); it is also timed with threads=1 (b1). The statsmodels loop is
+    single-threaded by nature;
+(c) the floor: one single-threaded pass that only gathers the event-window rows of security
+    and benchmark (integer positions resolved beforehand, no arithmetic).
 
 Each timing is the best of ``--repeats`` runs (the machine is shared: best-of filters the
 noise); ratios are computed within the same subprocess. Peak memory: the subprocess's peak
@@ -142,11 +145,18 @@ def worker(n_pairs: int, args: argparse.Namespace) -> dict:
     returns = universe(args.securities, args.sessions)
     pairs = random_pairs(returns, n_pairs)
     rss_before = rss_mb()
-    t_batch, c_batch = best_of(args.repeats, lambda: eventstudy.batch(
-        returns, pairs, estimation=ESTIMATION, window=WINDOW))
+
+    def run_batch(threads: int | None) -> eventstudy.BatchResult:
+        res = eventstudy.batch(returns, pairs, estimation=ESTIMATION, window=WINDOW,
+                               threads=threads)
+        res.car_p  # noqa: B018 -- the lazy p-values, as the loop computes them
+        return res
+
+    t_batch, c_batch = best_of(args.repeats, lambda: run_batch(args.threads))
     rss_peak = rss_mb()
+    t_batch1, c_batch1 = best_of(args.repeats, lambda: run_batch(1))
     tracemalloc.start()
-    result = eventstudy.batch(returns, pairs, estimation=ESTIMATION, window=WINDOW)
+    result = run_batch(args.threads)
     traced_peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
 
@@ -175,6 +185,7 @@ def worker(n_pairs: int, args: argparse.Namespace) -> dict:
         rel_ar = float(np.nanmax(np.abs(got["ar"] - ref["ar"])))
     return {
         "P": n_pairs, "t_sm": t_sm, "sm_sample": int(sample.size), "t_batch": t_batch,
+        "t_batch1": t_batch1, "c_batch1": c_batch1, "threads": result.threads,
         "t_floor": t_floor, "c_sm": c_sm, "c_batch": c_batch, "c_floor": c_floor,
         "rss_before_mb": rss_before, "rss_peak_mb": rss_peak,
         "traced_peak_mb": traced_peak, "max_rel_diff": rel, "max_abs_diff_ar": rel_ar,
@@ -183,6 +194,7 @@ def worker(n_pairs: int, args: argparse.Namespace) -> dict:
 
 
 def table(rows: list[dict], args: argparse.Namespace, load: tuple[str, str]) -> str:
+    threads = "/".join(sorted({str(r["threads"]) for r in rows}))
     sampled = "" if all(r["sm_sample"] == r["P"] for r in rows) else (
         f", run on a random subsample of {args.sm_pairs:,} pairs and extrapolated linearly "
         "where marked *")
@@ -197,22 +209,27 @@ def table(rows: list[dict], args: argparse.Namespace, load: tuple[str, str]) -> 
         f"M = {ESTIMATION[1] - ESTIMATION[0] + 1} rows ({list(ESTIMATION)}), "
         f"L = {WINDOW[1] - WINDOW[0] + 1} ({list(WINDOW)}), market model.",
         f"Times: best of {args.repeats} runs in one subprocess per P (statsmodels: best of "
-        f"{max(1, args.repeats - 1)}). (a) statsmodels: per-pair OLS + numpy outputs{sampled}"
-        "; (b) eventstudy.batch, DataFrames in and out (p-values are computed on first "
-        "access: not in (b)); (c) floor: gather the event-window rows only.",
+        f"{max(1, args.repeats - 1)}). (a) statsmodels: per-pair OLS + numpy outputs "
+        f"(single-threaded by nature){sampled}; (b) eventstudy.batch, DataFrames in and out, "
+        "timed up to the first access to car_p (the p-values are computed lazily on first "
+        "access; included in (b), as in (a)); "
+        f"(b) runs on {threads} threads (the engine's default, min(2, cores)), (b1) is the "
+        "same with threads=1; (c) floor: gather the event-window rows only, one "
+        "single-threaded pass.",
         "Memory: peak RSS of the subprocess (data + imports + batch), RSS before the batch, "
         "and the batch's own peak allocation (tracemalloc).",
         "",
-        "| P | (a) statsmodels pairs/s | (b) batch pairs/s | (c) floor pairs/s | batch s "
+        f"| P | (a) statsmodels pairs/s | (b) batch pairs/s, {threads} threads "
+        "| (c) floor pairs/s | (b) batch s | (b1) batch s, 1 thread "
         "| (b)/(a) speed-up | (b) time / (c) time | peak RSS MB | RSS before MB "
         "| batch alloc peak MB | max rel. diff vs (a) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         star = "*" if r["sm_sample"] < r["P"] else ""
         lines.append(
             f"| {r['P']:,} | {r['P'] / r['t_sm']:,.0f}{star} | {r['P'] / r['t_batch']:,.0f} "
-            f"| {r['P'] / r['t_floor']:,.0f} | {r['t_batch']:.3f} "
+            f"| {r['P'] / r['t_floor']:,.0f} | {r['t_batch']:.3f} | {r['t_batch1']:.3f} "
             f"| {r['t_sm'] / r['t_batch']:,.0f}× | {r['t_batch'] / r['t_floor']:.1f}× "
             f"| {r['rss_peak_mb']:,.0f} | {r['rss_before_mb']:,.0f} "
             f"| {r['traced_peak_mb']:,.0f} | {r['max_rel_diff']:.1e} |")
@@ -220,14 +237,16 @@ def table(rows: list[dict], args: argparse.Namespace, load: tuple[str, str]) -> 
         "",
         "The same runs in CPU time (time.process_time, best of the same repeats): less "
         "sensitive to the other jobs sharing the 2 cores than wall-clock time, but summed over "
-        "threads: the engine's matrix products (OpenBLAS) may use both cores, so its CPU "
-        "time can exceed its wall-clock time.",
+        f"threads: (b) runs on {threads} threads, so its CPU time can exceed its wall-clock "
+        "time; (b1) runs on one (the engine keeps its OpenBLAS matrix products in pieces "
+        "OpenBLAS runs on one thread).",
         "",
-        "| P | (a) statsmodels CPU s | (b) batch CPU s | (c) floor CPU s "
-        "| (b)/(a) speed-up, CPU | (b)/(c), CPU |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| P | (a) statsmodels CPU s | (b) batch CPU s | (b1) batch CPU s, 1 thread "
+        "| (c) floor CPU s | (b)/(a) speed-up, CPU | (b)/(c), CPU |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
         *(f"| {r['P']:,} | {r['c_sm']:.2f}{'*' if r['sm_sample'] < r['P'] else ''} "
-          f"| {r['c_batch']:.3f} | {r['c_floor']:.4f} | {r['c_sm'] / r['c_batch']:,.0f}× "
+          f"| {r['c_batch']:.3f} | {r['c_batch1']:.3f} | {r['c_floor']:.4f} "
+          f"| {r['c_sm'] / r['c_batch']:,.0f}× "
           f"| {r['c_batch'] / max(r['c_floor'], 1e-9):.1f}× |" for r in rows),
         "",
         "Max rel. diff: largest relative difference of se, CAR, CAR se, p and β between the "
@@ -249,6 +268,8 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=2500)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sm-pairs", type=int, default=2000)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads of eventstudy.batch in (b) (default: the engine's)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results.md"))
     parser.add_argument("--worker", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -262,10 +283,13 @@ def main() -> None:
         cmd = [sys.executable, __file__, "--worker", str(size), "--securities",
                str(args.securities), "--sessions", str(args.sessions), "--repeats",
                str(args.repeats), "--sm-pairs", str(args.sm_pairs)]
+        if args.threads is not None:
+            cmd += ["--threads", str(args.threads)]
         done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
         row = json.loads(done.stdout.strip().splitlines()[-1])
         rows.append(row)
-        print(f"P={size:,}: batch {row['t_batch']:.3f} s, floor {row['t_floor']:.3f} s, "
+        print(f"P={size:,}: batch {row['t_batch']:.3f} s ({row['threads']} threads; 1 thread "
+              f"{row['t_batch1']:.3f} s), floor {row['t_floor']:.3f} s, "
               f"statsmodels {row['t_sm']:.1f} s", file=sys.stderr)
     text = table(rows, args, (load_start, f"{os.getloadavg()[0]:.1f}"))
     print(text)

@@ -17,6 +17,11 @@ How it stays fast and flat in memory
 - Combos are processed in blocks whose running sums fit :data:`BLOCK_BYTES` (in cache), with
   their pairs grouped by block; each pair's sums land in one row of a table, so memory stays
   bounded whatever the number of pairs (beyond the results themselves).
+- With ``threads`` > 1 the blocks, then the chunks of pairs below, are tasks of a thread
+  pool: each writes its own rows, and numpy releases the GIL inside array operations, so
+  they overlap; the blocks and chunks are the same whatever the threads, and so are the
+  numbers. The matrix products stay in pieces OpenBLAS runs on one thread (no
+  oversubscription).
 - A combo with few pairs, whose estimation windows cover fewer rows than the index, is summed
   directly from its gathered windows instead (exact, and cheaper than a running sum).
 - Then the pairs are taken in the caller's order, in chunks of ``chunk_size``: the fit from
@@ -48,12 +53,15 @@ References
 
 from __future__ import annotations
 
+import contextlib
 import functools
-import itertools
-from collections.abc import Hashable, Sequence
+import os
+import queue
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -67,8 +75,11 @@ from eventstudy.errors import EstimationError, EventsFileError, PriceDataError
 if TYPE_CHECKING:
     from eventstudy.aggregate import Aggregate, PairArrays
 
-# Bytes of running sums built at once (a block of combos; a few MB stays in cache).
-BLOCK_BYTES = 2 * 2**20
+# Bytes of running sums built at once (a block of combos). Whatever the threads: a block's
+# composition sets the rounding of its gap corrections, and threads must not change numbers.
+# 2 MB suited one thread best (in cache); 8 MB blocks make each numpy call long enough without
+# the GIL for two threads to overlap (2 MB blocks hardly do) and cost one thread little.
+BLOCK_BYTES = 8 * 2**20
 # A combo takes the direct path when its pairs' estimation windows cover at most this many
 # times the rows of the index (the running sums would cost more).
 DIRECT_RATIO = 1.0
@@ -78,6 +89,8 @@ AGGREGATE_ELEMENTS = 2**27
 PREFIX_GROUP = 16
 # Estimation-window values gathered at once on the direct path.
 DIRECT_ELEMENTS = 2**17
+# p-values computed per task when BatchResult.car_p spreads them over threads.
+P_CHUNK = 2**15
 
 # Estimation sums per model (see _block_sums), and those summed row by row per combo.
 _FIELDS = {"market": 6, "constant-mean": 3, "market-adjusted": 3}
@@ -121,6 +134,8 @@ class BatchResult:
         Parameters of the model (2 market, 1 constant-mean, 0 market-adjusted).
     estimation_window, window : (int, int)
         The offsets used.
+    threads : int
+        Threads that computed the result; :attr:`car_p` uses as many.
     """
 
     ar: pd.DataFrame
@@ -137,6 +152,7 @@ class BatchResult:
     estimation_window: Window
     window: Window
     returns: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    threads: int = field(default=1, repr=False, compare=False)
 
     @cached_property
     def studied(self) -> np.ndarray:
@@ -147,7 +163,18 @@ class BatchResult:
     def car_p(self) -> pd.Series:
         """Two-sided p-value of the CAR's t statistic, Student t with M − k df."""
         df = self.estimation["df"].to_numpy(float)
-        p = 2.0 * special.stdtr(np.where(df > 0, df, np.nan), -np.abs(self.car_t.to_numpy()))
+        t = self.car_t.to_numpy()
+        p = np.empty(t.size)
+
+        def part(p0: int) -> None:  # elementwise: the same numbers on any thread
+            at = slice(p0, p0 + P_CHUNK)
+            x = np.abs(t[at])
+            np.negative(x, out=x)
+            special.stdtr(np.where(df[at] > 0, df[at], np.nan), x, out=p[at])
+            p[at] *= 2.0
+
+        with _Runner(self.threads) as runner:
+            runner.map(part, range(0, t.size, P_CHUNK))
         return pd.Series(p, index=self.car.index, name="car_p", copy=False)
 
     @cached_property
@@ -322,6 +349,7 @@ def batch(
     model: str = "market",
     min_estimation: int = 60,
     chunk_size: int = 4_096,
+    threads: int | None = None,
 ) -> BatchResult:
     """Event studies of many pairs on one returns frame, vectorised (contract "Library API").
 
@@ -344,6 +372,12 @@ def batch(
     chunk_size : int
         Pairs whose event windows are processed at once; bounds the working memory (a few
         arrays of ``chunk_size`` × L floats, best kept within the CPU's cache).
+    threads : int or None
+        Threads sharing the work (default None: ``min(2, os.cpu_count())``; 1: all on the
+        calling thread). The blocks of combos and the chunks of pairs are independent tasks,
+        each writing its own rows of the results, and numpy releases the GIL inside array
+        operations, so they overlap; the results are bit-identical whatever ``threads``.
+        Working memory grows by one block's buffers and one chunk's arrays per thread.
 
     Returns
     -------
@@ -352,7 +386,7 @@ def batch(
     Raises
     ------
     EstimationError
-        Unknown model, invalid windows or ``min_estimation``.
+        Unknown model, invalid windows, ``min_estimation``, ``chunk_size`` or ``threads``.
     PriceDataError
         ``returns`` is not a frame of sessions × tickers.
     EventsFileError
@@ -377,6 +411,7 @@ def batch(
        Markets*, Princeton University Press, §4.4.
     """
     est, win = _check_settings(estimation, window, model, min_estimation, chunk_size)
+    n_threads = _check_threads(threads)
     k = kernel.K[model]
     needs_benchmark = model != "constant-mean"
     values, index = _returns_matrix(returns)
@@ -397,11 +432,66 @@ def batch(
     out = _Outputs(n_pairs, length)
     ok = code == _OK
     if ok.any():
-        sums, at = _estimate(values, s, b, d, ok, est, model)
-        _event_window(values, s, b, d, sums, at, win, model, max(min_estimation, k + 3),
-                      chunk_size, out, code)
+        with _Runner(n_threads) as runner:
+            sums, at = _estimate(values, s, b, d, ok, est, model, runner)
+            _event_window(values, s, b, d, sums, at, win, model, max(min_estimation, k + 3),
+                          chunk_size, out, code, runner)
     out.clear(np.flatnonzero(code != _OK))
-    return _result(out, code, pairs, index, est, win, model, k, min_estimation, s, d, returns)
+    return _result(out, code, pairs, index, est, win, model, k, min_estimation, s, d, returns,
+                   n_threads)
+
+
+class _Runner:
+    """Runs independent tasks on the calling thread (threads = 1) or on a pool of threads.
+
+    Every task writes its own disjoint rows of preallocated arrays, and its arithmetic does
+    not depend on the thread that runs it nor on the order of the tasks, so the results are
+    bit-identical whatever the number of threads. numpy releases the GIL inside its array
+    operations: the tasks overlap. The pool starts on the first map of two tasks or more.
+    """
+
+    def __init__(self, threads: int) -> None:
+        self.threads = threads
+        self._pool: ThreadPoolExecutor | None = None
+
+    def __enter__(self) -> _Runner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def map(self, task: Callable[[Any], None], items: Iterable[Any]) -> None:
+        """``task(item)`` for every item; returns when all are done (re-raises an error)."""
+        items = list(items)
+        if self.threads == 1 or len(items) < 2:
+            for item in items:
+                task(item)
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="eventstudy")
+        for _ in self._pool.map(task, items):
+            pass
+
+
+class _Scratch:
+    """Scratch buffers lent to the running tasks: at most one per thread is ever made."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._free: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[Any]:
+        try:
+            item = self._free.get_nowait()
+        except queue.Empty:
+            item = self._make()
+        try:
+            yield item
+        finally:
+            self._free.put(item)
 
 
 class _Outputs:
@@ -463,6 +553,15 @@ def _check_settings(estimation: Window, window: Window, model: str, min_estimati
     return (est[0], est[1]), (est[2], est[3])
 
 
+def _check_threads(threads: int | None) -> int:
+    if threads is None:
+        return max(1, min(2, os.cpu_count() or 1))
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+        raise EstimationError(f"threads = {threads!r}: give a positive integer (1: no extra "
+                              "threads) or None for the default")
+    return int(threads)
+
+
 def _returns_matrix(returns: pd.DataFrame) -> tuple[FloatArray, pd.DatetimeIndex]:
     """The returns as a (tickers × sessions) C-contiguous float64 array, non-finite → NaN.
 
@@ -519,7 +618,8 @@ def _resolve(returns: pd.DataFrame, pairs: pd.DataFrame, needs_benchmark: bool
 # --- estimation: sums over each pair's estimation window, then the fit --------------------
 
 def _estimate(values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarray,
-              ok: np.ndarray, est: Window, model: str) -> tuple[FloatArray, np.ndarray]:
+              ok: np.ndarray, est: Window, model: str, runner: _Runner
+              ) -> tuple[FloatArray, np.ndarray]:
     """The estimation sums of the pairs where ``ok`` is True, and where each pair's row is.
 
     Returns ``sums`` (rows × (fields + 2 centres)) and ``at``, the row of ``sums`` of each
@@ -528,7 +628,9 @@ def _estimate(values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarray,
     pairs' estimation windows are gathered and summed exactly. The others get prefix sums
     (:func:`_block_sums`), a block of combos at a time (:data:`BLOCK_BYTES`) with their
     pairs grouped by block: memory stays flat. The rows are written in the order they are
-    computed (contiguous); the event-window pass gathers them in the pairs' order.
+    computed (contiguous); the event-window pass gathers them in the pairs' order. The steps
+    of the direct path and the blocks are ``runner``'s tasks, each with its own rows of
+    ``sums`` (and its own workspace).
     """
     n_cols, n_rows = values.shape
     est_len = est[1] - est[0] + 1
@@ -545,14 +647,17 @@ def _estimate(values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarray,
     counts = np.bincount(inverse, minlength=combos.size)
     direct = counts * est_len <= DIRECT_RATIO * n_rows
 
-    picked = np.flatnonzero(direct[inverse])
-    at[picked if every else rows[picked]] = np.arange(picked.size)
+    on_direct = np.flatnonzero(direct[inverse])
+    at[on_direct if every else rows[on_direct]] = np.arange(on_direct.size)
     step = max(1, DIRECT_ELEMENTS // est_len)
-    for p0 in range(0, picked.size, step):
-        sel = picked[p0:p0 + step]
+
+    def direct_step(p0: int) -> None:
+        sel = on_direct[p0:p0 + step]
         sums[p0:p0 + sel.size] = _direct_sums(values, s[sel], b[sel], lo[sel], est_len,
                                               model).T
-    filled = picked.size
+
+    runner.map(direct_step, range(0, on_direct.size, step))
+    filled = on_direct.size
 
     running = np.flatnonzero(~direct)
     if not running.size:
@@ -584,14 +689,20 @@ def _estimate(values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarray,
     edges[-1] = running.size
     combo_s, combo_b = combos[running] // n_cols, combos[running] % n_cols
     bench = _Benchmarks(values, np.unique(combo_b)) if model == "market" else None
-    work = _Workspace(min(per_block, running.size), n_rows, _DENSE[model])
-    for i, (c0, c1) in enumerate(itertools.pairwise(edges)):
+    workspace = _Scratch(lambda: _Workspace(min(per_block, running.size), n_rows,
+                                            _DENSE[model]))
+
+    def block(i: int) -> None:
+        c0, c1 = int(edges[i]), int(edges[i + 1])
         p0, p1 = int(starts[i]), int(starts[i + 1])
         combo, start = np.divmod(packed[p0:p1], n_rows + 1)
         combo -= c0
-        sums[filled + p0:filled + p1] = _block_sums(
-            values, combo_s[c0:c1], combo_b[c0:c1], model, combo, start, start + est_len,
-            bench, work).T
+        with workspace() as work:
+            sums[filled + p0:filled + p1] = _block_sums(
+                values, combo_s[c0:c1], combo_b[c0:c1], model, combo, start, start + est_len,
+                bench, work).T
+
+    runner.map(block, range(n_blocks))
     return sums, at
 
 
@@ -883,13 +994,14 @@ def _fit(w: FloatArray, model: str, min_obs: int
 
 def _event_window(values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarray,
                   sums: FloatArray, at: np.ndarray, win: Window, model: str, min_obs: int,
-                  chunk_size: int, out: _Outputs, code: np.ndarray) -> None:
+                  chunk_size: int, out: _Outputs, code: np.ndarray, runner: _Runner) -> None:
     """Fit, AR, se, CAR and Var(CAR) of every pair, a chunk of pairs at a time.
 
     Runs over the pairs in the caller's order and writes each chunk's rows of the outputs in
     place (no reordering). Pairs excluded before estimation read a valid placeholder window
     (their rows are cleared afterwards); those excluded by the fit have NaN estimates, hence
-    NaN rows. A pair left with no return in the window is excluded here.
+    NaN rows. A pair left with no return in the window is excluded here. The chunks are
+    ``runner``'s tasks: each writes only its own rows (of the outputs and of ``code``).
     """
     k = kernel.K[model]
     n_rows = values.shape[1]
@@ -900,15 +1012,19 @@ def _event_window(values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarra
     if placeholder.any():
         s, b = np.where(placeholder, 0, s), np.where(placeholder, 0, b)
         np.clip(start, 0, n_rows - length, out=start)
-    ones = np.ones(length)
     in_order = bool((at[:-1] < at[1:]).all()) and at.size == sums.shape[0] - 1
-    w = np.empty((min(chunk_size, s.size), sums.shape[1]))
-    for p0 in range(0, s.size, chunk_size):
-        part = slice(p0, p0 + chunk_size)
+    buffer = _Scratch(lambda: np.empty((min(chunk_size, s.size), sums.shape[1])))
+
+    def chunk(p0: int) -> None:
         if in_order:  # the rows of sums are the pairs, in order
-            rows = sums[p0:min(p0 + chunk_size, s.size)]
-        else:
-            rows = np.take(sums, at[part], axis=0, out=w[:at[part].size], mode="clip")
+            fill(p0, sums[p0:min(p0 + chunk_size, s.size)])
+        else:  # the fit's n is a view of the rows: the buffer stays lent until the end
+            with buffer() as w:
+                pick = at[p0:p0 + chunk_size]
+                fill(p0, np.take(sums, pick, axis=0, out=w[:pick.size], mode="clip"))
+
+    def fill(p0: int, rows: FloatArray) -> None:
+        part = slice(p0, p0 + chunk_size)
         n, estimates, reason = _fit(rows, model, min_obs)
         alpha, beta, sig2, mean_m, sxx, _ = estimates
         out.n_obs[part] = n
@@ -934,14 +1050,16 @@ def _event_window(values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarra
             np.copyto(se, kernel.ar_variance(sig2, k, n, mean_m, sxx, 1.0, 0.0)[:, None])
         np.copyto(se, np.nan, where=invalid)
         np.sqrt(se, out=se)
+        # row sums by einsum, not a matrix-vector product: OpenBLAS would run that on two
+        # threads, too many beside the pool's
         np.logical_not(invalid, out=r)
-        n_days = np.matmul(r, ones).astype(np.int64)
+        n_days = np.einsum("ij->i", r).astype(np.int64)
         np.copyto(r, ar)
         np.copyto(r, 0.0, where=invalid)
-        car = np.matmul(r, ones, out=out.car[part])
+        car = np.einsum("ij->i", r, out=out.car[part])
         if model == "market":
             np.copyto(m, 0.0, where=invalid)
-            m_sum = m @ ones
+            m_sum = np.einsum("ij->i", m)
         else:
             m_sum = 0.0
         out.car_var[part] = kernel.car_variance(sig2, k, n, mean_m, sxx, n_days, m_sum)
@@ -958,10 +1076,12 @@ def _event_window(values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarra
         if none.any():
             car[none] = np.nan
 
+    runner.map(chunk, range(0, s.size, chunk_size))
+
 
 def _result(out: _Outputs, code: np.ndarray, pairs: pd.DataFrame, index: pd.DatetimeIndex,
             est: Window, win: Window, model: str, k: int, min_estimation: int, s: np.ndarray,
-            d: np.ndarray, returns: pd.DataFrame) -> BatchResult:
+            d: np.ndarray, returns: pd.DataFrame, threads: int) -> BatchResult:
     labels = pairs.index
     offsets = pd.Index(np.arange(win[0], win[1] + 1), name="t")
     car_se = np.sqrt(out.car_var, out=out.car_var)
@@ -989,7 +1109,7 @@ def _result(out: _Outputs, code: np.ndarray, pairs: pd.DataFrame, index: pd.Date
         car_t=pd.Series(car_t, index=labels, name="car_t", copy=False),
         n_days=pd.Series(out.n_days, index=labels, name="n_days", copy=False),
         estimation=estimation, excluded=excluded, pairs=pairs, model=model, k=k,
-        estimation_window=est, window=win, returns=returns,
+        estimation_window=est, window=win, returns=returns, threads=threads,
     )
 
 

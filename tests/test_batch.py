@@ -420,3 +420,61 @@ def test_centring_keeps_digits_far_from_zero(monkeypatch: pytest.MonkeyPatch, pa
     pairs = sim_pairs(returns, 12, seed=3)
     res = eventstudy.batch(returns, pairs, estimation=EST, window=WIN, min_estimation=30)
     assert check_against_reference(res, returns, pairs, "market") >= 10
+
+
+@pytest.mark.parametrize("model", ["market", "constant-mean", "market-adjusted"])
+@pytest.mark.parametrize("direct", [0.0, 10.0])  # running sums / direct path
+def test_threads_give_bit_identical_results(monkeypatch: pytest.MonkeyPatch, model: str,
+                                            direct: float) -> None:
+    """threads=2 spreads blocks and chunks over a pool: every array, NaN and exclusion must
+    be the same bytes as with threads=1 (tiny blocks and chunks: many tasks per phase)."""
+    import threading
+
+    returns = simulate(seed=5, n_rows=300)
+    pairs = sim_pairs(returns, 300, seed=6)
+    returns["FLAT"] = 0.001
+    returns["GONE"] = np.nan
+    returns.loc[returns.index[:150], "GONE"] = 0.01 * np.sin(np.arange(150))
+    idx = returns.index
+    odd = pd.DataFrame([("XX", "MA", idx[200]), ("S0", "MA", idx[100]), ("S0", "FLAT", idx[200]),
+                        ("GONE", "MA", idx[250]), ("GONE", "MA", idx[155])],
+                       columns=pairs.columns, index=[f"x{i}" for i in range(5)])
+    pairs = pd.concat([pairs.iloc[:100], odd, pairs.iloc[100:]])
+    monkeypatch.setattr(batching, "BLOCK_BYTES", 2 * 300 * 8 * 4)  # two combos per block
+    monkeypatch.setattr(batching, "DIRECT_RATIO", direct)
+    monkeypatch.setattr(batching, "P_CHUNK", 16)
+    names: set[str] = set()
+    block_sums, fit = batching._block_sums, batching._fit
+
+    def spy(func):
+        def wrapped(*args, **kwargs):
+            names.add(threading.current_thread().name)
+            return func(*args, **kwargs)
+        return wrapped
+
+    monkeypatch.setattr(batching, "_block_sums", spy(block_sums))
+    monkeypatch.setattr(batching, "_fit", spy(fit))
+    kw = {"estimation": EST, "window": WIN, "model": model, "chunk_size": 13}
+    one = eventstudy.batch(returns, pairs, threads=1, **kw)
+    assert names == {threading.current_thread().name}
+    names.clear()
+    two = eventstudy.batch(returns, pairs, threads=2, **kw)
+    assert len(names) == 2 and threading.current_thread().name not in names  # the pool's
+    assert one.threads == 1 and two.threads == 2
+    assert one.excluded.notna().sum() >= 4
+    pd.testing.assert_series_equal(one.excluded, two.excluded)
+    for name in ("ar", "se", "car", "car_se", "car_t", "n_days", "estimation", "car_p", "p"):
+        a, b = getattr(one, name), getattr(two, name)
+        assert a.shape == b.shape and a.index.equals(b.index)
+        for col in (a.columns if a.ndim == 2 else [None]):
+            x = (a[col] if col is not None else a).to_numpy()
+            y = (b[col] if col is not None else b).to_numpy()
+            assert x.dtype == y.dtype and x.tobytes() == y.tobytes(), (name, col)
+
+
+def test_threads_must_be_positive() -> None:
+    returns = simulate(n_rows=300)
+    pairs = sim_pairs(returns, 5)
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(EstimationError, match="threads"):
+            eventstudy.batch(returns, pairs, estimation=EST, window=WIN, threads=bad)
