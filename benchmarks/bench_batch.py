@@ -12,8 +12,8 @@ random securities and day 0, estimation window [-260, -11] (M = 250 rows), event
 (b) ``eventstudy.batch`` on the DataFrames, every output the loop computes included: the
     timing covers the call and the first access to ``car_p`` (the p-values are computed
     lazily, on first access). The engine runs on ``--threads`` threads (default: its own,
-    min(2, cores)); it is also timed with threads=1 (b1). The statsmodels loop is
-    single-threaded by nature;
+    min(2, cores) from 50,000 pairs on, 1 below); it is also timed with threads=1 (b1). The
+    statsmodels loop is single-threaded by nature;
 (c) the floor: one single-threaded pass that only gathers the event-window rows of security
     and benchmark (integer positions resolved beforehand, no arithmetic).
 
@@ -213,22 +213,23 @@ def table(rows: list[dict], args: argparse.Namespace, load: tuple[str, str]) -> 
         f"(single-threaded by nature){sampled}; (b) eventstudy.batch, DataFrames in and out, "
         "timed up to the first access to car_p (the p-values are computed lazily on first "
         "access; included in (b), as in (a)); "
-        f"(b) runs on {threads} threads (the engine's default, min(2, cores)), (b1) is the "
-        "same with threads=1; (c) floor: gather the event-window rows only, one "
-        "single-threaded pass.",
+        "(b) runs on the threads of the column 'threads' (the engine's default: min(2, "
+        f"cores) from {batching.THREAD_MIN_PAIRS:,} pairs on, 1 below), (b1) is the same with "
+        "threads=1; (c) floor: gather the event-window rows only, one single-threaded pass.",
         "Memory: peak RSS of the subprocess (data + imports + batch), RSS before the batch, "
         "and the batch's own peak allocation (tracemalloc).",
         "",
-        f"| P | (a) statsmodels pairs/s | (b) batch pairs/s, {threads} threads "
+        "| P | threads | (a) statsmodels pairs/s | (b) batch pairs/s "
         "| (c) floor pairs/s | (b) batch s | (b1) batch s, 1 thread "
         "| (b)/(a) speed-up | (b) time / (c) time | peak RSS MB | RSS before MB "
         "| batch alloc peak MB | max rel. diff vs (a) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         star = "*" if r["sm_sample"] < r["P"] else ""
         lines.append(
-            f"| {r['P']:,} | {r['P'] / r['t_sm']:,.0f}{star} | {r['P'] / r['t_batch']:,.0f} "
+            f"| {r['P']:,} | {r['threads']} | {r['P'] / r['t_sm']:,.0f}{star} "
+            f"| {r['P'] / r['t_batch']:,.0f} "
             f"| {r['P'] / r['t_floor']:,.0f} | {r['t_batch']:.3f} | {r['t_batch1']:.3f} "
             f"| {r['t_sm'] / r['t_batch']:,.0f}× | {r['t_batch'] / r['t_floor']:.1f}× "
             f"| {r['rss_peak_mb']:,.0f} | {r['rss_before_mb']:,.0f} "
@@ -237,9 +238,9 @@ def table(rows: list[dict], args: argparse.Namespace, load: tuple[str, str]) -> 
         "",
         "The same runs in CPU time (time.process_time, best of the same repeats): less "
         "sensitive to the other jobs sharing the 2 cores than wall-clock time, but summed over "
-        f"threads: (b) runs on {threads} threads, so its CPU time can exceed its wall-clock "
-        "time; (b1) runs on one (the engine keeps its OpenBLAS matrix products in pieces "
-        "OpenBLAS runs on one thread).",
+        f"threads: (b) runs on {threads} threads (as above), so its CPU time can exceed its "
+        "wall-clock time; (b1) runs on one (the engine keeps its OpenBLAS matrix products in "
+        "pieces OpenBLAS runs on one thread).",
         "",
         "| P | (a) statsmodels CPU s | (b) batch CPU s | (b1) batch CPU s, 1 thread "
         "| (c) floor CPU s | (b)/(a) speed-up, CPU | (b)/(c), CPU |",

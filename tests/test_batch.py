@@ -472,9 +472,15 @@ def test_threads_give_bit_identical_results(monkeypatch: pytest.MonkeyPatch, mod
             assert x.dtype == y.dtype and x.tobytes() == y.tobytes(), (name, col)
 
 
-def test_threads_must_be_positive() -> None:
+def test_threads_must_be_positive(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
     returns = simulate(n_rows=300)
     pairs = sim_pairs(returns, 5)
+    kw = {"estimation": EST, "window": WIN}
+    assert eventstudy.batch(returns, pairs, **kw).threads == 1  # few pairs: one thread
+    monkeypatch.setattr(batching, "THREAD_MIN_PAIRS", 5)
+    assert eventstudy.batch(returns, pairs, **kw).threads == min(2, os.cpu_count() or 1)
     for bad in (0, -1, 1.5, True):
         with pytest.raises(EstimationError, match="threads"):
             eventstudy.batch(returns, pairs, estimation=EST, window=WIN, threads=bad)
