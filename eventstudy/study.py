@@ -95,14 +95,13 @@ def run(
     event = calendar.event(event_id)
     if hasattr(price_source, "prepare_event"):  # e.g. Yahoo: fetch the dates the event needs
         price_source.prepare_event(calendar, event)
-    source = price_source  # type: ignore[assignment]
     pairs: list[PairResult] = []
     excluded: list[Excluded] = []
     for name in event.securities:
         security = calendar.security(name)
         settings = calendar.settings(event, security)
         try:
-            pairs.append(study_pair(calendar, event, security, settings, source))
+            pairs.append(study_pair(calendar, event, security, settings, price_source))
         except _Exclude as why:
             excluded.append(Excluded(security.alias, security.ticker, str(why)))
     if not pairs:
