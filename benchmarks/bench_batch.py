@@ -22,6 +22,13 @@ noise); ratios are computed within the same subprocess. Peak memory: the subproc
 resident set (ru_maxrss: data, imports and the batch), the resident set before the batch, and
 the batch's own peak allocation (tracemalloc, on one extra untimed call).
 
+The engine is the compiled one (numba kernels of ``eventstudy._jit``) when numba is importable,
+else numpy (the table says which). Its one-off cost, the import of numba and the compilation
+of the kernels (or their load from numba's on-disk cache), is paid by the first batch of a
+process: each subprocess makes one small untimed batch first, so the best-of timings exclude
+it; it is measured apart, in fresh processes with an empty then a filled cache (``--no-compile``
+skips that).
+
 Usage: ``python benchmarks/bench_batch.py [--sizes 1000,10000,100000,1000000] [--out FILE]``
 """
 
@@ -144,6 +151,7 @@ def rss_mb() -> float:
 def worker(n_pairs: int, args: argparse.Namespace) -> dict:
     returns = universe(args.securities, args.sessions)
     pairs = random_pairs(returns, n_pairs)
+    eventstudy.batch(returns, pairs.iloc[:50], estimation=ESTIMATION, window=WINDOW)  # warm-up
     rss_before = rss_mb()
 
     def run_batch(threads: int | None) -> eventstudy.BatchResult:
@@ -190,10 +198,49 @@ def worker(n_pairs: int, args: argparse.Namespace) -> dict:
         "rss_before_mb": rss_before, "rss_peak_mb": rss_peak,
         "traced_peak_mb": traced_peak, "max_rel_diff": rel, "max_abs_diff_ar": rel_ar,
         "excluded": int(result.excluded.notna().sum()),
+        "engine": engine_name(),
     }
 
 
-def table(rows: list[dict], args: argparse.Namespace, load: tuple[str, str]) -> str:
+def engine_name() -> str:
+    if batching._jit_module() is None:
+        return "numpy"
+    import numba
+
+    return f"numba {numba.__version__} (compiled kernels)"
+
+
+def compile_probe() -> dict:
+    """The first batch of a fresh process (numba import + compile or cache load) vs the next."""
+    start = time.perf_counter()
+    jit = batching._jit_module()
+    t_import = time.perf_counter() - start
+    returns = universe(50, 400)
+    pairs = random_pairs(returns, 200)
+
+    def run() -> None:
+        eventstudy.batch(returns, pairs, estimation=ESTIMATION, window=WINDOW).car_p  # noqa: B018
+
+    t_first, _ = best_of(1, run)
+    t_next, _ = best_of(3, run)
+    return {"import": t_import, "first": t_first, "next": t_next, "jit": jit is not None}
+
+
+def compile_times(env: dict[str, str]) -> dict[str, dict]:
+    """The probe in fresh processes: numba's cache in an empty directory, then filled."""
+    import tempfile
+
+    out = {}
+    with tempfile.TemporaryDirectory() as cache:
+        for label in ("cold", "warm"):
+            done = subprocess.run([sys.executable, __file__, "--probe"], capture_output=True,
+                                  text=True, env={**env, "NUMBA_CACHE_DIR": cache}, check=True)
+            out[label] = json.loads(done.stdout.strip().splitlines()[-1])
+    return out
+
+
+def table(rows: list[dict], args: argparse.Namespace, load: tuple[str, str],
+          compiled: dict[str, dict] | None = None) -> str:
     threads = "/".join(sorted({str(r["threads"]) for r in rows}))
     sampled = "" if all(r["sm_sample"] == r["P"] for r in rows) else (
         f", run on a random subsample of {args.sm_pairs:,} pairs and extrapolated linearly "
@@ -203,7 +250,8 @@ def table(rows: list[dict], args: argparse.Namespace, load: tuple[str, str]) -> 
         "",
         f"Machine: {os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
         f"shared with other jobs; load average {load[0]} at the start, {load[1]} at the end. "
-        f"Python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}.",
+        f"Python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}. "
+        f"Engine: {rows[0]['engine']}.",
         f"Universe: {args.securities} securities × {args.sessions} sessions, one-factor log "
         "returns, 1 % missing at random + 60-session outages in 2 % of securities. "
         f"M = {ESTIMATION[1] - ESTIMATION[0] + 1} rows ({list(ESTIMATION)}), "
@@ -256,9 +304,23 @@ def table(rows: list[dict], args: argparse.Namespace, load: tuple[str, str]) -> 
         f"Targets (issue #6): at 100k pairs ≥ 200× the statsmodels loop; 1M pairs < 3 s and "
         f"< 1.5 GB peak; within 5× of the gather-only floor. Engine settings: chunk_size "
         f"{batching.batch.__kwdefaults__['chunk_size']:,}, "
-        f"{batching.BLOCK_BYTES // 2**20} MB of estimation sums per block of combos.",
+        f"{batching.BLOCK_BYTES // 2**20} MB of estimation sums per block of combos "
+        "(numpy engine).",
         "",
     ]
+    if compiled and compiled["cold"]["jit"]:
+        cold, warm = compiled["cold"], compiled["warm"]
+        lines += [
+            "One-off cost of the compiled engine, not in the timings above (each subprocess "
+            "makes one untimed batch first): the first batch of a fresh process imports numba "
+            "and compiles the kernels, or loads them from numba's on-disk cache "
+            "(`__pycache__` next to eventstudy/_jit.py). First batch (50 securities × 400 "
+            f"sessions, 200 pairs) with an empty cache {cold['first']:.2f} s, with the cache "
+            f"{warm['first']:.2f} s, later batches {warm['next'] * 1000:.1f} ms; the import of "
+            f"numba alone {cold['import']:.2f} s / {warm['import']:.2f} s. "
+            "`import eventstudy` and the CLI never import numba.",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -272,8 +334,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None,
                         help="threads of eventstudy.batch in (b) (default: the engine's)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results.md"))
+    parser.add_argument("--no-compile", action="store_true",
+                        help="skip the measurement of the compiled engine's first call")
     parser.add_argument("--worker", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--probe", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.probe:
+        print(json.dumps(compile_probe()))
+        return
     if args.worker:
         print(json.dumps(worker(args.worker, args)))
         return
@@ -292,7 +360,8 @@ def main() -> None:
         print(f"P={size:,}: batch {row['t_batch']:.3f} s ({row['threads']} threads; 1 thread "
               f"{row['t_batch1']:.3f} s), floor {row['t_floor']:.3f} s, "
               f"statsmodels {row['t_sm']:.1f} s", file=sys.stderr)
-    text = table(rows, args, (load_start, f"{os.getloadavg()[0]:.1f}"))
+    compiled = None if args.no_compile else compile_times(env)
+    text = table(rows, args, (load_start, f"{os.getloadavg()[0]:.1f}"), compiled)
     print(text)
     out = Path(args.out)
     tmp = out.with_suffix(".tmp")

@@ -91,6 +91,9 @@ PREFIX_GROUP = 16
 DIRECT_ELEMENTS = 2**17
 # p-values computed per task when BatchResult.car_p spreads them over threads.
 P_CHUNK = 2**15
+# The engine: "auto" (the compiled kernels of eventstudy._jit when numba is importable, else
+# numpy), "numba" or "numpy" (the vectorised path below, also the fallback).
+ENGINE = "auto"
 # Fewer pairs run on one thread by default (measured on 2 cores: threads gain nothing there).
 THREAD_MIN_PAIRS = 50_000
 
@@ -435,13 +438,79 @@ def batch(
     out = _Outputs(n_pairs, length)
     ok = code == _OK
     if ok.any():
+        jit = _jit_module()
         with _Runner(n_threads) as runner:
-            sums, at = _estimate(values, s, b, d, ok, est, model, runner)
-            _event_window(values, s, b, d, sums, at, win, model, max(min_estimation, k + 3),
-                          chunk_size, out, code, runner)
+            if jit is not None:
+                _compiled(jit, values, s, b, d, ok, est, win, model,
+                          max(min_estimation, k + 3), out, code, runner)
+            else:
+                sums, at = _estimate(values, s, b, d, ok, est, model, runner)
+                _event_window(values, s, b, d, sums, at, win, model,
+                              max(min_estimation, k + 3), chunk_size, out, code, runner)
     out.clear(np.flatnonzero(code != _OK))
     return _result(out, code, pairs, index, est, win, model, k, min_estimation, s, d, returns,
                    n_threads)
+
+
+def _jit_module() -> Any:
+    """The compiled kernels (:mod:`eventstudy._jit`), or None for the numpy path.
+
+    :data:`ENGINE` chooses: "auto" (numba when importable), "numba" (required) or "numpy".
+    numba is imported here, on the first batch, never at ``import eventstudy``.
+    """
+    if ENGINE == "numpy":
+        return None
+    module = _load_jit()
+    if module is None and ENGINE == "numba":
+        raise EstimationError("ENGINE = 'numba' but numba is not importable; pip install numba "
+                              "or set eventstudy.batching.ENGINE = 'auto'")
+    return module
+
+
+@functools.cache
+def _load_jit() -> Any:
+    try:
+        from eventstudy import _jit
+    except ImportError:
+        return None
+    return _jit
+
+
+def _compiled(jit: Any, values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarray,
+              ok: np.ndarray, est: Window, win: Window, model: str, min_obs: int,
+              out: _Outputs, code: np.ndarray, runner: _Runner) -> None:
+    """Estimation, fit and event window of the ``ok`` pairs by the compiled kernels.
+
+    The pairs are grouped by combo (a counting sort); the combos are cut in ranges of about
+    equal work, ``runner``'s tasks, each a call of :func:`eventstudy._jit.combos` (which
+    releases the GIL) writing the rows of its own pairs: the numbers do not depend on the
+    threads. Same conventions and exclusions as :func:`_estimate` and :func:`_event_window`.
+    """
+    n_cols, n_rows = values.shape
+    est_len = est[1] - est[0] + 1
+    length = win[1] - win[0] + 1
+    rows = np.flatnonzero(ok)
+    inverse, combos = pd.factorize(s[rows] * n_cols + b[rows])
+    order, starts = jit.group(np.asarray(inverse, np.int64), combos.size)
+    pair_rows = rows[order]
+    combos = np.asarray(combos, np.int64)
+    combo_s, combo_b = combos // n_cols, combos % n_cols
+    counts = np.diff(starts)
+    cost = np.cumsum(np.minimum(counts * est_len, n_rows) + counts * 4 * length)
+    n_tasks = 1 if runner.threads == 1 else 4 * runner.threads
+    edges = np.unique(np.concatenate((
+        [0], np.searchsorted(cost, cost[-1] * np.arange(1, n_tasks) / n_tasks), [combos.size])))
+    kind = {"market": jit.MARKET, "constant-mean": jit.CONSTANT_MEAN,
+            "market-adjusted": jit.MARKET_ADJUSTED}[model]
+
+    def task(i: int) -> None:
+        jit.combos(values, combo_s, combo_b, pair_rows, starts, int(edges[i]),
+                   int(edges[i + 1]), d, est[0], est_len, win[0], length, kind, kernel.K[model],
+                   min_obs, DIRECT_RATIO, out.n_obs, out.alpha, out.beta, out.sigma2,
+                   out.mean_m, out.sxx, out.r2, out.ar, out.se, out.car, out.car_var,
+                   out.n_days, code)
+
+    runner.map(task, range(edges.size - 1))
 
 
 class _Runner:

@@ -128,14 +128,27 @@ def sim() -> tuple[pd.DataFrame, pd.DataFrame]:
     return returns, pd.concat([pairs, extra])
 
 
-@pytest.mark.parametrize("path", ["prefix-groups", "running-sums", "direct"])
+PATHS = ["prefix-groups", "running-sums", "direct", "compiled-running", "compiled-direct"]
+
+
+def use_path(monkeypatch: pytest.MonkeyPatch, path: str) -> None:
+    """numpy engine: running sums in groups of rows, row by row, or direct sums; compiled
+    (numba) engine: running sums or direct sums."""
+    compiled = path.startswith("compiled")
+    if compiled:
+        pytest.importorskip("numba")
+    monkeypatch.setattr(batching, "ENGINE", "numba" if compiled else "numpy")
+    monkeypatch.setattr(batching, "DIRECT_RATIO", 1e9 if path.endswith("direct") else 0.0)
+    monkeypatch.setattr(batching, "PREFIX_GROUP", 16 if path == "prefix-groups" else 1)
+
+
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("model", ["market", "constant-mean", "market-adjusted"])
 def test_matches_per_pair_reference(sim, model: str, path: str,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each path of the engine: running sums in groups of rows, row by row, or direct sums."""
+    """Each path of each engine against the statsmodels / matrix-form reference."""
     returns, pairs = sim
-    monkeypatch.setattr(batching, "DIRECT_RATIO", 1e9 if path == "direct" else 0.0)
-    monkeypatch.setattr(batching, "PREFIX_GROUP", 16 if path == "prefix-groups" else 1)
+    use_path(monkeypatch, path)
     res = eventstudy.batch(returns, pairs, estimation=EST, window=WIN, model=model,
                            min_estimation=30)
     assert checked_enough(check_against_reference(res, returns, pairs, model), len(pairs))
@@ -150,7 +163,8 @@ def checked_enough(checked: int, total: int) -> bool:
 
 def test_paths_and_chunking_give_the_same_numbers(sim, monkeypatch: pytest.MonkeyPatch) -> None:
     returns, pairs = sim
-    base = eventstudy.batch(returns, pairs, estimation=EST, window=WIN)
+    base = eventstudy.batch(returns, pairs, estimation=EST, window=WIN)  # default engine
+    monkeypatch.setattr(batching, "ENGINE", "numpy")
     monkeypatch.setattr(batching, "BLOCK_BYTES", 1)  # one combo per block
     monkeypatch.setattr(batching, "DIRECT_RATIO", 0.0)
     for group in (1, 3, 16):
@@ -410,11 +424,10 @@ def test_aggregate_refuses_residual_matrices_beyond_the_budget(
         res.aggregate()
 
 
-@pytest.mark.parametrize("path", ["prefix-groups", "running-sums", "direct"])
+@pytest.mark.parametrize("path", PATHS)
 def test_centring_keeps_digits_far_from_zero(monkeypatch: pytest.MonkeyPatch, path: str) -> None:
     """Returns of 0.3 ± 1e-4: raw Σm² − (Σm)²/n would cancel ~7 digits; centred sums do not."""
-    monkeypatch.setattr(batching, "DIRECT_RATIO", 1e9 if path == "direct" else 0.0)
-    monkeypatch.setattr(batching, "PREFIX_GROUP", 16 if path == "prefix-groups" else 1)
+    use_path(monkeypatch, path)
     returns = simulate(seed=5, n_rows=300, n_sec=4)
     returns = 0.3 + returns * 0.01
     pairs = sim_pairs(returns, 12, seed=3)
@@ -422,14 +435,9 @@ def test_centring_keeps_digits_far_from_zero(monkeypatch: pytest.MonkeyPatch, pa
     assert check_against_reference(res, returns, pairs, "market") >= 10
 
 
-@pytest.mark.parametrize("model", ["market", "constant-mean", "market-adjusted"])
-@pytest.mark.parametrize("direct", [0.0, 10.0])  # running sums / direct path
-def test_threads_give_bit_identical_results(monkeypatch: pytest.MonkeyPatch, model: str,
-                                            direct: float) -> None:
-    """threads=2 spreads blocks and chunks over a pool: every array, NaN and exclusion must
-    be the same bytes as with threads=1 (tiny blocks and chunks: many tasks per phase)."""
-    import threading
-
+def odd_universe() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Simulated returns with holes, a flat benchmark and a delisted security, and pairs that
+    hit every exclusion (unknown ticker, window off the data, flat benchmark, no returns)."""
     returns = simulate(seed=5, n_rows=300)
     pairs = sim_pairs(returns, 300, seed=6)
     returns["FLAT"] = 0.001
@@ -439,21 +447,42 @@ def test_threads_give_bit_identical_results(monkeypatch: pytest.MonkeyPatch, mod
     odd = pd.DataFrame([("XX", "MA", idx[200]), ("S0", "MA", idx[100]), ("S0", "FLAT", idx[200]),
                         ("GONE", "MA", idx[250]), ("GONE", "MA", idx[155])],
                        columns=pairs.columns, index=[f"x{i}" for i in range(5)])
-    pairs = pd.concat([pairs.iloc[:100], odd, pairs.iloc[100:]])
+    return returns, pd.concat([pairs.iloc[:100], odd, pairs.iloc[100:]])
+
+
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+@pytest.mark.parametrize("model", ["market", "constant-mean", "market-adjusted"])
+@pytest.mark.parametrize("direct", [0.0, 10.0])  # running sums / direct path
+def test_threads_give_bit_identical_results(monkeypatch: pytest.MonkeyPatch, model: str,
+                                            direct: float, engine: str) -> None:
+    """threads=2 spreads blocks and chunks over a pool: every array, NaN and exclusion must
+    be the same bytes as with threads=1 (tiny blocks and chunks: many tasks per phase)."""
+    import threading
+    import time
+
+    if engine == "numba":
+        pytest.importorskip("numba")
+    monkeypatch.setattr(batching, "ENGINE", engine)
+    returns, pairs = odd_universe()
     monkeypatch.setattr(batching, "BLOCK_BYTES", 2 * 300 * 8 * 4)  # two combos per block
     monkeypatch.setattr(batching, "DIRECT_RATIO", direct)
     monkeypatch.setattr(batching, "P_CHUNK", 16)
     names: set[str] = set()
     block_sums, fit = batching._block_sums, batching._fit
 
-    def spy(func):
+    def spy(func, pause: float = 0.0):
         def wrapped(*args, **kwargs):
             names.add(threading.current_thread().name)
+            time.sleep(pause)  # compiled tasks are so short one thread could take them all
             return func(*args, **kwargs)
         return wrapped
 
     monkeypatch.setattr(batching, "_block_sums", spy(block_sums))
     monkeypatch.setattr(batching, "_fit", spy(fit))
+    if engine == "numba":
+        from eventstudy import _jit
+
+        monkeypatch.setattr(_jit, "combos", spy(_jit.combos, 0.01))
     kw = {"estimation": EST, "window": WIN, "model": model, "chunk_size": 13}
     one = eventstudy.batch(returns, pairs, threads=1, **kw)
     assert names == {threading.current_thread().name}
@@ -484,3 +513,47 @@ def test_threads_must_be_positive(monkeypatch: pytest.MonkeyPatch) -> None:
     for bad in (0, -1, 1.5, True):
         with pytest.raises(EstimationError, match="threads"):
             eventstudy.batch(returns, pairs, estimation=EST, window=WIN, threads=bad)
+
+
+@pytest.mark.parametrize("model", ["market", "constant-mean", "market-adjusted"])
+@pytest.mark.parametrize("direct", [0.0, 1.0, 10.0])  # running sums / by combo / direct
+def test_compiled_engine_matches_numpy_engine(monkeypatch: pytest.MonkeyPatch, model: str,
+                                              direct: float) -> None:
+    """The numba kernels (eventstudy._jit) against the numpy path on data with holes: the
+    same exclusions, NaN cells, n_obs and n_days; numbers to 1e-12 relative (se, CAR se, σ,
+    β) and 1e-14 absolute (AR, CAR). The sums are taken in another order (and the direct
+    combos with other centres), so bits may differ, not more."""
+    pytest.importorskip("numba")
+    returns, pairs = odd_universe()
+    monkeypatch.setattr(batching, "DIRECT_RATIO", direct)
+    kw = {"estimation": EST, "window": WIN, "model": model, "min_estimation": 30}
+    got = {}
+    for engine in ("numpy", "numba"):
+        monkeypatch.setattr(batching, "ENGINE", engine)
+        got[engine] = eventstudy.batch(returns, pairs, **kw)
+    a, b = got["numpy"], got["numba"]
+    pd.testing.assert_series_equal(a.excluded, b.excluded)
+    assert a.excluded.notna().sum() >= 4 and a.studied.sum() >= 250
+    for name in ("n_days",):
+        pd.testing.assert_series_equal(getattr(a, name), getattr(b, name))
+    pd.testing.assert_series_equal(a.estimation["n_obs"], b.estimation["n_obs"])
+    pd.testing.assert_series_equal(a.estimation["df"], b.estimation["df"])
+    pairs_of = [(a.ar, b.ar, 0.0, 1e-14), (a.car, b.car, 0.0, 1e-14),
+                (a.se, b.se, 1e-12, 0.0), (a.car_se, b.car_se, 1e-12, 0.0)]
+    pairs_of += [(a.estimation[c], b.estimation[c], 1e-12, 0.0)
+                 for c in ("sigma", "beta", "mean_m", "sxx")]
+    for x, y, rtol, atol in pairs_of:
+        x, y = np.asarray(x, float), np.asarray(y, float)
+        assert (np.isnan(x) == np.isnan(y)).all()
+        np.testing.assert_allclose(y, x, rtol=rtol, atol=atol)
+
+
+def test_import_does_not_load_numba() -> None:
+    """The compiled kernels are imported on the first batch, not with the package or CLI."""
+    import subprocess
+    import sys
+
+    code = "import sys, eventstudy, eventstudy.cli; print('numba' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
