@@ -287,8 +287,8 @@ def table(rows: list[dict], args: argparse.Namespace, load: tuple[str, str],
         "The same runs in CPU time (time.process_time, best of the same repeats): less "
         "sensitive to the other jobs sharing the 2 cores than wall-clock time, but summed over "
         f"threads: (b) runs on {threads} threads (as above), so its CPU time can exceed its "
-        "wall-clock time; (b1) runs on one (the engine keeps its OpenBLAS matrix products in "
-        "pieces OpenBLAS runs on one thread).",
+        "wall-clock time; (b1) runs on one (the compiled kernels use no BLAS; the numpy engine "
+        "keeps its OpenBLAS matrix products in pieces OpenBLAS runs on one thread).",
         "",
         "| P | (a) statsmodels CPU s | (b) batch CPU s | (b1) batch CPU s, 1 thread "
         "| (c) floor CPU s | (b)/(a) speed-up, CPU | (b)/(c), CPU |",
