@@ -6,6 +6,14 @@ formulas of :mod:`eventstudy.kernel` that the per-event path uses too.
 
 How it stays fast and flat in memory
 ------------------------------------
+- Two engines compute the same numbers (:data:`ENGINE`). When numba is importable (the
+  default), the compiled kernels of :mod:`eventstudy._jit` do everything below the resolution
+  of tickers and dates: the pairs are grouped by combo, and per combo one pass builds the
+  running sums (below) while its two series sit in cache, then one pass per pair takes its
+  estimation sums by differences, fits the model and writes its event window in place; the
+  ranges of combos are the thread pool's tasks (the kernels release the GIL). numba is
+  imported on the first batch only, which also pays the compilation (or the load from
+  numba's on-disk cache). Otherwise the numpy engine, as follows.
 - Estimation sums are differences of running sums. For every distinct (security, benchmark)
   series pair ("combo") the engine builds running sums over the whole index of the count of
   usable rows (both returns present), r', r'm' and r'² (r' = r − c_r, centred on the

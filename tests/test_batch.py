@@ -557,3 +557,19 @@ def test_import_does_not_load_numba() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_numpy_engine_when_numba_is_missing(sim, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without numba the default engine falls back to numpy; ENGINE = "numba" says why not."""
+    returns, pairs = sim
+    monkeypatch.setattr(batching, "_load_jit", lambda: None)
+    calls = []
+    event_window = batching._event_window
+    monkeypatch.setattr(batching, "_event_window",
+                        lambda *a, **k: calls.append(1) or event_window(*a, **k))
+    res = eventstudy.batch(returns, pairs, estimation=EST, window=WIN, min_estimation=30)
+    assert calls and checked_enough(check_against_reference(res, returns, pairs, "market"),
+                                    len(pairs))
+    monkeypatch.setattr(batching, "ENGINE", "numba")
+    with pytest.raises(EstimationError, match="numba is not importable"):
+        eventstudy.batch(returns, pairs, estimation=EST, window=WIN)
