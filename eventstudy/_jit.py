@@ -252,56 +252,6 @@ def _pair(w, p, r, m, start, length, model, k, min_obs, n_obs, alpha, beta, sig2
 
 
 @njit(**_OPTIONS)
-def combo_sums(values, combo_s, combo_b, order, starts, c0, c1, d, est0, est_len, model,
-               direct_ratio, sums):  # pragma: no cover - compiled
-    """Estimation sums of every pair of combos c0 .. c1 − 1 into its row of ``sums``.
-
-    ``order[starts[c]:starts[c + 1]]`` are the pairs of combo c (rows of ``sums``, of ``d``,
-    their day-0 rows). A row holds the fields then the centres c_r, c_m (8 values, zeros
-    beyond a model's fields).
-    """
-    n_rows = values.shape[1]
-    nf = 6 if model == MARKET else 3
-    prefix = np.empty((nf, n_rows + 1))
-    c_r = 0.0
-    c_m = 0.0
-    for c in range(c0, c1):
-        r = values[combo_s[c]]
-        m = values[combo_b[c]]
-        p0 = starts[c]
-        p1 = starts[c + 1]
-        direct = (p1 - p0) * est_len <= direct_ratio * n_rows
-        if not direct:
-            c_r, c_m = _prefix(r, m, model, prefix)
-        for i in range(p0, p1):
-            p = order[i]
-            w = sums[p]
-            lo = d[p] + est0
-            if direct:
-                _direct(r, m, lo, est_len, model, w)
-            else:
-                hi = lo + est_len
-                for f in range(nf):
-                    w[f] = prefix[f, hi] - prefix[f, lo]
-                for f in range(nf, 6):
-                    w[f] = 0.0
-                w[6] = c_r if model != MARKET_ADJUSTED else 0.0
-                w[7] = c_m if model == MARKET else 0.0
-
-
-@njit(**_OPTIONS)
-def pair_windows(values, s, b, d, p0, p1, win0, length, model, k, min_obs, sums, n_obs,
-                 alpha, beta, sig2, mean_m, sxx, r2, ar, se, car, car_var, n_days,
-                 code):  # pragma: no cover - compiled
-    """Fit and event window of pairs p0 .. p1 − 1 (those with ``code`` OK), in order."""
-    for p in range(p0, p1):
-        if code[p] != OK:
-            continue
-        _pair(sums[p], p, values[s[p]], values[b[p]], d[p] + win0, length, model, k, min_obs,
-              n_obs, alpha, beta, sig2, mean_m, sxx, r2, ar, se, car, car_var, n_days, code)
-
-
-@njit(**_OPTIONS)
 def _prefix_market(r, m, c_r, c_m, prefix):  # pragma: no cover - compiled
     """Running sums of the count, r', m', r'm', m'², r'² over the joint-valid rows."""
     n = 0.0
