@@ -2,9 +2,11 @@
 
 - ``eventstudy data fetch TICKER... [--start --end]``: fetch (only what the cache lacks), with a
   progress bar over the tickers on stderr, then one row per ticker.
-- ``eventstudy data show TICKER``: coverage of a cached (or embedded, or ``--prices``) series:
-  first/last date, sessions missing against the exchange calendar, zero-return streaks,
-  largest moves, validation issues and the cache metadata. Never uses the network.
+- ``eventstudy data show TICKER``: coverage of one series, read from the source ``run`` would
+  use (``--prices``, ``--source``, ``$EVENTSTUDY_SOURCE``, the events file's ``[defaults]
+  source``, else the embedded dataset; ``--cache-dir`` alone means the cache): first/last
+  date, sessions missing against the exchange calendar, zero-return streaks, largest moves,
+  validation issues and the cache metadata. Never uses the network (``yahoo`` reads the cache).
 - ``eventstudy data import DIR``: validate every ``DIR/*.csv`` and put them into the cache.
 
 Errors are one line on stderr and exit status 2, like the rest of the CLI.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -22,6 +25,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from eventstudy.errors import EventStudyError, PriceDataError
@@ -146,14 +150,68 @@ def fetch(
         raise _fail(f"{len(failed)} of {len(results)} ticker(s) failed: " + "; ".join(failed))
 
 
+def _show_source(prices: Path | None, source: str | None, embedded: bool,
+                 cache_dir: Path | None, events: Path | None) -> tuple[Any, str]:
+    """The source ``data show`` reads, and why it was chosen (for the ``from`` row).
+
+    The choice is ``run``'s (:func:`~eventstudy.prices.open_source` makes it and checks it):
+    ``--prices``, ``--source`` (``--embedded`` is its old spelling), ``$EVENTSTUDY_SOURCE``,
+    the events file's ``[defaults] source``, else the embedded dataset. One exception keeps
+    ``data show X --cache-dir DIR`` working: ``--cache-dir`` with no source named anywhere
+    before the events file means ``--source cache``.
+    """
+    from eventstudy.prices import SOURCE_ENV, open_source
+
+    if embedded:
+        if source not in (None, "embedded"):
+            raise PriceDataError(f"--embedded and --source {source} both name a price source; "
+                                 "pass one of them (--embedded is the old spelling of "
+                                 "--source embedded)")
+        source = "embedded"
+    calendar = None
+    if events is not None:  # an explicit --events is read (a wrong path is an error), as in run
+        from eventstudy.events import load_events
+
+        calendar = load_events(events)
+    default = None
+    if prices is not None:
+        why = "--prices"
+    elif source is not None:
+        why = "--embedded" if embedded else f"--source {source}"
+    elif os.environ.get(SOURCE_ENV, "").strip():
+        why = f"${SOURCE_ENV}"
+    elif cache_dir is not None:
+        source, why = "cache", "--cache-dir"
+    else:
+        if calendar is None:
+            from eventstudy.events import load_events
+
+            calendar = load_events(None)
+        default = calendar.source
+        why = (f"[defaults] source in {calendar.path}" if default else
+               f"default source; --source or ${SOURCE_ENV} changes it")
+    return open_source(prices, source=source, cache_dir=cache_dir, default=default), why
+
+
 @data_app.command("show")
 def show(
     ticker: Annotated[str, typer.Argument(help="The ticker, e.g. 7203.T.")],
-    cache_dir: CacheDirOption = None,
+    source: Annotated[str | None, typer.Option(
+        "--source", metavar="[embedded|yahoo|cache]",
+        help="Where to read the series, as for 'run' (default $EVENTSTUDY_SOURCE, else the "
+             "events file's source, else embedded); yahoo and cache both read the price "
+             "cache, never the network.")] = None,
+    events: Annotated[Path | None, typer.Option(
+        "--events", help="Events file whose \\[defaults] source is used (default "
+                         "./events.toml, else the packaged one).")] = None,
+    cache_dir: Annotated[Path | None, typer.Option(
+        "--cache-dir", help="Price cache folder for yahoo/cache (default "
+                            "$EVENTSTUDY_CACHE_DIR, else the user cache directory); given "
+                            "without a source, it means --source cache.")] = None,
     prices: Annotated[Path | None, typer.Option("--prices", help="Read DIR/<TICKER>.csv "
-                                                "instead of the cache.")] = None,
-    embedded: Annotated[bool, typer.Option("--embedded", help="Read the embedded dataset "
-                                           "instead of the cache.")] = False,
+                                                "(takes precedence over --source).")] = None,
+    embedded: Annotated[bool, typer.Option("--embedded", help="Deprecated: same as --source "
+                                           "embedded.")] = False,
     exchange: Annotated[str | None, typer.Option("--exchange", help="exchange_calendars code "
                                                  "(default: inferred from the ticker).")] = None,
     max_gap: Annotated[int, typer.Option("--max-gap", help="Report runs of more missing "
@@ -161,39 +219,56 @@ def show(
     stale_run: Annotated[int, typer.Option("--stale-run", help="Report this many or more "
                                            "zero returns in a row.")] = 5,
 ) -> None:
-    """Coverage and checks of one price series (no network)."""
+    """Coverage and checks of one price series, from the source 'run' uses (no network)."""
     from eventstudy.prices import CsvDirectorySource, EmbeddedSource, validate
-    from eventstudy.prices.cache import PriceCache, describe_age
+    from eventstudy.prices.cache import describe_age
+    from eventstudy.prices.source import check_ticker
 
     meta: dict[str, Any] | None = None
     try:
-        if prices is not None:
-            series = CsvDirectorySource(prices).load(ticker)
-            origin = f"{prices}/{ticker}.csv"
-        elif embedded:
-            series = EmbeddedSource().load(ticker)
-            origin = "embedded dataset"
-        else:
-            cache = PriceCache(cache_dir)
+        chosen, why = _show_source(prices, source, embedded, cache_dir, events)
+        if isinstance(chosen, CsvDirectorySource):
+            series = chosen.load(ticker)
+            where = f"{prices}/{ticker}.csv"
+            origin = f"{where} ({why})"
+        elif isinstance(chosen, EmbeddedSource):
+            if not chosen.has(ticker):
+                check_ticker(ticker, chosen.name)
+                raise PriceDataError(
+                    f"no prices for {ticker} in the embedded dataset ({why}); "
+                    f"to show other prices run 'eventstudy data fetch {ticker}' then 'eventstudy "
+                    f"data show {ticker} --source yahoo', or pass --prices DIR with a "
+                    f"{ticker}.csv file; the embedded dataset holds "
+                    f"{', '.join(chosen.tickers())}")
+            series = chosen.load(ticker)
+            where = "embedded dataset"
+            origin = f"{where} ({why})"
+        else:  # YahooSource, --source yahoo or cache: the cache as it is, never fetched
+            cache = chosen.cache
             entry = cache.read(ticker)
             if entry is None:
                 raise PriceDataError(
-                    f"{ticker} is not in the price cache {cache.directory}; run 'eventstudy data "
-                    f"fetch {ticker}' first (or pass --embedded / --prices DIR)")
-            series, meta, origin = entry.series, entry.meta, str(cache.csv_path(ticker))
-        series, issues = validate.clean(series, ticker, origin)
+                    f"{ticker} is not in the price cache {cache.directory} ({why}); run "
+                    f"'eventstudy data fetch {ticker}' first, or pass --source "
+                    "embedded (or --prices DIR)")
+            series, meta, where = entry.series, entry.meta, str(cache.csv_path(ticker))
+            note = "" if chosen.offline else "; as cached: data show never fetches"
+            origin = f"price cache {where} ({why}{note})"
+        series, issues = validate.clean(series, ticker, where)
         code = exchange or validate.exchange_of(ticker)
         issues += validate.check(series, code, max_gap=max_gap, stale_run=stale_run)
         coverage = _coverage(series, code)
     except EventStudyError as exc:
         raise _fail(str(exc)) from None
+    if embedded:
+        print("warning: --embedded is deprecated; use --source embedded", file=sys.stderr)
 
     out = _stdout()
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold")
     head.add_column()
     head.add_row("ticker", ticker)
-    head.add_row("from", origin)
+    head.add_row("from", escape(origin))  # "[defaults] source in ...": text, not markup
     head.add_row("rows", str(len(series)))
     head.add_row("first .. last", f"{series.index[0]:%Y-%m-%d} .. {series.index[-1]:%Y-%m-%d}")
     head.add_row("exchange", code or "unknown (calendar checks skipped; pass --exchange)")
