@@ -42,7 +42,7 @@ from eventstudy.sessions import get_calendar, infer_exchange
 EVENT_ID = re.compile(r"^[a-z0-9-]+$")
 SETTING_KEYS = (
     "estimation", "window", "car", "model", "returns", "min_estimation", "factors", "lags",
-    "leads", "exclude_event_windows", "exclude_confounders",
+    "leads", "exclude_event_windows", "exclude_confounders", "full_estimation",
 )
 SECURITY_KEYS = (
     "ticker", "name", "exchange", "benchmark", "benchmark_exchange", "basket", "proxy",
@@ -87,6 +87,11 @@ class Settings:
         same security (default true).
     exclude_confounders : bool
         Drop the security's listed confounder dates from the estimation sample (default true).
+    full_estimation : bool
+        The strict sample rule: exclude the pair when its estimation window starts before the
+        first price of the security or of a regressor (default false: the estimation sample is
+        the returns that exist inside the window, and only fewer than ``min_estimation`` of
+        them exclude the pair).
     """
 
     estimation: Window = (-250, -11)
@@ -100,6 +105,7 @@ class Settings:
     leads: int | None = None
     exclude_event_windows: bool = True
     exclude_confounders: bool = True
+    full_estimation: bool = False
 
 
 @dataclass(frozen=True)
@@ -375,7 +381,7 @@ def _settings(table: Mapping[str, Any], label: str, where: str) -> dict[str, Any
                 raise EventsFileError(
                     f"{label}: {at} must be an integer from 0 to 10, got {value!r}")
             out[key] = value
-        elif key in ("exclude_event_windows", "exclude_confounders"):
+        elif key in ("exclude_event_windows", "exclude_confounders", "full_estimation"):
             if not isinstance(value, bool):
                 raise EventsFileError(f"{label}: {at} must be true or false, got {value!r}")
             out[key] = value

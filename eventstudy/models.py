@@ -89,6 +89,13 @@ class ModelFit:
     n_excluded_events, n_excluded_confounders : int
         Estimation sessions dropped because they fall in another event's window for the same
         security, or on a listed confounder date of it (estimation-window hygiene).
+    n_before_data, n_missing : int
+        Estimation sessions without a return because they come before the pair's first
+        return (a listing inside the window), or because a price is missing later (a halt,
+        an outage; Dimson and Scholes–Williams also count a missing lag or lead here).
+        With ``n_gaps`` and the hygiene counts they add up, with M, to the window's length.
+    first_obs, last_obs : pd.Timestamp or None
+        First and last sessions of the estimation sample (the returns that entered the fit).
     """
 
     model: str
@@ -110,6 +117,10 @@ class ModelFit:
     params: tuple[tuple[str, float], ...] = ()
     n_excluded_events: int = 0
     n_excluded_confounders: int = 0
+    n_before_data: int = 0
+    n_missing: int = 0
+    first_obs: pd.Timestamp | None = None
+    last_obs: pd.Timestamp | None = None
 
     @property
     def general(self) -> bool:

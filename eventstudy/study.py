@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -168,6 +168,9 @@ def study_pair(
         raise CalendarError(f"{calendar.path}: event '{event.id}', security "
                             f"'{security.alias}': {exc}") from None
     kind = settings.returns
+    # series whose first price falls inside the estimation window: (what, first price)
+    late: list[tuple[str, pd.Timestamp]] = []
+    strict = settings.full_estimation
 
     if security.basket:
         members = [_load(source, t, security, "member") for t in security.basket]
@@ -178,18 +181,19 @@ def study_pair(
         price = _load(source, security.ticker, security, "security")
         first, last = price.index[0], price.index[-1]
         _check_calendar(price, security, source, grid)
-    _check_coverage(security.ticker, first, last, grid[1 + pre], grid[-1])
+    _check_coverage(security.ticker, first, last, grid[1 + pre], grid[-1], strict, late)
     benchmark = None
     x_all: np.ndarray | None = None  # multi-factor: one column per factor
     if settings.model == "multi-factor":
-        factors = [_aligned(source, f, security, _exchange_of(f, security), grid, pre)
-                   for f in settings.factors]
+        factors = [_aligned(source, f, security, _exchange_of(f, security), grid, pre, strict,
+                            late) for f in settings.factors]
         frame, x_all, grid_notes = design_returns(price, factors, grid, kind)  # type: ignore[arg-type]
     else:
         if model.needs_benchmark:
             assert security.benchmark is not None  # checked when the events file was loaded
             bench_exchange = security.benchmark_exchange or security.exchange
-            benchmark = _aligned(source, security.benchmark, security, bench_exchange, grid, pre)
+            benchmark = _aligned(source, security.benchmark, security, bench_exchange, grid, pre,
+                                 strict, late)
         frame, grid_notes = pair_returns(price, benchmark, grid, kind)  # type: ignore[arg-type]
     offsets = np.arange(est[0] - 1 - pre, win[1] + 1)
     frame.insert(0, "t", offsets)
@@ -214,12 +218,18 @@ def study_pair(
     sample = usable & ~dropped_events & ~dropped_conf
     n_gaps = int(np.sum(in_est & valid & (span > 1)))
     n_obs = int(sample.sum())
+    start, end = frame.index[in_est][0], frame.index[in_est][-1]
+    before_data = in_est & (np.cumsum(valid) == 0)  # no return yet: a listing in the window
+    counts = _SampleCounts(
+        window=int(in_est.sum()), n_obs=n_obs, before_data=int(before_data.sum()),
+        missing=int(np.sum(in_est & ~before_data & ~(valid & (span > 1)) & ~usable)),
+        gaps=n_gaps, events=int(dropped_events.sum()), confounders=int(dropped_conf.sum()),
+        late=tuple(late))
     if n_obs < settings.min_estimation:
         raise _Exclude(
-            f"only {n_obs} usable estimation returns in {frame.index[in_est][0].date()}.."
-            f"{frame.index[in_est][-1].date()} (min_estimation = {settings.min_estimation})"
+            f"only {n_obs} usable estimation returns in {start.date()}..{end.date()}"
+            f"{counts.detail(': ')} (min_estimation = {settings.min_estimation})"
         )
-    start, end = frame.index[in_est][0], frame.index[in_est][-1]
     try:
         if design:
             regressors = lagged if lagged is not None else x
@@ -228,8 +238,10 @@ def study_pair(
             fit = model.fit(r[sample], m[sample], start, end, n_gaps=n_gaps)
     except EstimationError as exc:
         raise _Exclude(str(exc)) from None
-    fit = replace(fit, n_excluded_events=int(dropped_events.sum()),
-                  n_excluded_confounders=int(dropped_conf.sum()))
+    used = frame.index[sample]
+    fit = replace(fit, n_excluded_events=counts.events, n_excluded_confounders=counts.confounders,
+                  n_before_data=counts.before_data, n_missing=counts.missing,
+                  first_obs=used[0], last_obs=used[-1])
 
     residuals = pd.DataFrame({
         "t": t[sample], "date": frame.index[sample],
@@ -248,7 +260,7 @@ def study_pair(
         for c in calendar.confounders_for(security)
         if window_dates[0] <= pd.Timestamp(c.date) <= window_dates[1]
     )
-    notes = _notes(grid_notes, frame.index[0], frame.index[-1], security, n_gaps)
+    notes = _notes(grid_notes, frame.index, security, counts)
     notes = (*notes, *_price_notes(source, security, settings, frame.index[0], frame.index[-1]))
     if fit.n_excluded_events or fit.n_excluded_confounders:
         notes = (*notes, f"estimation-window hygiene: {fit.n_excluded_events} session(s) in "
@@ -283,13 +295,14 @@ def _exchange_of(ticker: str, security: Security) -> str:
 
 
 def _aligned(source: PriceSource, ticker: str, security: Security, exchange: str,
-             grid: pd.DatetimeIndex, pre: int) -> pd.Series:
+             grid: pd.DatetimeIndex, pre: int, strict: bool,
+             late: list[tuple[str, pd.Timestamp]]) -> pd.Series:
     """Prices of a regressor on the security's sessions, read by instant on another exchange."""
     role = "benchmark" if ticker == security.benchmark else "factor"
     prices = _load(source, ticker, security, role)
     read_at = sessions.align_sessions(security.exchange, grid, exchange)
     _check_coverage(f"{role} {ticker}", prices.index[0], prices.index[-1], read_at[1 + pre],
-                    read_at[-1])
+                    read_at[-1], strict, late)
     if exchange != security.exchange:  # aligned by instant, not by date
         return pd.Series(prices.reindex(read_at).to_numpy(), index=grid)
     return prices
@@ -377,10 +390,17 @@ def _check_calendar(price: pd.Series, security: Security, source: PriceSource,
 
 
 def _check_coverage(what: str, first: pd.Timestamp, last: pd.Timestamp, start: pd.Timestamp,
-                    end: pd.Timestamp) -> None:
+                    end: pd.Timestamp, strict: bool, late: list[tuple[str, pd.Timestamp]]
+                    ) -> None:
+    """Exclude the pair when the prices end before the event window does, or (``strict``,
+    ``full_estimation = true``) start after the estimation window does; a series that starts
+    inside the estimation window is otherwise appended to ``late`` (a note, not an exclusion:
+    the estimation sample is the returns that exist)."""
     if first > start:
-        raise _Exclude(f"{what}: estimation window starts {start.date()}, before the first "
-                       f"price {first.date()}")
+        if strict:
+            raise _Exclude(f"{what}: estimation window starts {start.date()}, before the first "
+                           f"price {first.date()} (full_estimation = true)")
+        late.append((what, first))
     if last < end:
         raise _Exclude(f"{what}: no prices after {last.date()}; the event window ends "
                        f"{end.date()}")
@@ -439,22 +459,73 @@ def _offset_of(days: pd.DataFrame, date: pd.Timestamp) -> int:
     return int(days["t"].iloc[min(pos, len(days) - 1)])
 
 
-def _notes(grid_notes: GridNotes, start: pd.Timestamp, end: pd.Timestamp, security: Security,
-           n_gaps: int) -> tuple[str, ...]:
+@dataclass(frozen=True)
+class _SampleCounts:
+    """Where the sessions of a pair's estimation window went: M, and every reason a session
+    has no usable return (they add up to ``window``)."""
+
+    window: int
+    n_obs: int
+    before_data: int  # before the pair's first return (a listing inside the window)
+    missing: int  # a price missing later (halt, outage; or a lag or lead of the benchmark)
+    gaps: int  # returns spanning missing prices (trade to trade)
+    events: int  # hygiene: other events' windows
+    confounders: int  # hygiene: confounder dates
+    late: tuple[tuple[str, pd.Timestamp], ...] = ()  # series first priced inside the window
+
+    @property
+    def from_data(self) -> bool:
+        """Whether the data (not hygiene) left sessions of the window out."""
+        return bool(self.before_data or self.missing or self.gaps)
+
+    def detail(self, lead: str) -> str:
+        """``lead`` + the sessions left out and why ("" when none)."""
+        parts = []
+        if self.before_data:
+            firsts = ", ".join(f"{what} {first.date()}" for what, first in self.late)
+            parts.append(f"{self.before_data} before the first price"
+                         + (f" ({firsts})" if firsts else ""))
+        if self.missing:
+            parts.append(f"{self.missing} without a price")
+        if self.gaps:
+            parts.append(f"{self.gaps} spanning a gap")
+        if self.events:
+            parts.append(f"{self.events} in other events' windows")
+        if self.confounders:
+            parts.append(f"{self.confounders} on confounder dates")
+        return f"{lead}{', '.join(parts)} left out" if parts else ""
+
+
+def _runs(dates: Sequence[pd.Timestamp], grid: pd.DatetimeIndex, most: int = 5) -> str:
+    """Dates of ``grid`` as runs of consecutive sessions: "a", "a..b (n)", at most ``most``."""
+    pos = grid.get_indexer(pd.DatetimeIndex(dates))
+    breaks = np.flatnonzero(np.diff(pos) != 1) + 1
+    runs = [(grid[r[0]], grid[r[-1]], r.size) for r in np.split(pos, breaks)]
+    shown = ", ".join(str(a.date()) if n == 1 else f"{a.date()}..{b.date()} ({n})"
+                      for a, b, n in runs[:most])
+    return shown + (f" and {len(runs) - most} more gap(s)" if len(runs) > most else "")
+
+
+def _notes(grid_notes: GridNotes, grid: pd.DatetimeIndex, security: Security,
+           counts: _SampleCounts) -> tuple[str, ...]:
+    """The pair's data notes over ``grid``, the sessions of its estimation and event windows."""
     notes = []
-    missing = [d for d in grid_notes.missing if start <= d <= end]
-    if missing:
-        shown = ", ".join(str(d.date()) for d in missing[:5])
-        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
-        notes.append(f"{len(missing)} session(s) without a price ({shown}{more}): returns "
-                     "span the gap (trade to trade)")
+    start, end = grid[0], grid[-1]
+    # sessions before the first price are a listing inside the window, not missing prices
+    gaps = pd.DatetimeIndex([d for d in grid_notes.missing if start <= d <= end])
+    priced = grid.difference(gaps)
+    missing = gaps[gaps > priced[0]] if len(priced) else gaps[:0]
+    if len(missing):
+        notes.append(f"{len(missing)} session(s) without a price ({_runs(missing, grid)}): "
+                     "returns span the gap (trade to trade)")
     off = [d for d in grid_notes.off_session if start <= d <= end]
     if off:
         shown = ", ".join(str(d.date()) for d in off[:5])
         notes.append(f"{len(off)} price(s) dated on non-sessions of {security.exchange} left "
                      f"out ({shown})")
-    if n_gaps:
-        notes.append(f"{n_gaps} estimation return(s) spanning a gap left out of the fit")
+    if counts.from_data:
+        notes.append(f"estimation sample: M = {counts.n_obs} of the window's {counts.window} "
+                     f"sessions{counts.detail('; ')}")
     if security.proxy:
         notes.append(f"proxy: equal-weighted basket of {len(security.basket)} members "
                      f"({', '.join(security.basket)})")

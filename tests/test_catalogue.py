@@ -308,10 +308,18 @@ CATALOGUE: list[Bad] = [
         lambda s: s.edit_events(f"announced = {DAY0}", "announced = 2025-12-01"),
         EstimationError, ("no pair of event 'ev' can be studied", "ABC: ABC: no prices after "
                           "2025-08-29"), "study.study_pair (pair excluded)"),
-    Bad("announcement before the first price (estimation window reaches before it)",
+    Bad("announcement soon after the first price (too few estimation returns exist)",
         lambda s: s.edit_events(f"announced = {DAY0}", "announced = 2025-02-03"),
-        EstimationError, ("no pair of event 'ev' can be studied", "before the first price "
-                          "2025-01-02"), "study.study_pair (pair excluded)"),
+        EstimationError, ("no pair of event 'ev' can be studied", "only 14 usable estimation "
+                          "returns", "61 before the first price (ABC 2025-01-02",
+                          "min_estimation = 40"), "study.study_pair (pair excluded)"),
+    Bad("estimation window before the first price under full_estimation = true",
+        lambda s: (s.edit_events(f"announced = {DAY0}", "announced = 2025-04-15"),
+                   s.edit_events("min_estimation = 40", "min_estimation = 40\n"
+                                 "full_estimation = true")),
+        EstimationError, ("no pair of event 'ev' can be studied", "estimation window starts",
+                          "before the first price 2025-01-02 (full_estimation = true)"),
+        "study.study_pair (pair excluded)"),
     Bad("estimation too short (fewer than min_estimation returns)",
         lambda s: s.edit_events("estimation = [-80, -6]", "estimation = [-30, -6]"),
         EstimationError, ("only 25 usable estimation returns", "min_estimation = 40"),
@@ -777,7 +785,13 @@ def _markdown(root: Path) -> str:  # pragma: no cover - documentation helper
 
     rows = ["| # | bad input | caught in | exception | message (today) |",
             "|---|---|---|---|---|"]
-    top = Path(tempfile.mkdtemp(dir=root))
+    with tempfile.TemporaryDirectory(dir=root) as folder:
+        rows += _rows(Path(folder))
+    return "\n".join(rows)
+
+
+def _rows(top: Path) -> list[str]:  # pragma: no cover - documentation helper
+    rows = []
     for i, bad in enumerate(CATALOGUE, start=1):
         with pytest.MonkeyPatch.context() as mp:
             (top / str(i)).mkdir()
@@ -800,7 +814,7 @@ def _markdown(root: Path) -> str:  # pragma: no cover - documentation helper
             message = " ".join(message.split()).replace(str(study.root), "…")
             rows.append(f"| {i} | {bad.name} | `{bad.caught}` | {outcome} | "
                         f"{message.replace('|', '/')} |")
-    return "\n".join(rows)
+    return rows
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from typer.testing import CliRunner
 
 from eventstudy.cli import app
 from eventstudy.prices.embedded import _data_dir
+from eventstudy.sessions import sessions_in_range
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -154,7 +156,17 @@ def test_some_pairs_excluded_with_reason(tmp_path) -> None:
     assert [p["security"] for p in doc["pairs"]] == ["TOYO", "TE", "N225"]
     (excluded,) = doc["excluded"]
     assert excluded["security"] == "LYC"
-    assert "before the first price 2025-11-03" in excluded["reason"]
+    # too few of the window's returns exist (issue 13: a late first price alone is a note)
+    reason = excluded["reason"]
+    assert "(LYC.AX 2025-11-03)" in reason and "(min_estimation = 60)" in reason
+    m = re.search(r"only (\d+) usable estimation returns in (\S+)\.\.(\S+): (\d+) before the "
+                  r"first price .*, (\d+) in other events' windows left out", reason)
+    assert m is not None, reason
+    n_obs, start, end, before, hygiene = m.groups()
+    window = sessions_in_range("XASX", start, end)
+    assert len(window) == 240  # [-250, -11]
+    assert int(before) == int((window <= pd.Timestamp("2025-11-03")).sum())  # no return yet
+    assert int(n_obs) + int(before) + int(hygiene) == len(window)
 
 
 def test_runs_from_any_directory(tmp_path, monkeypatch) -> None:

@@ -312,6 +312,13 @@ timing    = "before-open"
 securities = ["SIM", "OLD"]
 
 [[events]]
+id        = "too-early-strict"
+announced = 2024-06-03
+timing    = "before-open"
+securities = ["SIM", "OLD"]
+full_estimation = true
+
+[[events]]
 id        = "short-history"
 announced = 2025-09-01
 timing    = "before-open"
@@ -415,13 +422,41 @@ def test_simulated_study_gap_in_event_window(sim, sim_result) -> None:
     assert len(frame) == 11 and not frame.duplicated(["security", "t"]).any()
 
 
-def test_estimation_before_first_price_is_excluded(sim) -> None:
+def test_estimation_before_first_price_is_a_note(sim) -> None:
+    # SIM.T's first price (2024-01-04) falls inside the estimation window of 2024-06-03: the
+    # sample is the returns that exist, M counted, a note, no exclusion (issue 13).
     result = run("too-early", events=sim["events"], prices=sim["folder"])
+    assert [p.security for p in result.pairs] == ["SIM", "OLD"] and not result.excluded
+    p = pair(result, "SIM")
+    fit = p.estimation
+    grid = sim["grid"]
+    day0 = grid.get_loc(pd.Timestamp("2024-06-03"))
+    window = sessions_in_range("XTKS", "2023-01-01", "2025-12-31")
+    pos0 = window.get_loc(pd.Timestamp("2024-06-03"))
+    est = window[pos0 - 250: pos0 - 10]  # the default [-250, -11]
+    first = sim["price"].index[0]
+    assert est[0] < first  # the window does start before the first price
+    usable = est[est > first]  # a return needs the previous session's price
+    assert fit.n_obs == len(usable) == day0 - 10 - 1
+    assert fit.n_before_data == len(est) - len(usable)
+    assert (fit.first_obs, fit.last_obs) == (usable[0], usable[-1])
+    assert fit.start == est[0]  # the configured window is kept, the sample is what exists
+    assert any(f"M = {fit.n_obs} of the window's {len(est)} sessions" in n for n in p.notes)
+    assert any("before the first price (SIM.T 2024-01-04)" in n for n in p.notes)
+    # the fit is the OLS of exactly those returns
+    r = np.log(sim["price"]).diff()[usable]
+    m = np.log(sim["bench"]).diff()[usable]
+    ols = sm.OLS(r.to_numpy(), sm.add_constant(m.to_numpy())).fit()
+    assert (fit.alpha, fit.beta) == pytest.approx(tuple(ols.params), rel=1e-10)
+    assert fit.sigma == pytest.approx(math.sqrt(ols.scale), rel=1e-10)
+
+
+def test_full_estimation_restores_the_exclusion(sim) -> None:
+    result = run("too-early-strict", events=sim["events"], prices=sim["folder"])
     assert [p.security for p in result.pairs] == ["OLD"]
     (x,) = result.excluded
     assert (x.security, x.ticker) == ("SIM", "SIM.T")
-    assert "before the first price" in x.reason
-    assert "2024-01-04" in x.reason  # the first price, named
+    assert "before the first price 2024-01-04 (full_estimation = true)" in x.reason
     assert set(result.to_frame()["security"]) == {"OLD"}
     doc = json.loads(result.to_json())
     assert doc["excluded"] == [{"security": "SIM", "ticker": "SIM.T", "reason": x.reason}]
