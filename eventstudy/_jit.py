@@ -322,7 +322,9 @@ def combos(values, combo_s, combo_b, order, starts, c0, c1, d, est0, est_len, wi
     """Estimation, fit and event window of every pair of combos c0 .. c1 − 1 (fused).
 
     ``order[starts[c]:starts[c + 1]]`` are the pairs (rows of the outputs) of combo c, ``d``
-    their day-0 rows: the combo's two series stay in cache while its pairs are done. Writes
+    their day-0 rows: the combo's two series stay in cache while its pairs are done. An
+    estimation window that starts before row 0 is summed over the rows that exist (the
+    estimation sample is the returns there are). Writes
     the outputs' rows of those pairs only; ``code`` gets the reason of the pairs the fit or
     an empty window excludes (the caller clears their rows).
     """
@@ -342,11 +344,12 @@ def combos(values, combo_s, combo_b, order, starts, c0, c1, d, est0, est_len, wi
             c_r, c_m = _prefix(r, m, model, prefix)
         for i in range(p0, p1):
             p = order[i]
-            lo = d[p] + est0
+            # the rows of the window that the index holds: it may start before row 0
+            hi = max(d[p] + est0 + est_len, 0)
+            lo = max(hi - est_len, 0)
             if direct:
-                _direct(r, m, lo, est_len, model, w)
+                _direct(r, m, lo, hi - lo, model, w)
             else:
-                hi = lo + est_len
                 for f in range(nf):
                     w[f] = prefix[f, hi] - prefix[f, lo]
                 for f in range(nf, 6):

@@ -39,7 +39,10 @@ How it stays fast and flat in memory
 
 Conventions: offsets count rows of ``returns``' index; an estimation row enters the fit when
 the security's and (for market and market-adjusted models) the benchmark's returns are both
-present, so M is the count of such rows; an event-window row with a missing return has AR and
+present, so M is the count of such rows: the estimation sample is the returns that exist in
+the window, whether it starts before the first row, before a listing or holds an outage (the
+per-event path's rule; ``require_full_window=True`` is its strict ``full_estimation``); an
+event-window row with a missing return has AR and
 se NaN, and the CAR sums the valid ones, with Var(CAR) over those days (S_n = their number).
 The returns are taken as given: unlike the per-event path (:mod:`eventstudy.study`), which
 builds trade-to-trade returns spanning a missing price, a missing return here stays missing.
@@ -109,9 +112,9 @@ THREAD_MIN_PAIRS = 50_000
 _FIELDS = {"market": 6, "constant-mean": 3, "market-adjusted": 3}
 _DENSE = {"market": 4, "constant-mean": 3, "market-adjusted": 3}
 
-# Exclusion codes, in the order they are checked.
-_OK, _NO_SECURITY, _NO_BENCHMARK, _NO_DAY0, _BEFORE, _AFTER, _FEW, _FLAT_M, _FLAT_R, _EMPTY = (
-    range(10))
+# Exclusion codes (_PARTIAL: require_full_window and a window reaching before the data).
+(_OK, _NO_SECURITY, _NO_BENCHMARK, _NO_DAY0, _BEFORE, _AFTER, _FEW, _FLAT_M, _FLAT_R, _EMPTY,
+ _PARTIAL) = range(11)
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,8 @@ class BatchResult:
         Valid returns in the window (S_n, the days the CAR sums).
     estimation : pd.DataFrame
         alpha, beta, sigma, n_obs (M), df (M − k), mean_m (R̄_m), sxx (S_xx), r2, start and
-        end (first and last sessions of the estimation window). n_obs counts the usable
+        end (first and last sessions of the estimation window; start is the first session of
+        returns when the window reaches before it). n_obs counts the usable
         returns also for pairs excluded for having too few; the other columns are NaN on
         excluded pairs. The constant mean has alpha = μ̂ and beta NaN; market-adjusted
         α = 0, β = 1.
@@ -313,7 +317,8 @@ class BatchResult:
             m_est = _window(values, b, start, est_len)
             resid = r_est - m_est if self.model == "market-adjusted" else (
                 r_est - alpha[:, None] - beta[:, None] * m_est)
-        lo = int(start.min()) if rows.size else 0
+        # by date, from the first row any window holds (a window may start before row 0)
+        lo = max(int(start.min()), 0) if rows.size else 0
         width = int((start + est_len).max()) - lo if rows.size else 0
         if rows.size * (width + est_len) > AGGREGATE_ELEMENTS:
             raise EstimationError(
@@ -321,7 +326,12 @@ class BatchResult:
                 f"needs {rows.size * (width + est_len) * 8 / 2**30:.1f} GB of residuals; "
                 "aggregate by a finer column of pairs (by=...) or a subsample")
         by_date = np.full((rows.size, width), np.nan)
-        np.put_along_axis(by_date, (start - lo)[:, None] + np.arange(est_len), resid, axis=1)
+        at = (start - lo)[:, None] + np.arange(est_len)
+        if lo > int(start.min(initial=lo)):  # offsets before row 0: nothing to place there
+            held = at >= 0
+            by_date[np.nonzero(held)[0], at[held]] = resid[held]
+        else:
+            np.put_along_axis(by_date, at, resid, axis=1)
         ar = self.ar.to_numpy()[rows]
         length = ar.shape[1]
         valid = ~np.isnan(ar)
@@ -361,6 +371,7 @@ def batch(
     window: Window = (-10, 10),
     model: str = "market",
     min_estimation: int = 60,
+    require_full_window: bool = False,
     chunk_size: int = 4_096,
     threads: int | None = None,
 ) -> BatchResult:
@@ -382,6 +393,12 @@ def batch(
     min_estimation : int
         Pairs with fewer usable estimation returns are excluded (default 60, the events
         file's default). A model also needs M − k − 2 > 0.
+    require_full_window : bool
+        The strict sample rule (the events file's ``full_estimation = true``): exclude a pair
+        whose estimation window starts before the first row of ``returns`` or before the
+        first price of its security or benchmark, taken as the row before the column's first
+        return. Default False: the estimation sample is the returns that exist inside the
+        window, and only fewer than ``min_estimation`` of them exclude the pair.
     chunk_size : int
         Pairs whose event windows are processed at once; bounds the working memory (a few
         arrays of ``chunk_size`` × L floats, best kept within the CPU's cache).
@@ -414,10 +431,14 @@ def batch(
     σ̂² = SSR/(M − k); t = CAR/se with M − k df. Constant mean: σ̂²(n + n²/M), k = 1;
     market-adjusted: σ̂² = ΣAR²/M, Var = σ̂² n, k = 0.
 
+    The estimation sample is the rows of the window where the returns exist: a window that
+    starts before the first row of ``returns``, or before a listing (NaN returns before the
+    first price), or holds an outage, is summed over the rows that remain (M counts them).
     A pair is excluded, with its reason in ``.excluded`` and NaN rows elsewhere, when a
-    ticker is not a column, day 0 is not in the index, a window falls off the data, it has
-    fewer than ``min_estimation`` usable estimation returns, zero benchmark or residual
-    variance, or no return in the event window.
+    ticker is not a column, day 0 is not in the index, the event window falls off the data,
+    it has fewer than ``min_estimation`` usable estimation returns, zero benchmark or
+    residual variance, no return in the event window, or (``require_full_window``) its
+    estimation window starts before the data.
 
     References
     ----------
@@ -436,8 +457,10 @@ def batch(
     length = win[1] - win[0] + 1
 
     code = np.zeros(n_pairs, np.int8)
-    code[(d + est[0] >= 0) & (d + win[1] >= n_rows)] = _AFTER
-    code[(d >= 0) & (d + est[0] < 0)] = _BEFORE
+    if require_full_window:
+        code[_starts_late(values, s, b, d, est[0], needs_benchmark)] = _PARTIAL
+    code[(d + win[0] >= 0) & (d + win[1] >= n_rows)] = _AFTER
+    code[(d >= 0) & (d + win[0] < 0)] = _BEFORE
     code[d < 0] = _NO_DAY0
     if needs_benchmark:
         code[b < 0] = _NO_BENCHMARK
@@ -456,8 +479,32 @@ def batch(
                 _event_window(values, s, b, d, sums, at, win, model,
                               max(min_estimation, k + 3), chunk_size, out, code, runner)
     out.clear(np.flatnonzero(code != _OK))
-    return _result(out, code, pairs, index, est, win, model, k, min_estimation, s, d, returns,
-                   n_threads)
+    return _result(out, code, pairs, index, est, win, model, k, min_estimation, s, b, d,
+                   values, returns, n_threads)
+
+
+def _first_rows(values: FloatArray, columns: np.ndarray) -> np.ndarray:
+    """Row of the first return of each of ``columns`` (the number of rows when none)."""
+    valid = ~np.isnan(values[columns])
+    return np.where(valid.any(axis=1), valid.argmax(axis=1), values.shape[1])
+
+
+def _starts_late(values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarray, est0: int,
+                 needs_benchmark: bool) -> np.ndarray:
+    """The pairs whose estimation window starts before the data (``require_full_window``).
+
+    That is before row 0, or before the first price of the security or the benchmark: the
+    row before the column's first return, as the per-event path's strict rule (the first
+    price on or before the window's first session) reads it.
+    """
+    start = d + est0
+    late = start < 0
+    for col in (s, b) if needs_benchmark else (s,):
+        known = col >= 0
+        first = np.full(col.size, 0, np.int64)
+        first[known] = _first_rows(values, col[known])
+        late |= known & (first - 1 > start)
+    return late
 
 
 def _jit_module() -> Any:
@@ -722,7 +769,8 @@ def _estimate(values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarray,
     every = rows.size == s.size  # then rows is 0, 1, ...: no indirection
     if not every:
         s, b, d = s[rows], b[rows], d[rows]
-    lo = d + est[0]
+    start = d + est[0]  # may be negative: the rows before 0 do not exist (no return)
+    hi = np.maximum(start + est_len, 0)
     inverse, combos = pd.factorize(s * n_cols + b)
     counts = np.bincount(inverse, minlength=combos.size)
     direct = counts * est_len <= DIRECT_RATIO * n_rows
@@ -733,7 +781,7 @@ def _estimate(values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarray,
 
     def direct_step(p0: int) -> None:
         sel = on_direct[p0:p0 + step]
-        sums[p0:p0 + sel.size] = _direct_sums(values, s[sel], b[sel], lo[sel], est_len,
+        sums[p0:p0 + sel.size] = _direct_sums(values, s[sel], b[sel], start[sel], est_len,
                                               model).T
 
     runner.map(direct_step, range(0, on_direct.size, step))
@@ -742,17 +790,17 @@ def _estimate(values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarray,
     running = np.flatnonzero(~direct)
     if not running.size:
         return sums, at
-    # combo rank and start of each pair in one integer: one gather after the sort by block
+    # combo rank and end of each pair in one integer: one gather after the sort by block
     if running.size == combos.size:  # no direct combo: the ranks are the combo codes
         picked = np.arange(inverse.size)
         packed = inverse * (n_rows + 1)
-        packed += lo
+        packed += hi
     else:
         rank = np.full(combos.size, -1, np.int64)
         rank[running] = np.arange(running.size)
         pair_rank = rank[inverse]
         picked = np.flatnonzero(pair_rank >= 0)
-        packed = pair_rank[picked] * (n_rows + 1) + lo[picked]
+        packed = pair_rank[picked] * (n_rows + 1) + hi[picked]
     per_block = max(1, BLOCK_BYTES // (n_rows * _DENSE[model] * 8))
     n_blocks = (running.size - 1) // per_block + 1
     starts = np.zeros(n_blocks + 1, np.int64)
@@ -775,12 +823,12 @@ def _estimate(values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarray,
     def block(i: int) -> None:
         c0, c1 = int(edges[i]), int(edges[i + 1])
         p0, p1 = int(starts[i]), int(starts[i + 1])
-        combo, start = np.divmod(packed[p0:p1], n_rows + 1)
+        combo, end = np.divmod(packed[p0:p1], n_rows + 1)
         combo -= c0
         with workspace() as work:
             sums[filled + p0:filled + p1] = _block_sums(
-                values, combo_s[c0:c1], combo_b[c0:c1], model, combo, start, start + est_len,
-                bench, work).T
+                values, combo_s[c0:c1], combo_b[c0:c1], model, combo,
+                np.maximum(end - est_len, 0), end, bench, work).T
 
     runner.map(block, range(n_blocks))
     return sums, at
@@ -1024,8 +1072,17 @@ def _upper(group: int) -> FloatArray:
 
 
 def _window(values: FloatArray, col: np.ndarray, start: np.ndarray, length: int) -> FloatArray:
-    """The ``length`` consecutive returns of column ``col`` from row ``start``, per pair."""
-    return sliding_window_view(values, length, axis=1)[col, start]
+    """The ``length`` consecutive returns of column ``col`` from row ``start``, per pair.
+
+    A ``start`` before row 0 gives NaN on the rows before it (no returns there).
+    """
+    early = start < 0
+    if not early.any():
+        return sliding_window_view(values, length, axis=1)[col, start]
+    rows = start[:, None] + np.arange(length)
+    out = values[col[:, None], np.maximum(rows, 0)]
+    out[rows < 0] = np.nan
+    return out
 
 
 def _fit(w: FloatArray, model: str, min_obs: int
@@ -1161,7 +1218,8 @@ def _event_window(values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarra
 
 def _result(out: _Outputs, code: np.ndarray, pairs: pd.DataFrame, index: pd.DatetimeIndex,
             est: Window, win: Window, model: str, k: int, min_estimation: int, s: np.ndarray,
-            d: np.ndarray, returns: pd.DataFrame, threads: int) -> BatchResult:
+            b: np.ndarray, d: np.ndarray, values: FloatArray, returns: pd.DataFrame,
+            threads: int) -> BatchResult:
     labels = pairs.index
     offsets = pd.Index(np.arange(win[0], win[1] + 1), name="t")
     car_se = np.sqrt(out.car_var, out=out.car_var)
@@ -1169,9 +1227,10 @@ def _result(out: _Outputs, code: np.ndarray, pairs: pd.DataFrame, index: pd.Date
     with np.errstate(invalid="ignore", divide="ignore"):
         car_t = out.car / car_se
     n_rows = len(index)
-    inside = (d >= 0) & (d + est[0] >= 0) & (d + est[1] < n_rows)
+    # a window reaching before the data starts, as the data holds it, on the first session
+    inside = (d >= 0) & (d + est[1] >= 0) & (d + est[1] < n_rows)
     sessions = index.to_numpy().astype("datetime64[ns]")
-    start, end = (sessions.take(d + offset, mode="clip") for offset in est)
+    start, end = (sessions.take(np.maximum(d + offset, 0), mode="clip") for offset in est)
     if not inside.all():
         start[~inside] = end[~inside] = np.datetime64("NaT")
     estimation = pd.DataFrame({
@@ -1180,7 +1239,7 @@ def _result(out: _Outputs, code: np.ndarray, pairs: pd.DataFrame, index: pd.Date
         "sxx": out.sxx, "r2": out.r2, "start": start, "end": end,
     }, index=labels, copy=False)
     excluded = _reasons(code, pairs, index, est, win, model, k, min_estimation, out.n_obs,
-                        start, end)
+                        start, end, s, b, d, values)
     return BatchResult(
         ar=pd.DataFrame(out.ar, index=labels, columns=offsets, copy=False),
         se=pd.DataFrame(out.se, index=labels, columns=offsets, copy=False),
@@ -1195,14 +1254,15 @@ def _result(out: _Outputs, code: np.ndarray, pairs: pd.DataFrame, index: pd.Date
 
 def _reasons(code: np.ndarray, pairs: pd.DataFrame, index: pd.DatetimeIndex, est: Window,
              win: Window, model: str, k: int, min_estimation: int, n_obs: np.ndarray,
-             start: np.ndarray, end: np.ndarray) -> pd.Series:
+             start: np.ndarray, end: np.ndarray, s: np.ndarray, b: np.ndarray, d: np.ndarray,
+             values: FloatArray) -> pd.Series:
     """The reason of each excluded pair, naming the value at fault; None for the others."""
     bad = np.flatnonzero(code != _OK)
     messages = np.empty(bad.size, dtype=object)
     codes = code[bad]
     first, last = (str(index[0].date()), str(index[-1].date())) if len(index) else ("", "")
     fixed = {
-        _BEFORE: f"estimation window starts at offset {est[0]}, before the first session of "
+        _BEFORE: f"event window starts at offset {win[0]}, before the first session of "
                  f"returns ({first})",
         _AFTER: f"event window ends at offset {win[1]}, after the last session of returns "
                 f"({last})",
@@ -1228,17 +1288,47 @@ def _reasons(code: np.ndarray, pairs: pd.DataFrame, index: pd.DatetimeIndex, est
     at = np.flatnonzero(codes == _FEW)
     if at.size:
         rows = bad[at]
+        cut = np.minimum(np.maximum(-(d[rows] + est[0]), 0), est[1] - est[0] + 1).tolist()
         messages[at] = [
-            f"only {n} usable estimation returns in {a}..{z} "
+            f"only {n} usable estimation returns in {a}..{z}"
+            + (f" ({c} of the window's offsets before the first session of returns, {first})"
+               if c else "") + " "
             + (f"(min_estimation = {min_estimation})" if n < min_estimation
                else f"(the {model} model needs M − k − 2 > 0, k = {k})")
-            for n, a, z in zip(n_obs[rows].tolist(),
-                               np.datetime_as_string(start[rows], unit="D").tolist(),
-                               np.datetime_as_string(end[rows], unit="D").tolist(), strict=True)
+            for n, a, z, c in zip(n_obs[rows].tolist(),
+                                  np.datetime_as_string(start[rows], unit="D").tolist(),
+                                  np.datetime_as_string(end[rows], unit="D").tolist(), cut,
+                                  strict=True)
         ]
+    at = np.flatnonzero(codes == _PARTIAL)
+    if at.size:
+        messages[at] = _partial_reasons(bad[at], pairs, index, est, s, b, d, values,
+                                        model != "constant-mean")
     reasons = np.full(len(pairs), None, dtype=object)
     reasons[bad] = messages
     return pd.Series(reasons, index=pairs.index, name="reason", dtype=object)
+
+
+def _partial_reasons(rows: np.ndarray, pairs: pd.DataFrame, index: pd.DatetimeIndex,
+                     est: Window, s: np.ndarray, b: np.ndarray, d: np.ndarray,
+                     values: FloatArray, needs_benchmark: bool) -> list[str]:
+    """Why ``require_full_window`` excludes each pair at ``rows`` (see :func:`_starts_late`)."""
+    start = d[rows] + est[0]
+    firsts = [(what, pairs[what].to_numpy()[rows], _first_rows(values, col[rows]))
+              for what, col in (("security", s), ("benchmark", b))
+              if what == "security" or needs_benchmark]
+    out = []
+    for i, at in enumerate(start.tolist()):
+        if at < 0:
+            out.append(f"estimation window starts at offset {est[0]}, before the first session "
+                       f"of returns ({index[0].date()}) (require_full_window=True)")
+            continue
+        what, name, row = next((w, n[i], f[i]) for w, n, f in firsts if f[i] - 1 > at)
+        first = ("none" if row >= len(index) else str(index[row - 1].date()))
+        out.append(f"estimation window starts {index[at].date()}, before the first price of "
+                   f"{what} {name!r} ({first}, the session before its first return) "
+                   "(require_full_window=True)")
+    return out
 
 
 def _day(x: np.datetime64) -> str:

@@ -180,6 +180,9 @@ def _pair_dict(p: PairResult) -> dict[str, Any]:
             "r2": num(fit.r2), "k": fit.k, "df": fit.df, "n_gaps": fit.n_gaps,
             "n_excluded_events": fit.n_excluded_events,
             "n_excluded_confounders": fit.n_excluded_confounders,
+            "n_before_data": fit.n_before_data, "n_missing": fit.n_missing,
+            "first_obs": _date(fit.first_obs) if fit.first_obs is not None else None,
+            "last_obs": _date(fit.last_obs) if fit.last_obs is not None else None,
             "params": {name: num(value) for name, value in fit.params},
         },
         "days": [

@@ -258,7 +258,7 @@ def test_exclusions_have_reasons_and_nan_rows() -> None:
         "no_sec": ("XX", "MA", idx[200]),
         "no_bench": ("S0", "YY", idx[200]),
         "no_day0": ("S0", "MA", pd.Timestamp("2015-01-03")),  # a Saturday
-        "before": ("S0", "MA", idx[100]),
+        "before": ("S0", "MA", idx[3]),  # the event window starts at row −1
         "after": ("S0", "MA", idx[-3]),
         "flat_m": ("S0", "FLAT", idx[200]),
         "copy": ("MA", "COPY", idx[200]),
@@ -274,7 +274,8 @@ def test_exclusions_have_reasons_and_nan_rows() -> None:
     assert "'XX' is not a column" in why["no_sec"]
     assert "benchmark 'YY'" in why["no_bench"]
     assert "day0 2015-01-03 is not a session" in why["no_day0"]
-    assert "before the first session" in why["before"]
+    assert why["before"].startswith("event window starts at offset -4, before the first "
+                                    f"session of returns ({idx[0].date()})")
     assert "after the last session" in why["after"]
     assert "benchmark returns have zero variance" in why["flat_m"]
     assert "residuals have zero variance" in why["copy"]
