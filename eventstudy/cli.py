@@ -71,12 +71,19 @@ def list_events(events: EventsOption = None) -> None:
 
 
 def _models_view(event_id: str, models: str, events: Path | None, prices: Path | None,
-                 format: Format, source: str | None, cache_dir: Path | None) -> None:
-    """``run --models``: one event under several models (eventstudy.sensitivity)."""
+                 format: Format, source: str | None, cache_dir: Path | None,
+                 securities: list[str] | None) -> None:
+    """``run --models``: one event under several models (eventstudy.sensitivity), optionally
+    cut to ``--securities``."""
+    from eventstudy.events import load_events
+    from eventstudy.pooled import restrict
     from eventstudy.sensitivity import sensitivity
 
     try:
-        frame = sensitivity(event_id, models, events=events, prices=prices, source=source,
+        calendar = load_events(events)
+        if securities:
+            calendar, _ = restrict(calendar, (calendar.event(event_id),), securities)
+        frame = sensitivity(event_id, models, events=calendar, prices=prices, source=source,
                             cache_dir=cache_dir)
     except EventStudyError as exc:
         raise _fail(exc) from None
@@ -148,7 +155,7 @@ def run(
     if models is not None:
         if len(ids) != 1 or tag is not None:
             raise _fail(UnknownEventError("--models compares models on exactly one event id"))
-        _models_view(ids[0], models, events, prices, format, source, cache_dir)
+        _models_view(ids[0], models, events, prices, format, source, cache_dir, secs)
         return
 
     options = {"prices": prices, "source": source, "cache_dir": cache_dir}

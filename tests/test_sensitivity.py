@@ -150,3 +150,18 @@ def test_cli_models() -> None:
     bad = runner.invoke(app, ["run", "dual-use-ban", "--models", "market,capm"])
     assert bad.exit_code == 2 and bad.stdout == ""
     assert bad.stderr.count("\n") == 1 and "capm" in bad.stderr
+
+
+def test_cli_models_keeps_only_the_securities_asked_for() -> None:
+    runner = CliRunner()
+    args = ["run", "dual-use-ban", "--events", str(PACKAGED), "--models", "market,dimson",
+            "-f", "json"]
+    every = json.loads(runner.invoke(app, args).stdout)
+    assert {r["security"] for r in every} == {"LYC", "TOYO", "TE", "N225"}
+    cut = runner.invoke(app, [*args, "--securities", "TE,LYC"])
+    assert cut.exit_code == 0, cut.stderr
+    rows = json.loads(cut.stdout)
+    assert {r["security"] for r in rows} == {"TE", "LYC"}
+    assert rows == [r for r in every if r["security"] in {"TE", "LYC"}]  # same numbers
+    bad = runner.invoke(app, [*args, "--securities", "XYZ"])
+    assert bad.exit_code == 2 and bad.stdout == "" and "unknown security 'XYZ'" in bad.stderr
