@@ -6,8 +6,9 @@ The file has four tables (see README.md, "The events file", and contract.md):
     Study settings (:class:`Settings`) for every pair.
 ``[securities.ALIAS]``
     One security: ticker, name, exchange, benchmark, optional ``basket`` of member tickers
-    (an equal-weighted proxy whose daily return is the mean of its members' returns), and any
-    setting of ``[defaults]`` to override.
+    (an equal-weighted proxy whose daily return is the mean of its members' returns, or with
+    ``weights`` and ``weights_date`` a capitalisation-weighted one), and any setting of
+    ``[defaults]`` to override.
 ``[[events]]``
     One announcement: id, title, announced (an offset datetime, or a plain date with
     ``timing``), sources, tags, securities (aliases or raw tickers) and setting overrides.
@@ -46,6 +47,7 @@ SETTING_KEYS = (
 )
 SECURITY_KEYS = (
     "ticker", "name", "exchange", "benchmark", "benchmark_exchange", "basket", "proxy",
+    "weights", "weights_date",
     *SETTING_KEYS,
 )
 EVENT_KEYS = (
@@ -127,6 +129,17 @@ class Security:
     proxy: bool = False
     benchmark_exchange: str | None = None
     overrides: Mapping[str, Any] = field(default_factory=dict)
+    weights: tuple[float, ...] = ()
+    weights_date: dt.date | None = None
+
+    @property
+    def weighting(self) -> str:
+        """How the basket is weighted, for notes: "" (no basket), equal or capitalisation."""
+        if not self.basket:
+            return ""
+        if not self.weights:
+            return "equal-weighted"
+        return f"capitalisation-weighted (weights as of {self.weights_date})"
 
 
 @dataclass(frozen=True)
@@ -461,12 +474,47 @@ def _security(alias: str, table: Mapping[str, Any], label: str) -> Security:
     proxy = table.get("proxy", bool(basket))
     if not isinstance(proxy, bool):
         raise EventsFileError(f"{label}: {where} proxy must be true or false")
+    weights, weights_date = _weights(table, basket, label, where)
     return Security(
         alias=alias, ticker=ticker, name=_string(table, "name", label, where, default=ticker),
         exchange=exchange, benchmark=benchmark, basket=basket, proxy=proxy,
         benchmark_exchange=benchmark_exchange,
-        overrides=_settings(table, label, where),
+        overrides=_settings(table, label, where), weights=weights, weights_date=weights_date,
     )
+
+
+def _weights(table: Mapping[str, Any], basket: tuple[str, ...], label: str, where: str
+             ) -> tuple[tuple[float, ...], dt.date | None]:
+    """A basket's ``weights = {TICKER = w, ...}`` (one positive number per member, in the
+    basket's order) and ``weights_date``, the date they are as of; both or neither."""
+    value, date = table.get("weights"), table.get("weights_date")
+    if value is None and date is None:
+        return (), None
+    if not basket:
+        raise EventsFileError(f"{label}: {where} weights and weights_date need a basket")
+    if value is None or date is None:
+        raise EventsFileError(f"{label}: {where} weights and weights_date go together: give "
+                              "the weights and the date they are as of (e.g. 2025-12-30)")
+    if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
+        raise EventsFileError(f"{label}: {where} weights_date must be a date like 2025-12-30, "
+                              f"got {date!r}")
+    if not isinstance(value, dict):
+        raise EventsFileError(f"{label}: {where} weights must be a table "
+                              '{"7203.T" = 3.70, ...}, got ' + repr(value))
+    extra = [k for k in value if k not in basket]
+    if extra:
+        raise EventsFileError(f"{label}: {where} weights name {', '.join(extra)}, not in the "
+                              "basket")
+    missing = [t for t in basket if t not in value]
+    if missing:
+        raise EventsFileError(f"{label}: {where} weights lack {', '.join(missing)}; give every "
+                              "member a weight")
+    bad = [f"{k} = {v!r}" for k, v in value.items()
+           if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < float("inf")]
+    if bad:
+        raise EventsFileError(f"{label}: {where} weights must be positive numbers: "
+                              f"{', '.join(bad)}")
+    return tuple(float(value[t]) for t in basket), date
 
 
 def _check_exchange(code: str, label: str, where: str) -> None:

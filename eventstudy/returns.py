@@ -13,6 +13,8 @@ References
 ----------
 .. [1] Maynes, E. and Rumsey, J. (1993) "Conducting event studies with thinly traded stocks",
    Journal of Banking & Finance 17(1), 145-157.
+.. [2] Fama, E. F. (1976) *Foundations of Finance*, Basic Books, ch. 2 (value-weighted
+   portfolio returns). JPX (2025) "TOPIX (Tokyo Stock Price Index) Calculation Methodology".
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy._typing import ReturnKind
+from eventstudy.errors import PriceDataError
 
 RETURN_COLUMNS = ("return", "benchmark_return", "span")
 
@@ -42,15 +45,46 @@ def period_return(ratio: np.ndarray, kind: ReturnKind) -> np.ndarray:
 
 
 def basket_level(
-    members: Sequence[pd.Series], sessions: pd.DatetimeIndex, kind: ReturnKind
+    members: Sequence[pd.Series], sessions: pd.DatetimeIndex, kind: ReturnKind,
+    weights: Sequence[float] | None = None, as_of: pd.Timestamp | None = None,
 ) -> pd.Series:
-    """Level of an equal-weighted basket whose return is the mean of its members' returns.
+    """Level of a basket of ``members``' prices on ``sessions``: equal- or cap-weighted.
 
-    Each member's return is taken trade to trade on ``sessions``; the basket's return on a
-    session is the mean over the members that have one, so the level's ``kind`` return equals
-    that mean exactly. The level is NaN on sessions where no member has a price.
+    Equal-weighted (no ``weights``): each member's return is taken trade to trade on
+    ``sessions``; the basket's return on a session is the mean over the members that have
+    one, so the level's ``kind`` return equals that mean exactly.
+
+    Capitalisation-weighted (``weights``, index weights or market values as of ``as_of``,
+    one per member): the basket holds fixed quantities q_i = w_i / P_i(as_of), P_i(as_of)
+    the member's last price on or before ``as_of``, the way a capitalisation-weighted index
+    holds its constituents' shares between reviews, and its level is the value of those
+    holdings, Σ q_i P_i,t: its simple return is Σ ω_i R_i with ω_i each member's share of the
+    value before the session (Fama 1976, ch. 2). A member without a price on a session is
+    held at its last price (zero return there; its move shows when it trades again), as an
+    index carries a constituent that did not trade; before its first price it is not held.
+
+    The level is NaN on sessions where no member has a price.
+
+    Raises
+    ------
+    PriceDataError
+        ``weights`` does not match ``members``, or a member has no price on or before
+        ``as_of``.
     """
     prices = pd.concat([m.reindex(sessions) for m in members], axis=1).to_numpy(float)
+    priced = np.isfinite(prices).any(axis=1)
+    if weights is not None:
+        units = _units(members, weights, as_of)
+        last = pd.DataFrame(prices).ffill()  # a member without a price keeps its last one
+        now, before = last.to_numpy(), last.shift(1).to_numpy()
+        both = np.isfinite(now) & np.isfinite(before)  # listed on both sessions
+        held = np.where(both, before * units, 0.0)
+        gain = np.where(both, (now - before) * units, 0.0)
+        value = held.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            simple = np.where(value > 0, gain.sum(axis=1) / value, 0.0)
+        level = np.cumprod(1.0 + simple)
+        return pd.Series(np.where(priced, level, np.nan), index=sessions, name="basket")
     member_returns = np.full(prices.shape, np.nan)
     for j in range(prices.shape[1]):  # per member (a handful), each vectorised over sessions
         r, _ = _trade_to_trade(prices[:, j], np.isfinite(prices[:, j]), kind)
@@ -59,8 +93,26 @@ def basket_level(
         counts = np.isfinite(member_returns).sum(axis=1)
         mean = np.where(counts > 0, np.nansum(member_returns, axis=1) / np.maximum(counts, 1), 0.0)
     growth = np.exp(np.cumsum(mean)) if kind == "log" else np.cumprod(1.0 + mean)
-    priced = np.isfinite(prices).any(axis=1)
     return pd.Series(np.where(priced, growth, np.nan), index=sessions, name="basket")
+
+
+def _units(members: Sequence[pd.Series], weights: Sequence[float],
+           as_of: pd.Timestamp | None) -> np.ndarray:
+    """Quantities of a capitalisation-weighted basket: w_i / P_i(as_of)."""
+    w = np.asarray(weights, float)
+    if w.shape != (len(members),) or not (np.isfinite(w).all() and (w > 0).all()):
+        raise PriceDataError(f"basket weights {list(weights)}: give one positive weight per "
+                             f"member ({len(members)})")
+    if as_of is None:
+        raise PriceDataError("basket weights need the date they are as of (weights_date)")
+    anchor = np.empty(len(members))
+    for j, m in enumerate(members):  # one lookup per member (a handful)
+        known = m.loc[:as_of].dropna()
+        if known.empty:
+            raise PriceDataError(f"basket member {m.name or j}: no price on or before "
+                                 f"{as_of.date()}, the date of the weights (weights_date)")
+        anchor[j] = known.iloc[-1]
+    return w / anchor
 
 
 def _trade_to_trade(

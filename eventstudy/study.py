@@ -173,8 +173,14 @@ def study_pair(
     strict = settings.full_estimation
 
     if security.basket:
-        members = [_load(source, t, security, "member") for t in security.basket]
-        price = basket_level(members, grid, kind)  # type: ignore[arg-type]
+        members = [_load(source, t, security, "member").rename(t) for t in security.basket]
+        as_of = pd.Timestamp(security.weights_date) if security.weights_date else None
+        try:
+            price = basket_level(members, grid, kind, security.weights or None,  # type: ignore[arg-type]
+                                 as_of)
+        except PriceDataError as exc:
+            raise PriceDataError(f"{calendar.path}: [securities.{security.alias}]: {exc}"
+                                 ) from None
         first = min(m.index[0] for m in members)
         last = max(m.index[-1] for m in members)
     else:
@@ -526,7 +532,10 @@ def _notes(grid_notes: GridNotes, grid: pd.DatetimeIndex, security: Security,
     if counts.from_data:
         notes.append(f"estimation sample: M = {counts.n_obs} of the window's {counts.window} "
                      f"sessions{counts.detail('; ')}")
-    if security.proxy:
-        notes.append(f"proxy: equal-weighted basket of {len(security.basket)} members "
+    if security.proxy and security.basket:
+        notes.append(f"proxy: {security.weighting} basket of {len(security.basket)} members "
                      f"({', '.join(security.basket)})")
+    elif security.proxy:
+        notes.append(f"proxy: {security.ticker} stands in for the series named "
+                     f"({security.name})")
     return tuple(notes)

@@ -22,6 +22,7 @@ CALENDAR = {
     "travel-advisory": (dt.date(2025, 11, 14), "after-close"),
     "seafood-suspension": ("2025-11-19T14:12:00+09:00", None),
     "dual-use-ban": ("2026-01-06T16:25:00+08:00", None),
+    "dual-use-ban-te": ("2026-01-06T16:25:00+08:00", None),  # the TE variants (issue 13)
     "rare-earth-choke-off": (dt.date(2026, 1, 8), "after-close"),
     "chikyu-mud": (dt.date(2026, 2, 2), "before-open"),
     "entity-lists": ("2026-02-24T10:23:00+08:00", None),
@@ -56,6 +57,14 @@ def test_shipped_securities() -> None:
     assert (toyo.ticker, toyo.exchange, toyo.benchmark) == ("6330.T", "XTKS", "^TOPX")
     assert te.proxy and len(te.basket) == 15 and te.benchmark == "^TOPX"
     assert "7203.T" in te.basket and "7011.T" not in te.basket  # MHI is Machinery
+    # issue 13: TE is capitalisation-weighted by JPX's TOPIX weights of 2025-12-30
+    assert te.weights_date == dt.date(2025, 12, 30) and len(te.weights) == 15
+    assert dict(zip(te.basket, te.weights, strict=True))["7203.T"] == 3.6974
+    assert sum(te.weights) == pytest.approx(6.3877, abs=1e-9)  # % of TOPIX
+    assert "proxy" in te.name and "capitalisation-weighted" in te.name
+    ew, etf = calendar.securities["TE-EW"], calendar.securities["TE-ETF"]
+    assert ew.basket == te.basket and not ew.weights and ew.proxy
+    assert (etf.ticker, etf.proxy, etf.basket) == ("1622.T", True, ())
     # world-market model: New York's previous session, read by instant on Tokyo sessions
     assert (n225.benchmark, n225.benchmark_exchange) == ("^GSPC", "XNYS")
     event = calendar.event("dual-use-ban")
@@ -128,6 +137,21 @@ def test_unknown_event_suggests(tmp_path) -> None:
         calendar.event("e")
 
 
+BASKET = textwrap.dedent("""
+    [securities.B]
+    ticker = "B-PROXY"
+    exchange = "XTKS"
+    benchmark = "^TOPX"
+    basket = ["7203.T", "7267.T"]
+    weights_date = 2025-12-30
+    weights = {"7203.T" = 3.5, "7267.T" = 0.5}
+
+    [[events]]
+    id = "e1"
+    announced = 2026-01-06
+    securities = ["B"]
+""")
+
 BAD = {
     "toml-syntax": ("[defaults\n", "invalid TOML.*line 1"),
     "unknown-top-key": (MINIMAL + "\n[extra]\nx = 1\n", "unknown key 'extra'"),
@@ -156,6 +180,21 @@ BAD = {
     "benchmark-is-self": (MINIMAL.replace('benchmark = "^TOPX"', 'benchmark = "6330.T"'),
                           "benchmark is the security itself"),
     "no-events": ("[defaults]\n", r"no \[\[events\]\]"),
+    "weights-no-basket": (MINIMAL.replace('benchmark = "^TOPX"', 'benchmark = "^TOPX"\n'
+                                          'weights_date = 2025-12-30\nweights = {"6330.T" = 1}'),
+                          "weights and weights_date need a basket"),
+    "weights-no-date": (BASKET.replace("weights_date = 2025-12-30\n", ""),
+                        "weights and weights_date go together"),
+    "weights-date-text": (BASKET.replace("2025-12-30", '"2025-12-30"'),
+                          "weights_date must be a date like 2025-12-30"),
+    "weights-missing-member": (BASKET.replace(', "7267.T" = 0.5', ""),
+                               "weights lack 7267.T; give every member a weight"),
+    "weights-extra": (BASKET.replace('"7267.T" = 0.5', '"7267.T" = 0.5, "7011.T" = 1'),
+                      "weights name 7011.T, not in the basket"),
+    "weights-zero": (BASKET.replace('"7267.T" = 0.5', '"7267.T" = 0'),
+                     "weights must be positive numbers: 7267.T = 0"),
+    "weights-not-table": (BASKET.replace('{"7203.T" = 3.5, "7267.T" = 0.5}', "[3.5, 0.5]"),
+                          "weights must be a table"),
     "security-not-table": ("securities = 3\n" + MINIMAL.split('benchmark = "^TOPX"')[1],
                            "must be a table"),
 }
@@ -174,3 +213,11 @@ def test_bad_events_file(tmp_path, key) -> None:
 def test_missing_file(tmp_path) -> None:
     with pytest.raises(EventsFileError, match="not found"):
         load_events(tmp_path / "nope.toml")
+
+
+def test_basket_weights_are_read_in_basket_order(tmp_path) -> None:
+    text = BASKET.replace('{"7203.T" = 3.5, "7267.T" = 0.5}', '{"7267.T" = 0.5, "7203.T" = 3.5}')
+    b = load_events(write(tmp_path, text)).security("B")
+    assert b.basket == ("7203.T", "7267.T") and b.weights == (3.5, 0.5)
+    assert b.weighting == "capitalisation-weighted (weights as of 2025-12-30)"
+    assert load_events(write(tmp_path, MINIMAL)).security("A").weighting == ""

@@ -181,6 +181,69 @@ def test_basket_of_one_member_has_its_returns() -> None:
 
 
 # ----------------------------------------------------------------------------------------------
+# basket_level with weights: capitalisation-weighted, fixed quantities w_i / P_i(as_of)
+# ----------------------------------------------------------------------------------------------
+
+def test_cap_weighted_basket_is_the_value_of_fixed_holdings() -> None:
+    # weights 1 and 3 as of SIX[1]: quantities 1/11 of A and 3/49 of C; the level moves as
+    # the holdings' value q_A·A + q_C·C, worked by hand on every day
+    level = basket_level([series(A, SIX), series(C, SIX)], SIX, "log", [1.0, 3.0], SIX[1])
+    q_a, q_c = 1 / 11, 3 / 49
+    value = [q_a * a + q_c * c for a, c in zip(A, C, strict=True)]
+    np.testing.assert_allclose(level / level.iloc[0], np.array(value) / value[0], rtol=1e-14)
+    # on the weights' date the members' shares of the value are the weights' shares
+    assert q_a * A[1] / value[1] == pytest.approx(1 / 4, rel=1e-14)
+
+
+def test_cap_weighted_basket_across_a_missing_price() -> None:
+    # C has no price on SIX[2]: it is held at its last price (49), so that day only A moves
+    # but C still counts in the value; on SIX[3] C's move from 49 shows
+    c = series(C, SIX).drop(SIX[2])
+    level = basket_level([series(A, SIX), c], SIX, "simple", [2.0, 5.0], SIX[0])
+    q_a, q_c = 2 / 10, 5 / 50
+    r = level.to_numpy()[1:] / level.to_numpy()[:-1] - 1
+    assert r[1] == pytest.approx(q_a * (12.1 - 11) / (q_a * 11 + q_c * 49), rel=1e-14)
+    day3 = (q_a * (11.0 - 12.1) + q_c * (52 - 49)) / (q_a * 12.1 + q_c * 49)
+    assert r[2] == pytest.approx(day3, rel=1e-14)
+    day4 = (q_a * (11.5 - 11) + q_c * (50.5 - 52)) / (q_a * 11 + q_c * 52)
+    assert r[3] == pytest.approx(day4, rel=1e-14)
+    # buy and hold: across the gap the level is still the holdings' value
+    value = [q_a * a + q_c * x for a, x in zip(A, [50.0, 49.0, 49.0, 52.0, 50.5, 50.0],
+                                               strict=True)]
+    np.testing.assert_allclose(level / level.iloc[0], np.array(value) / value[0], rtol=1e-14)
+
+
+def test_cap_weights_proportional_to_prices_give_the_price_sum() -> None:
+    # weights equal to the prices on the weights' date: one unit of each, the level is ΣP
+    level = basket_level([series(A, SIX), series(C, SIX)], SIX, "log", [A[3], C[3]], SIX[3])
+    total = np.add(A, C)
+    np.testing.assert_allclose(level / level.iloc[0], total / total[0], rtol=1e-14)
+
+
+def test_cap_weights_use_the_last_price_on_or_before_their_date() -> None:
+    # weights dated on a day C has no price: C's quantity is set at its previous price
+    c = series(C, SIX).drop(SIX[2])
+    got = basket_level([series(A, SIX), c], SIX, "log", [1.0, 1.0], SIX[2])
+    units_a, units_c = 1 / 12.1, 1 / 49  # the holdings' value, by hand, on SIX[5]
+    assert (got.iloc[5] / got.iloc[0] == pytest.approx(
+        (units_a * A[5] + units_c * C[5]) / (units_a * A[0] + units_c * C[0]), rel=1e-14))
+
+
+def test_cap_weighted_basket_errors() -> None:
+    from eventstudy.errors import PriceDataError
+
+    members = [series(A, SIX).rename("A.T"), series(C, SIX).rename("C.T")]
+    with pytest.raises(PriceDataError, match="one positive weight per member"):
+        basket_level(members, SIX, "log", [1.0], SIX[0])
+    with pytest.raises(PriceDataError, match="one positive weight per member"):
+        basket_level(members, SIX, "log", [1.0, 0.0], SIX[0])
+    with pytest.raises(PriceDataError, match="need the date they are as of"):
+        basket_level(members, SIX, "log", [1.0, 1.0], None)
+    with pytest.raises(PriceDataError, match=r"C\.T: no price on or before 2024-04-01"):
+        basket_level([members[0], members[1].drop(SIX[0])], SIX, "log", [1.0, 1.0], SIX[0])
+
+
+# ----------------------------------------------------------------------------------------------
 # Properties
 # ----------------------------------------------------------------------------------------------
 

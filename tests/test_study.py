@@ -256,6 +256,33 @@ def test_to_frame_one_row_per_pair_and_day(dual_use) -> None:
     np.testing.assert_allclose(lyc["ar"], pair(dual_use, "LYC").days["ar"], rtol=0)
 
 
+def test_te_is_the_cap_weighted_basket_of_jpx_weights(calendar, dual_use) -> None:
+    # Issue 13: the day-0 return of TE, recomputed here from the members' embedded closes and
+    # the weights of events.toml (quantities w / close on 2025-12-30, value of the holdings).
+    te = calendar.securities["TE"]
+    closes = pd.DataFrame({t: embedded.EmbeddedSource().load(t) for t in te.basket})
+    closes = closes.loc[:"2026-01-07"].ffill()
+    units = pd.Series(te.weights, index=list(te.basket)) / closes.loc["2025-12-30"]
+    value = (closes * units).sum(axis=1)
+    day0 = value.loc["2026-01-07"] / value.loc["2026-01-06"] - 1
+    p = pair(dual_use, "TE")
+    row = p.days.set_index("t").loc[0]
+    assert math.expm1(row["return"]) == pytest.approx(day0, rel=1e-10)
+    assert -0.025 < day0 < -0.023  # the articles: the index fell about 2.5 %
+    assert p.proxy and any(n.startswith("proxy: capitalisation-weighted (weights as of "
+                                        "2025-12-30) basket of 15 members") for n in p.notes)
+
+
+def test_the_te_variants_run(calendar) -> None:
+    result = run("dual-use-ban-te", events=calendar)
+    assert [p.security for p in result.pairs] == ["TE", "TE-EW", "TE-ETF"]
+    etf = pair(result, "TE-ETF")
+    # 1622.T is priced from 2024-12-30: its estimation window starts before (issue 13)
+    assert etf.estimation.start < pd.Timestamp("2024-12-30") and etf.estimation.n_before_data
+    assert etf.estimation.first_obs == pd.Timestamp("2025-01-06")  # Tokyo's next session
+    assert all(p.proxy for p in result.pairs)
+
+
 def test_to_json_validates(dual_use) -> None:
     pytest.importorskip("jsonschema")
     from eventstudy.schema import validate_result
