@@ -327,7 +327,7 @@ class BatchResult:
                 "aggregate by a finer column of pairs (by=...) or a subsample")
         by_date = np.full((rows.size, width), np.nan)
         at = (start - lo)[:, None] + np.arange(est_len)
-        if lo > int(start.min(initial=lo)):  # offsets before row 0: nothing to place there
+        if (start < 0).any():  # offsets before row 0: nothing to place there
             held = at >= 0
             by_date[np.nonzero(held)[0], at[held]] = resid[held]
         else:
@@ -484,9 +484,14 @@ def batch(
 
 
 def _first_rows(values: FloatArray, columns: np.ndarray) -> np.ndarray:
-    """Row of the first return of each of ``columns`` (the number of rows when none)."""
-    valid = ~np.isnan(values[columns])
-    return np.where(valid.any(axis=1), valid.argmax(axis=1), values.shape[1])
+    """Row of the first return of each of ``columns`` (the number of rows when none).
+
+    Each distinct column is scanned once, however many pairs name it.
+    """
+    distinct, inverse = np.unique(columns, return_inverse=True)
+    valid = ~np.isnan(values[distinct])
+    first = np.where(valid.any(axis=1), valid.argmax(axis=1), values.shape[1])
+    return first[inverse]
 
 
 def _starts_late(values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarray, est0: int,
