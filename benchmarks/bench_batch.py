@@ -22,10 +22,10 @@ noise); ratios are computed within the same subprocess. Peak memory: the subproc
 resident set (ru_maxrss: data, imports and the batch), the resident set before the batch, and
 the batch's own peak allocation (tracemalloc, on one extra untimed call).
 
-The engine is the compiled one (numba kernels of ``eventstudy._jit``) when numba is importable,
-else numpy (the table says which). Its one-off cost, the import of numba and the compilation
-of the kernels (or their load from numba's on-disk cache), is paid by the first batch of a
-process: each subprocess makes one small untimed batch first, so the best-of timings exclude
+The engine is the compiled one (numba kernels of ``eventstudy.estimation._jit``) when numba is
+importable, else numpy (the table says which). Its one-off cost, the import of numba and the
+compilation of the kernels (or their load from numba's on-disk cache), is paid by the first batch
+of a process: each subprocess makes one small untimed batch first, so the best-of timings exclude
 it; it is measured apart, in fresh processes with an empty then a filled cache (``--no-compile``
 skips that).
 
@@ -52,7 +52,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import eventstudy  # noqa: E402
-from eventstudy import batching  # noqa: E402
+from eventstudy.study import batch as batching  # noqa: E402
 
 ESTIMATION, WINDOW = (-260, -11), (-10, 10)
 

@@ -10,8 +10,8 @@ true β = 1.2, market σ = 1 %/day, idiosyncratic σ = 1.5 %/day, log prices on 
     (Lo & MacKinlay 1990; zero-return streaks). OLS → β(1 − π).
 
 For each: mean and standard deviation across replications of the OLS, Dimson (lags = leads =
-1 and 3) and Scholes–Williams betas, as fit by ``eventstudy.models`` on the sample where all
-lags and leads exist. Usage: ``python benchmarks/beta_recovery.py [--reps 200] [--days 250]``
+1 and 3) and Scholes–Williams betas, as fit by ``eventstudy.estimation.models`` on the sample where
+all lags and leads exist. Usage: ``python benchmarks/beta_recovery.py [--reps 200] [--days 250]``
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import argparse
 import numpy as np
 import pandas as pd
 
-from eventstudy.models import Dimson, MarketModel, ScholesWilliams
+from eventstudy.estimation.models import Dimson, MarketModel, ScholesWilliams
 
 START, END = pd.Timestamp("2025-01-06"), pd.Timestamp("2025-12-30")
 BETA, STEPS = 1.2, 10

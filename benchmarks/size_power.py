@@ -2,7 +2,7 @@
 
 Each simulated study has N = 30 pairs, market-model returns R_it = α_i + β_i R_mt + ε_it with
 M = 200 estimation days and an event window of L = 3 days (offsets -1, 0, +1); it is run
-through the package's own vectorised core (:func:`eventstudy.aggregate.all_tests`, batched
+through the package's own vectorised core (:func:`eventstudy.inference.aggregate.all_tests`, batched
 over studies), with OLS market models, prediction-error-corrected SE and the estimation
 residuals as inputs, exactly as the per-event path feeds it. Scenarios:
 
@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from eventstudy import significance as sig
-from eventstudy.aggregate import TEST_ORDER, PairArrays, all_tests, residual_correlation
+from eventstudy.inference import significance as sig
+from eventstudy.inference.aggregate import TEST_ORDER, PairArrays, all_tests, residual_correlation
 
 N, M, L = 30, 200, 3
 OFFSETS = np.array([-1, 0, 1])

@@ -11,7 +11,6 @@ Public API (contract.md, "Library API"):
   :class:`PooledResult` whose aggregate keys pairs on (event, security).
 """
 
-from eventstudy.batching import BatchResult, batch
 from eventstudy.errors import (
     CalendarError,
     EstimationError,
@@ -21,11 +20,10 @@ from eventstudy.errors import (
     UnknownEventError,
 )
 from eventstudy.events import Calendar, load_events
-from eventstudy.pooled import PooledResult, run_many
-from eventstudy.results import EventStudyResult, PairResult
-from eventstudy.study import run
-
-__version__ = "0.1.0"
+from eventstudy.study.batch import BatchResult, batch
+from eventstudy.study.pooled import PooledResult, run_many
+from eventstudy.study.results import EventStudyResult, PairResult
+from eventstudy.study.single import run
 
 __all__ = [
     "BatchResult",

@@ -1,4 +1,4 @@
-"""Tests of eventstudy.abnormal: AR, Var(AR), Var(CAR) and p-values (CLM 1997 §4.4).
+"""Tests of eventstudy.inference.abnormal: AR, Var(AR), Var(CAR) and p-values (CLM 1997 §4.4).
 
 Equivalence: the closed forms (``ar_variance``, ``car_variance``) against the matrix form
 V = σ̂²[D + X*(X'X)⁻¹X*'] for each model (k = 2, 1, 0), including returns spanning n > 1
@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from eventstudy.abnormal import (
+from eventstudy.estimation.models import ConstantMean, MarketAdjusted, MarketModel, get_model
+from eventstudy.inference.abnormal import (
     abnormal_returns,
     ar_covariance,
     ar_variance,
@@ -22,7 +23,6 @@ from eventstudy.abnormal import (
     estimation_term,
     two_sided_p,
 )
-from eventstudy.models import ConstantMean, MarketAdjusted, MarketModel, get_model
 
 START, END = pd.Timestamp("2025-01-06"), pd.Timestamp("2025-12-30")
 

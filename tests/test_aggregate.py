@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eventstudy import significance as sig
-from eventstudy.aggregate import (
+from eventstudy.inference import significance as sig
+from eventstudy.inference.aggregate import (
     TEST_ORDER,
     PairArrays,
     aggregate,
@@ -195,7 +195,7 @@ def test_bootstrap_reproducible_and_sound() -> None:
 
 
 def test_adapter_rejects_duplicate_keys() -> None:
-    from eventstudy.aggregate import pair_arrays
+    from eventstudy.inference.aggregate import pair_arrays
 
     with pytest.raises(ValueError, match="unique"):
         pair_arrays([], [(0, 1)], keys=[("e", "LYC"), ("e", "LYC")])

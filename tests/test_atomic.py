@@ -116,7 +116,7 @@ def test_cache_atomic_write_is_never_torn(tmp_path: Path) -> None:
 
 
 def test_report_writer_is_never_torn(tmp_path: Path) -> None:
-    from eventstudy.reporting.writer import write_reports
+    from eventstudy.present.writer import write_reports
 
     out = tmp_path / "reports"
     path = out / "ev.md"

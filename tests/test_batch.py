@@ -20,11 +20,11 @@ import statsmodels.api as sm
 from scipy import stats
 
 import eventstudy
-from eventstudy import batching
-from eventstudy.abnormal import ar_covariance
 from eventstudy.errors import EstimationError, EventsFileError, PriceDataError
+from eventstudy.inference.abnormal import ar_covariance
 from eventstudy.prices import embedded
 from eventstudy.sessions import sessions_in_range
+from eventstudy.study import batch as batching
 
 EST, WIN = (-120, -11), (-4, 6)
 RTOL = 1e-10
@@ -355,11 +355,12 @@ def test_car_test_size_and_power() -> None:
     np.testing.assert_allclose(hit.car_p, 2 * stats.t.sf(np.abs(hit.car_t), 238), rtol=1e-8)
 
 
-# --- aggregation over the batch (eventstudy.aggregate / significance, not re-implemented) ----
+# --- aggregation over the batch (eventstudy.inference.aggregate / significance, not
+# re-implemented) ----
 
 
 def test_aggregate_by_group_uses_the_shared_tests(sim) -> None:
-    from eventstudy import significance as sig
+    from eventstudy.inference import significance as sig
 
     returns, pairs = sim
     pairs = pairs.assign(kind=np.where(np.arange(len(pairs)) % 3 == 0, "A", "B"))
@@ -481,7 +482,7 @@ def test_threads_give_bit_identical_results(monkeypatch: pytest.MonkeyPatch, mod
     monkeypatch.setattr(batching, "_block_sums", spy(block_sums))
     monkeypatch.setattr(batching, "_fit", spy(fit))
     if engine == "numba":
-        from eventstudy import _jit
+        from eventstudy.estimation import _jit
 
         monkeypatch.setattr(_jit, "combos", spy(_jit.combos, 0.01))
     kw = {"estimation": EST, "window": WIN, "model": model, "chunk_size": 13}
@@ -520,7 +521,7 @@ def test_threads_must_be_positive(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("direct", [0.0, 1.0, 10.0])  # running sums / by combo / direct
 def test_compiled_engine_matches_numpy_engine(monkeypatch: pytest.MonkeyPatch, model: str,
                                               direct: float) -> None:
-    """The numba kernels (eventstudy._jit) against the numpy path on data with holes: the
+    """The numba kernels (eventstudy.estimation._jit) against the numpy path on data with holes: the
     same exclusions, NaN cells, n_obs and n_days; numbers to 1e-12 relative (se, CAR se, σ,
     β) and 1e-14 absolute (AR, CAR). The sums are taken in another order (and the direct
     combos with other centres), so bits may differ, not more."""

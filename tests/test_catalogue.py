@@ -600,7 +600,7 @@ CATALOGUE += [
 
 
 def library_report(study: Study, out: Path | None = None) -> object:
-    from eventstudy.reporting import generate, write_reports
+    from eventstudy.present import generate, write_reports
 
     report_set = generate([EVENT], events=study.events, prices=study.prices, figures=False)
     return write_reports(out or study.root / "reports", report_set.files, report_set.prune)

@@ -22,9 +22,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import eventstudy
-from eventstudy import batching
 from eventstudy.sessions import sessions_in_range
-from eventstudy.study import run
+from eventstudy.study import batch as batching
+from eventstudy.study.single import run
 
 DAY0 = pd.Timestamp("2020-03-16")
 EST, WIN = (-240, -1), (0, 5)

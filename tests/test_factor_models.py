@@ -19,13 +19,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eventstudy import abnormal
 from eventstudy.errors import EstimationError
+from eventstudy.estimation.models import (
+    Dimson,
+    MarketModel,
+    MultiFactor,
+    ScholesWilliams,
+    get_model,
+)
+from eventstudy.estimation.returns import shifted_returns
 from eventstudy.events import load_events
-from eventstudy.models import Dimson, MarketModel, MultiFactor, ScholesWilliams, get_model
+from eventstudy.inference import abnormal
 from eventstudy.prices import embedded, open_source
-from eventstudy.returns import shifted_returns
-from eventstudy.study import study_pair
+from eventstudy.study.single import study_pair
 
 START, END = pd.Timestamp("2025-01-06"), pd.Timestamp("2025-12-30")
 DATA = Path(embedded.__file__).resolve().parent / "data"

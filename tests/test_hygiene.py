@@ -21,7 +21,7 @@ import pytest
 from eventstudy.errors import EventsFileError
 from eventstudy.events import load_events, parse_calendar
 from eventstudy.sessions import sessions_in_range
-from eventstudy.study import run
+from eventstudy.study.single import run
 
 GRID = sessions_in_range("XTKS", "2024-06-03", "2025-12-30")
 FIRST, SECOND = GRID[300], GRID[340]  # the first event's window lies in the second's estimation

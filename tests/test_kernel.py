@@ -1,4 +1,4 @@
-"""Tests of eventstudy.kernel: the closed forms as functions of sums.
+"""Tests of eventstudy.estimation.kernel: the closed forms as functions of sums.
 
 Known answers worked by hand on four returns; the sums path against statsmodels OLS and
 against the matrix form σ̂²[D + X*(X'X)⁻¹X*'] (CLM 1997, eq. 4.4.9); invariance of the fit to
@@ -14,8 +14,8 @@ import statsmodels.api as sm
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eventstudy import kernel
-from eventstudy.abnormal import ar_covariance
+from eventstudy.estimation import kernel
+from eventstudy.inference.abnormal import ar_covariance
 
 # Hand example: m has mean 0 and Sxx = 0.001; r = 0.01 + 0.9 m + e with e = ±0.001
 # orthogonal to 1 and m, so α = 0.01, β = 0.9, SSR = 4e-6, σ̂² = SSR / (4 − 2) = 2e-6.

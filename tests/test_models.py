@@ -1,4 +1,4 @@
-"""Tests of eventstudy.models: the normal-return models and their OLS fits.
+"""Tests of eventstudy.estimation.models: the normal-return models and their OLS fits.
 
 Known answers come from three independent places: statsmodels OLS on simulated data and on the
 estudy2 sample (real log returns of AMZN, ZM, ... against ^GSPC, read in place from
@@ -16,7 +16,7 @@ import pytest
 import statsmodels.api as sm
 
 from eventstudy.errors import EstimationError, EventStudyError
-from eventstudy.models import (
+from eventstudy.estimation.models import (
     MODELS,
     ConstantMean,
     MarketAdjusted,

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from eventstudy import EventStudyError, UnknownEventError, load_events
 from eventstudy.cli import app
-from eventstudy.pooled import PooledResult, run_event, run_many, select_events
+from eventstudy.study.pooled import PooledResult, run_event, run_many, select_events
 
 jsonschema = pytest.importorskip("jsonschema")
 from eventstudy.schema import validate_result  # noqa: E402

@@ -28,8 +28,7 @@ from hypothesis import strategies as st
 import eventstudy
 from eventstudy import sessions
 from eventstudy.errors import EstimationError, EventsFileError, EventStudyError
-from eventstudy.events import load_events, parse_calendar
-from eventstudy.models import (
+from eventstudy.estimation.models import (
     ConstantMean,
     Dimson,
     MarketAdjusted,
@@ -37,8 +36,9 @@ from eventstudy.models import (
     MultiFactor,
     ScholesWilliams,
 )
+from eventstudy.estimation.returns import pair_returns
+from eventstudy.events import load_events, parse_calendar
 from eventstudy.prices import PriceSource, read_price_csv
-from eventstudy.returns import pair_returns
 
 FEW = settings(max_examples=40, deadline=None,
                suppress_health_check=[HealthCheck.function_scoped_fixture,

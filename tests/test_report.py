@@ -9,7 +9,7 @@ import pytest
 from rich.console import Console
 
 import eventstudy as es
-from eventstudy.report import fp, pct, stars
+from eventstudy.present.terminal import fp, pct, stars
 
 
 @pytest.mark.parametrize(

@@ -16,20 +16,20 @@ from scipy import stats
 from typer.testing import CliRunner
 
 import eventstudy as es
-from eventstudy import abnormal
 from eventstudy.cli import app
 from eventstudy.errors import ReportError
-from eventstudy.models import get_model
-from eventstudy.paths import caar_path, car_path
-from eventstudy.report import stars
-from eventstudy.reporting import build, generate, write_reports
-from eventstudy.reporting.build import event_files
-from eventstudy.reporting.common import ordered, p_text, significance, window_text
-from eventstudy.reporting.figures import pair_figure
-from eventstudy.reporting.markdown import esc, event_markdown
-from eventstudy.reporting.reading import reading
-from eventstudy.results import DAY_COLUMNS, Excluded, PairResult
-from eventstudy.significance import TestResult
+from eventstudy.estimation.models import get_model
+from eventstudy.inference import abnormal
+from eventstudy.inference.significance import TestResult
+from eventstudy.present import build, generate, write_reports
+from eventstudy.present.build import event_files
+from eventstudy.present.common import ordered, p_text, significance, window_text
+from eventstudy.present.figures import pair_figure
+from eventstudy.present.markdown import esc, event_markdown
+from eventstudy.present.reading import reading
+from eventstudy.present.terminal import stars
+from eventstudy.study.paths import caar_path, car_path
+from eventstudy.study.results import DAY_COLUMNS, Excluded, PairResult
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGED = ROOT / "eventstudy" / "events.toml"
@@ -299,7 +299,7 @@ def test_index_one_row_per_event_one_column_per_security(md_set) -> None:
 
 
 def test_pooled_report_of_a_tag(md_set) -> None:
-    from eventstudy.pooled import run_many
+    from eventstudy.study.pooled import run_many
 
     calendar = es.load_events(PACKAGED)
     tagged = [e.id for e in calendar.events if "escalation" in e.tags]
@@ -381,7 +381,7 @@ def test_cli_report_one_event(tmp_path) -> None:
 
 def test_cli_report_all_writes_index(tmp_path, monkeypatch) -> None:
     """The --all wiring (progress per event, index); the set itself is tested above."""
-    import eventstudy.reporting as reporting
+    import eventstudy.present as reporting
 
     seen = []
 

@@ -1,4 +1,4 @@
-"""Tests of eventstudy.returns: log/simple returns on a session grid, trade to trade.
+"""Tests of eventstudy.estimation.returns: log/simple returns on a session grid, trade to trade.
 
 Known answers are worked by hand on grids of four to six sessions. Trade to trade (Maynes &
 Rumsey 1993): a session where the security or the benchmark has no price has no return, and the
@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eventstudy.returns import RETURN_COLUMNS, GridNotes, basket_level, pair_returns
+from eventstudy.estimation.returns import RETURN_COLUMNS, GridNotes, basket_level, pair_returns
 
 # Mon 2024-03-04 .. Mon 2024-03-11, Wednesday 03-06 not a session (a holiday of the grid)
 GRID = pd.DatetimeIndex(["2024-03-04", "2024-03-05", "2024-03-07", "2024-03-08", "2024-03-11"])

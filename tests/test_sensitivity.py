@@ -23,10 +23,10 @@ from typer.testing import CliRunner
 from eventstudy.cli import app
 from eventstudy.errors import EstimationError
 from eventstudy.events import load_events
+from eventstudy.present.terminal_models import render_sensitivity
 from eventstudy.prices import embedded
-from eventstudy.report_models import render_sensitivity
-from eventstudy.sensitivity import COLUMNS, headline_table, parse_models, sensitivity
-from eventstudy.study import run
+from eventstudy.study.sensitivity import COLUMNS, headline_table, parse_models, sensitivity
+from eventstudy.study.single import run
 
 PACKAGED = Path(__file__).resolve().parents[1] / "eventstudy" / "events.toml"
 DATA = Path(embedded.__file__).resolve().parent / "data"

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from eventstudy import significance as sig
+from eventstudy.inference import significance as sig
 
 
 def close(a: float, b: float, tol: float = 1e-9) -> bool:

@@ -1,5 +1,5 @@
-"""Tests of eventstudy.study.run: the embedded dual-use-ban study, every packaged event, and a
-simulated study written to tmp_path whose true abnormal return is known.
+"""Tests of eventstudy.study.single.run: the embedded dual-use-ban study, every packaged event, and
+a simulated study written to tmp_path whose true abnormal return is known.
 
 Known answers: prices read from the raw CSV files with pandas (not the package's reader), the
 estimation sample rebuilt here from them (a return enters when its session and the previous
@@ -25,7 +25,7 @@ import eventstudy
 from eventstudy.events import load_events
 from eventstudy.prices import embedded
 from eventstudy.sessions import day_zero, sessions_at, sessions_in_range
-from eventstudy.study import run
+from eventstudy.study.single import run
 
 PACKAGED_EVENTS = Path(eventstudy.__file__).resolve().parent / "events.toml"
 DATA = Path(embedded.__file__).resolve().parent / "data"

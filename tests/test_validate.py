@@ -177,7 +177,7 @@ def _folder(tmp_path: Path, lyc: pd.Series) -> Path:
 
 
 def test_warnings_reach_the_pair_notes(tmp_path: Path) -> None:
-    from eventstudy.study import run
+    from eventstudy.study.single import run
 
     events = tmp_path / "events.toml"
     events.write_text(EVENTS)
@@ -188,7 +188,7 @@ def test_warnings_reach_the_pair_notes(tmp_path: Path) -> None:
 
 
 def test_split_inside_the_estimation_window_stops_the_run(tmp_path: Path) -> None:
-    from eventstudy.study import run
+    from eventstudy.study.single import run
 
     events = tmp_path / "events.toml"
     events.write_text(EVENTS)
@@ -200,7 +200,7 @@ def test_split_inside_the_estimation_window_stops_the_run(tmp_path: Path) -> Non
 
 
 def test_split_outside_the_study_dates_is_not_an_obstacle(tmp_path: Path) -> None:
-    from eventstudy.study import run
+    from eventstudy.study.single import run
 
     events = tmp_path / "events.toml"
     events.write_text(EVENTS)

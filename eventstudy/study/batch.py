@@ -2,13 +2,13 @@
 
 :func:`batch` (exported as ``eventstudy.batch``; contract.md, "Library API") estimates the
 normal-return model of every pair and its abnormal returns over the event window, with the
-formulas of :mod:`eventstudy.kernel` that the per-event path uses too.
+formulas of :mod:`eventstudy.estimation.kernel` that the per-event path uses too.
 
 How it stays fast and flat in memory
 ------------------------------------
 - Two engines compute the same numbers (:data:`ENGINE`). When numba is importable (the
-  default), the compiled kernels of :mod:`eventstudy._jit` do everything below the resolution
-  of tickers and dates: the pairs are grouped by combo, and per combo one pass builds the
+  default), the compiled kernels of :mod:`eventstudy.estimation._jit` do everything below the
+  resolution of tickers and dates: the pairs are grouped by combo, and per combo one pass builds the
   running sums (below) while its two series sit in cache, then one pass per pair takes its
   estimation sums by differences, fits the model and writes its event window in place; the
   ranges of combos are the thread pool's tasks (the kernels release the GIL). numba is
@@ -44,7 +44,7 @@ the window, whether it starts before the first row, before a listing or holds an
 per-event path's rule; ``require_full_window=True`` is its strict ``full_estimation``); an
 event-window row with a missing return has AR and
 se NaN, and the CAR sums the valid ones, with Var(CAR) over those days (S_n = their number).
-The returns are taken as given: unlike the per-event path (:mod:`eventstudy.study`), which
+The returns are taken as given: unlike the per-event path (:mod:`eventstudy.study.single`), which
 builds trade-to-trade returns spanning a missing price, a missing return here stays missing.
 
 Examples
@@ -79,12 +79,12 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import special
 
-from eventstudy import kernel
 from eventstudy._typing import FloatArray, Window
 from eventstudy.errors import EstimationError, EventsFileError, PriceDataError
+from eventstudy.estimation import kernel
 
 if TYPE_CHECKING:
-    from eventstudy.aggregate import Aggregate, PairArrays
+    from eventstudy.inference.aggregate import Aggregate, PairArrays
 
 # Bytes of running sums built at once (a block of combos). Whatever the threads: a block's
 # composition sets the rounding of its gap corrections, and threads must not change numbers.
@@ -102,8 +102,8 @@ PREFIX_GROUP = 16
 DIRECT_ELEMENTS = 2**17
 # p-values computed per task when BatchResult.car_p spreads them over threads.
 P_CHUNK = 2**15
-# The engine: "auto" (the compiled kernels of eventstudy._jit when numba is importable, else
-# numpy), "numba" or "numpy" (the vectorised path below, also the fallback).
+# The engine: "auto" (the compiled kernels of eventstudy.estimation._jit when numba is importable,
+# else numpy), "numba" or "numpy" (the vectorised path below, also the fallback).
 ENGINE = "auto"
 # Fewer pairs run on one thread by default (measured on 2 cores: threads gain nothing there).
 THREAD_MIN_PAIRS = 50_000
@@ -265,12 +265,12 @@ class BatchResult:
 
         Notes
         -----
-        The statistics are those of :mod:`eventstudy.aggregate` and
-        :mod:`eventstudy.significance` (not re-implemented here), fed with the batch's arrays
-        and each pair's estimation-window residuals, re-gathered from ``returns``. Memory per
+        The statistics are those of :mod:`eventstudy.inference.aggregate` and
+        :mod:`eventstudy.inference.significance` (not re-implemented here), fed with the batch's
+        arrays and each pair's estimation-window residuals, re-gathered from ``returns``. Memory per
         group: O(N·(M + C)) floats for N pairs whose estimation windows span C sessions.
         """
-        from eventstudy.aggregate import aggregate
+        from eventstudy.inference.aggregate import aggregate
 
         wins = tuple(tuple(w) for w in (windows or (self.window,)))
         for lo, hi in wins:
@@ -292,8 +292,9 @@ class BatchResult:
 
     def _pair_arrays(self, rows: np.ndarray, windows: tuple[Window, ...], group: Hashable
                      ) -> PairArrays:
-        """The inputs of :func:`eventstudy.aggregate.aggregate` for the pairs at ``rows``."""
-        from eventstudy.aggregate import PairArrays
+        """The inputs of :func:`eventstudy.inference.aggregate.aggregate` for the pairs at
+        ``rows``."""
+        from eventstudy.inference.aggregate import PairArrays
 
         if self.returns is None:
             raise EstimationError("this BatchResult has no returns frame to aggregate from")
@@ -513,7 +514,7 @@ def _starts_late(values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarray
 
 
 def _jit_module() -> Any:
-    """The compiled kernels (:mod:`eventstudy._jit`), or None for the numpy path.
+    """The compiled kernels (:mod:`eventstudy.estimation._jit`), or None for the numpy path.
 
     :data:`ENGINE` chooses: "auto" (numba when importable), "numba" (required) or "numpy".
     numba is imported here, on the first batch, never at ``import eventstudy``.
@@ -523,14 +524,14 @@ def _jit_module() -> Any:
     module = _load_jit()
     if module is None and ENGINE == "numba":
         raise EstimationError("ENGINE = 'numba' but numba is not importable; pip install numba "
-                              "or set eventstudy.batching.ENGINE = 'auto'")
+                              "or set eventstudy.study.batch.ENGINE = 'auto'")
     return module
 
 
 @functools.cache
 def _load_jit() -> Any:
     try:
-        from eventstudy import _jit
+        from eventstudy.estimation import _jit
     except ImportError:
         return None
     return _jit
@@ -542,7 +543,7 @@ def _compiled(jit: Any, values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.
     """Estimation, fit and event window of the ``ok`` pairs by the compiled kernels.
 
     The pairs are grouped by combo (a counting sort); the combos are cut in ranges of about
-    equal work, ``runner``'s tasks, each a call of :func:`eventstudy._jit.combos` (which
+    equal work, ``runner``'s tasks, each a call of :func:`eventstudy.estimation._jit.combos` (which
     releases the GIL) writing the rows of its own pairs: the numbers do not depend on the
     threads. Same conventions and exclusions as :func:`_estimate` and :func:`_event_window`.
     """

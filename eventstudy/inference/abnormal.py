@@ -35,9 +35,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from eventstudy import kernel
 from eventstudy._typing import FloatArray
-from eventstudy.models import ModelFit
+from eventstudy.estimation import kernel
+from eventstudy.estimation.models import ModelFit
 
 
 def abnormal_returns(fit: ModelFit, r: FloatArray, m: FloatArray, span: FloatArray) -> FloatArray:

@@ -1,13 +1,13 @@
 """Running CAR of a pair (and CAAR of pairs) over the event window, with standard errors.
 
-The figures of :mod:`eventstudy.reporting` draw a pair's CAR path with a confidence band; this
+The figures of :mod:`eventstudy.present` draw a pair's CAR path with a confidence band; this
 module computes that band on the library side, so that presentation computes nothing.
 
 Notes
 -----
 CAR(τ1, t) = Σ_{s=τ1..t} AR_s over the window's valid returns (the ``car`` column of
 ``PairResult.days``). Its variance is γ'Vγ over the same returns, evaluated by
-:func:`eventstudy.abnormal.pair_car_variance`: the closed form (CLM 1997, eq. 4.4.13, with
+:func:`eventstudy.inference.abnormal.pair_car_variance`: the closed form (CLM 1997, eq. 4.4.13, with
 D = diag(span) for returns that span a gap), or the general matrix path for fits with a design
 (multi-factor, Dimson, Scholes-Williams), on the regressors in ``PairResult.design``. Under H0,
 CAR / se is Student t with M − k degrees of freedom, so the two-sided band of level 1 − a is
@@ -28,10 +28,10 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from eventstudy import abnormal
+from eventstudy.inference import abnormal
 
 if TYPE_CHECKING:
-    from eventstudy.results import PairResult
+    from eventstudy.study.results import PairResult
 
 PATH_COLUMNS = ("t", "date", "car", "se", "lo", "hi")
 
@@ -59,8 +59,8 @@ def car_path(pair: PairResult, level: float = 0.95) -> pd.DataFrame:
     .. math:: \\operatorname{Var}(CAR_{\\tau_1..t}) = \\gamma_t' V \\gamma_t,
 
     γ_t selecting the window's valid returns up to t; evaluated by
-    :func:`eventstudy.abnormal.pair_car_variance` (closed form, or the general design path),
-    the function that gives the ``se`` of the pair's CAR windows.
+    :func:`eventstudy.inference.abnormal.pair_car_variance` (closed form, or the general design
+    path), the function that gives the ``se`` of the pair's CAR windows.
 
     References
     ----------

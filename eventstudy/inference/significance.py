@@ -1,8 +1,9 @@
 """Tests of abnormal returns across pairs, one function per methods.md key.
 
-Single-pair t tests live with the AR variances in :mod:`eventstudy.abnormal`; this module holds
-the cross-sectional tests. Each function works on plain numpy arrays so that the per-event path
-(:mod:`eventstudy.aggregate`) and the vectorised batch engine share one implementation:
+Single-pair t tests live with the AR variances in :mod:`eventstudy.inference.abnormal`; this module
+holds the cross-sectional tests. Each function works on plain numpy arrays so that the per-event
+path (:mod:`eventstudy.inference.aggregate`) and the vectorised batch engine share one
+implementation:
 
 - a 1-D array of N values is one cross-section; the function returns a :class:`TestResult`;
 - an array of shape ``(..., N, K)`` holds K cross-sections (days, CAR windows) of N pairs, with
@@ -34,7 +35,7 @@ import numpy as np
 from scipy import special
 
 from eventstudy._typing import FloatArray
-from eventstudy.abnormal import two_sided_p
+from eventstudy.inference.abnormal import two_sided_p
 
 NORMAL = math.inf  # df of a statistic compared with N(0, 1)
 

@@ -1,6 +1,6 @@
 """Plain-text formats shared by the report renderers (no Markdown, no colour).
 
-Stars, percentages, t statistics and p-values come from :mod:`eventstudy.report`, so the
+Stars, percentages, t statistics and p-values come from :mod:`eventstudy.present.terminal`, so the
 terminal tables and the written reports show the same digits.
 """
 
@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, TypeVar
 
 from eventstudy._typing import Window
-from eventstudy.report import STAR_LEVELS, fnum, fp, pct, stars
+from eventstudy.present.terminal import STAR_LEVELS, fnum, fp, pct, stars
 from eventstudy.sessions import exchange_label
 
 if TYPE_CHECKING:
-    from eventstudy.results import EventStudyResult
+    from eventstudy.study.results import EventStudyResult
 
 __all__ = ["KEY_ORDER", "exchange_label", "fnum", "fp", "ordered", "p_text", "pct_text",
            "significance", "slug", "stars", "stars_legend", "summary_windows", "window_text"]

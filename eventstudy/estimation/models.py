@@ -39,9 +39,9 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from eventstudy import kernel
 from eventstudy._typing import MODEL_NAMES, FloatArray
 from eventstudy.errors import EstimationError
+from eventstudy.estimation import kernel
 
 # Relative size below which a variance counts as zero (constant prices, identical series).
 ZERO_VARIANCE = kernel.ZERO_VARIANCE

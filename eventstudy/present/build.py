@@ -20,18 +20,18 @@ from typing import TYPE_CHECKING
 
 from eventstudy.errors import EstimationError
 from eventstudy.events import Calendar, Event, load_events
+from eventstudy.present import figures as fig
+from eventstudy.present.common import slug
+from eventstudy.present.html import to_html
+from eventstudy.present.index import IndexEntry, index_markdown
+from eventstudy.present.markdown import event_markdown
+from eventstudy.present.pooled_markdown import pooled_markdown, pooled_name, pooled_title
 from eventstudy.prices import PriceSource, open_source
-from eventstudy.reporting import figures as fig
-from eventstudy.reporting.common import slug
-from eventstudy.reporting.html import to_html
-from eventstudy.reporting.index import IndexEntry, index_markdown
-from eventstudy.reporting.markdown import event_markdown
-from eventstudy.reporting.pooled import pooled_markdown, pooled_name, pooled_title
-from eventstudy.results import EventStudyResult
-from eventstudy.study import run
+from eventstudy.study.results import EventStudyResult
+from eventstudy.study.single import run
 
 if TYPE_CHECKING:
-    from eventstudy.pooled import PooledResult
+    from eventstudy.study.pooled import PooledResult
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ def generate(
         tags = pooled_tags(calendar) if whole else ()
     pooled = []
     for tag in tags:
-        from eventstudy.pooled import run_many
+        from eventstudy.study.pooled import run_many
 
         result = run_many(tag=tag, events=calendar, prices=source)
         files.update(pooled_files(result, figures))

@@ -1,14 +1,14 @@
-"""Compiled kernels of the batch engine (numba), imported lazily by :mod:`eventstudy.batching`.
+"""Compiled kernels of the batch engine (numba), imported lazily by :mod:`eventstudy.study.batch`.
 
-The same formulas as :mod:`eventstudy.kernel` (closed forms of CLM 1997, §4.3-4.4), written
-as loops so that one pass per (security, benchmark) combo builds its running sums and one pass
-per pair reads its estimation sums, fits the model and fills its event window, with no
+The same formulas as :mod:`eventstudy.estimation.kernel` (closed forms of CLM 1997, §4.3-4.4),
+written as loops so that one pass per (security, benchmark) combo builds its running sums and one
+pass per pair reads its estimation sums, fits the model and fills its event window, with no
 intermediate arrays. Importing this module imports numba: never do it at ``import
 eventstudy`` (the CLI's cold start must not pay for it).
 
 Notes
 -----
-Per combo, the series are centred first as :mod:`eventstudy.batching` does: r' = r − c_r with
+Per combo, the series are centred first as :mod:`eventstudy.study.batch` does: r' = r − c_r with
 c_r the security's mean over the rows where both returns are present, m' = m − c_m with c_m
 the benchmark's mean over its own returns; the running sums are of the joint-valid count, r',
 m', r'm', m'², r'² (market); count, r', r'² (constant mean); count, (r − m)², r² (market

@@ -1,6 +1,6 @@
 """``eventstudy report EVENT_ID | --all``: Markdown, HTML and PNG reports under a folder.
 
-A thin layer over :mod:`eventstudy.reporting`; registered on the app of :mod:`eventstudy.cli`.
+A thin layer over :mod:`eventstudy.present`; registered on the app of :mod:`eventstudy.cli`.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def report(
 ) -> None:
     """Write the report of one event, of a tag's pooled run, or of all (with the index)."""
     from eventstudy.events import load_events
-    from eventstudy.reporting import generate, write_reports
+    from eventstudy.present import generate, write_reports
 
     err = Console(stderr=True)
     start = time.perf_counter()
@@ -63,7 +63,7 @@ def report(
             with Progress(TextColumn("[bold]report[/]"), BarColumn(), MofNCompleteColumn(),
                           TimeElapsedColumn(), TextColumn("{task.description}"),
                           console=err, transient=True) as progress:
-                from eventstudy.reporting.build import pooled_tags
+                from eventstudy.present.build import pooled_tags
 
                 total = len(calendar.events) + len(pooled_tags(calendar))
                 task = progress.add_task("", total=total)

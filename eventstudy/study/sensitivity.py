@@ -24,7 +24,7 @@ from eventstudy.errors import EstimationError
 from eventstudy.events import BENCHMARK_MODELS, Calendar, load_events
 from eventstudy.prices import PriceSource, open_source
 from eventstudy.prices.checked import checked
-from eventstudy.study import _exchange_of, _Exclude, study_pair
+from eventstudy.study.single import _exchange_of, _Exclude, study_pair
 
 COLUMNS = (
     "event", "security", "model", "window", "headline", "car", "se", "t_stat", "p", "n_obs",
@@ -78,7 +78,7 @@ def sensitivity(
     models : str or sequence of str
         Model items (see :func:`parse_models`), in the order to show them.
     events, prices, source, cache_dir
-        As for :func:`eventstudy.study.run`.
+        As for :func:`eventstudy.study.single.run`.
 
     Returns
     -------

@@ -1,4 +1,4 @@
-"""Terminal presentation of a model-sensitivity frame (:mod:`eventstudy.sensitivity`).
+"""Terminal presentation of a model-sensitivity frame (:mod:`eventstudy.study.sensitivity`).
 
 Reads the frame, computes no statistic: each cell is a headline CAR of the frame with its
 stars and t statistic; a pair that a model could not estimate shows "–" and its reason below.
@@ -14,7 +14,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from eventstudy.report import pct, stars
+from eventstudy.present.terminal import pct, stars
 
 
 def render_sensitivity(frame: pd.DataFrame) -> RenderableType:

@@ -11,8 +11,8 @@ import math
 from collections.abc import Sequence
 
 from eventstudy._typing import Window
-from eventstudy.aggregate import Aggregate
-from eventstudy.reporting.common import (
+from eventstudy.inference.aggregate import Aggregate
+from eventstudy.present.common import (
     fnum,
     ordered,
     p_text,
@@ -21,7 +21,7 @@ from eventstudy.reporting.common import (
     summary_windows,
     window_text,
 )
-from eventstudy.results import EventStudyResult, PairResult
+from eventstudy.study.results import EventStudyResult, PairResult
 
 #: The level at which the reading counts a test as rejecting.
 READING_LEVEL = 0.05

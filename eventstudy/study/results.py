@@ -1,4 +1,4 @@
-"""Result objects of an event study: frozen, built once by :func:`eventstudy.study.run`.
+"""Result objects of an event study: frozen, built once by :func:`eventstudy.study.single.run`.
 
 Floats stay NaN in Python; :meth:`EventStudyResult.to_dict` is the one place that writes
 ``null``. Field names are those of the JSON contract (contract.md): ``ar``, ``se``, ``t_stat``,
@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 
 from eventstudy._typing import Window
-from eventstudy.aggregate import ROBUST_TO_CROSS_CORRELATION, Aggregate
+from eventstudy.estimation.models import ModelFit
 from eventstudy.events import Confounder, Event
-from eventstudy.models import ModelFit
-from eventstudy.significance import TestResult
+from eventstudy.inference.aggregate import ROBUST_TO_CROSS_CORRELATION, Aggregate
+from eventstudy.inference.significance import TestResult
 
 DAY_COLUMNS = ("t", "date", "return", "benchmark_return", "expected", "ar", "se", "t_stat", "p",
                "car", "span")
@@ -61,7 +61,7 @@ class PairResult:
     residuals: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=list(RESIDUAL_COLUMNS)))
     # The event-window prediction regressors x* of ``days`` (R_m, or n × p for a design fit):
-    # what Var(CAR) of any sub-window needs (eventstudy.paths). None when not recorded.
+    # what Var(CAR) of any sub-window needs (eventstudy.study.paths). None when not recorded.
     design: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
@@ -137,8 +137,8 @@ class EventStudyResult:
         }
 
     def summary(self) -> Any:
-        """A rich renderable of the whole study (see :mod:`eventstudy.report`)."""
-        from eventstudy.report import render_study
+        """A rich renderable of the whole study (see :mod:`eventstudy.present.terminal`)."""
+        from eventstudy.present.terminal import render_study
 
         return render_study(self)
 
@@ -146,7 +146,7 @@ class EventStudyResult:
         return self.summary()
 
     def __str__(self) -> str:
-        from eventstudy.report import plain_text
+        from eventstudy.present.terminal import plain_text
 
         return plain_text(self)
 

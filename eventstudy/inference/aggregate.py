@@ -8,7 +8,7 @@ The core works on plain numpy arrays (:class:`PairArrays`: pairs × days matrice
 CAR and its SE per window, per-pair df and σ̂, estimation-window residuals aligned by offset and
 by calendar date), with optional leading batch axes, so that the batch engine and the size
 simulation (``benchmarks/size_power.py``) share it; :func:`pair_arrays` is the thin adapter
-from :class:`~eventstudy.results.PairResult` objects.
+from :class:`~eventstudy.study.results.PairResult` objects.
 
 Conventions
 -----------
@@ -34,12 +34,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from eventstudy import significance as sig
 from eventstudy._typing import FloatArray, Window
-from eventstudy.significance import TestArray, TestResult
+from eventstudy.inference import significance as sig
+from eventstudy.inference.significance import TestArray, TestResult
 
 if TYPE_CHECKING:
-    from eventstudy.results import PairResult
+    from eventstudy.study.results import PairResult
 
 MIN_OVERLAP = 30  # shared residual dates needed for a pairwise correlation
 R_BAR_MAX_PAIRS = 2000  # above this, r̄ from a seeded subsample of pairs

@@ -16,27 +16,28 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from eventstudy import abnormal, sessions
+from eventstudy import sessions
 from eventstudy._typing import Window
-from eventstudy.aggregate import aggregate_pairs
 from eventstudy.errors import (
     CalendarError,
     EstimationError,
     EventStudyError,
     PriceDataError,
 )
-from eventstudy.events import Calendar, Event, Security, Settings, load_events
-from eventstudy.models import DesignModel, ModelFit, get_model
-from eventstudy.prices import PriceSource, open_source
-from eventstudy.prices.checked import checked
-from eventstudy.results import DAY_COLUMNS, EventStudyResult, Excluded, PairResult
-from eventstudy.returns import (
+from eventstudy.estimation.models import DesignModel, ModelFit, get_model
+from eventstudy.estimation.returns import (
     GridNotes,
     basket_level,
     design_returns,
     pair_returns,
     shifted_returns,
 )
+from eventstudy.events import Calendar, Event, Security, Settings, load_events
+from eventstudy.inference import abnormal
+from eventstudy.inference.aggregate import aggregate_pairs
+from eventstudy.prices import PriceSource, open_source
+from eventstudy.prices.checked import checked
+from eventstudy.study.results import DAY_COLUMNS, EventStudyResult, Excluded, PairResult
 
 CONVENTIONS = {
     "sigma": "σ̂² = SSR / (M − k); k = 2 market, 1 constant-mean, 0 market-adjusted",

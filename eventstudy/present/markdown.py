@@ -1,9 +1,9 @@
-"""The Markdown report of one event, from its :class:`~eventstudy.results.EventStudyResult`.
+"""The Markdown report of one event, from its :class:`~eventstudy.study.results.EventStudyResult`.
 
 Sections: header (event, sources, announcement), reading, day 0 per security with its
 reason, overview, estimation summary, one section per pair (figures, AR and CAR tables,
 confounders, notes), aggregate tests, excluded pairs, conventions and legend. The text is
-GitHub-flavoured Markdown (pipe tables); :mod:`eventstudy.reporting.html` renders the same text.
+GitHub-flavoured Markdown (pipe tables); :mod:`eventstudy.present.html` renders the same text.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from eventstudy import __version__
-from eventstudy.aggregate import Aggregate
-from eventstudy.report import LEGEND
-from eventstudy.reporting.common import (
+from eventstudy._version import __version__
+from eventstudy.inference.aggregate import Aggregate
+from eventstudy.inference.significance import TestResult
+from eventstudy.present.common import (
     exchange_label,
     fnum,
     fp,
@@ -25,9 +25,9 @@ from eventstudy.reporting.common import (
     summary_windows,
     window_text,
 )
-from eventstudy.reporting.reading import reading
-from eventstudy.results import EventStudyResult, PairResult
-from eventstudy.significance import TestResult
+from eventstudy.present.reading import reading
+from eventstudy.present.terminal import LEGEND
+from eventstudy.study.results import EventStudyResult, PairResult
 
 # Active characters: always \ ` * | ~; "_" except inside a word (where it cannot emphasise);
 # "<" before a tag or autolink; "[" before "]"-links; ">" at the start (block quote).

@@ -1,10 +1,10 @@
 """Pooled event studies: several events, a tag of the events file, a subset of securities.
 
-Each event is studied by :func:`eventstudy.study.run`, unchanged; this module only selects the
-events and securities, keys every pair on (event, security) and aggregates all pairs at once
-with :func:`eventstudy.aggregate.aggregate_pairs`. One security in several events is several
-pairs (N counts pairs, never securities), and pairs of different events do not share a day 0:
-r̄ treats them as uncorrelated and the portfolio test is left undefined.
+Each event is studied by :func:`eventstudy.study.single.run`, unchanged; this module only selects
+the events and securities, keys every pair on (event, security) and aggregates all pairs at once
+with :func:`eventstudy.inference.aggregate.aggregate_pairs`. One security in several events is
+several pairs (N counts pairs, never securities), and pairs of different events do not share a day
+0: r̄ treats them as uncorrelated and the portfolio test is left undefined.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from typing import Any
 
 import pandas as pd
 
-from eventstudy.aggregate import BOOTSTRAP, Aggregate, aggregate_pairs
 from eventstudy.errors import EstimationError, UnknownEventError
 from eventstudy.events import Calendar, Event, load_events
-from eventstudy.results import EventStudyResult, Excluded, PairResult, _aggregate_dict
+from eventstudy.inference.aggregate import BOOTSTRAP, Aggregate, aggregate_pairs
+from eventstudy.study.results import EventStudyResult, Excluded, PairResult, _aggregate_dict
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ class PooledResult:
         }
 
     def summary(self) -> Any:
-        from eventstudy.report import render_pooled
+        from eventstudy.present.terminal import render_pooled
 
         return render_pooled(self)
 
@@ -105,7 +105,7 @@ class PooledResult:
         return self.summary()
 
     def __str__(self) -> str:
-        from eventstudy.report import plain_text
+        from eventstudy.present.terminal import plain_text
 
         return plain_text(self)  # type: ignore[arg-type]
 
@@ -170,10 +170,10 @@ def run_event(event_id: str, *, events: str | os.PathLike[str] | Calendar | None
               seed: int | None = 0, **options: Any) -> EventStudyResult:
     """One event, optionally restricted to some securities: the contract's single document.
 
-    ``options`` go to :func:`eventstudy.study.run` (e.g. ``prices``). ``bootstrap`` and ``seed``
-    set the CAAR interval (resamples, seed).
+    ``options`` go to :func:`eventstudy.study.single.run` (e.g. ``prices``). ``bootstrap`` and
+    ``seed`` set the CAAR interval (resamples, seed).
     """
-    from eventstudy.study import run
+    from eventstudy.study.single import run
 
     calendar = _calendar(events)
     if securities:
@@ -202,11 +202,11 @@ def run_many(event_ids: Sequence[str] = (), *, tag: str | None = None,
     securities : sequence of str, optional
         Keep only these securities (aliases); events with none of them are dropped.
     events : path or Calendar, optional
-        The events file (as :func:`eventstudy.study.run`).
+        The events file (as :func:`eventstudy.study.single.run`).
     bootstrap, seed : int
         Resamples and seed of the pooled CAAR's percentile interval.
     **options
-        Passed to :func:`eventstudy.study.run` for each event (e.g. ``prices``).
+        Passed to :func:`eventstudy.study.single.run` for each event (e.g. ``prices``).
 
     Returns
     -------
@@ -217,7 +217,7 @@ def run_many(event_ids: Sequence[str] = (), *, tag: str | None = None,
     EventStudyError
         Unknown event, tag or security; no pair of any event can be studied.
     """
-    from eventstudy.study import run
+    from eventstudy.study.single import run
 
     calendar = _calendar(events)
     selected = select_events(calendar, event_ids, tag)

@@ -1,9 +1,9 @@
 """Closed-form estimates and prediction-error variances as vectorised functions of sums.
 
 The one implementation of the normal-return formulas of methods.md, shared by the per-event
-path (:mod:`eventstudy.models`, :mod:`eventstudy.abnormal`) and the batch engine
-(:mod:`eventstudy.batching`). Every function takes numpy arrays (or scalars) that broadcast
-together, so one call serves one pair or a million.
+path (:mod:`eventstudy.estimation.models`, :mod:`eventstudy.inference.abnormal`) and the batch
+engine (:mod:`eventstudy.study.batch`). Every function takes numpy arrays (or scalars) that
+broadcast together, so one call serves one pair or a million.
 
 Sums may be taken about any centre: with r' = r − c_r and m' = m − c_m, pass the sums of the
 centred values and the centres. Centring each series near its mean before forming sums keeps

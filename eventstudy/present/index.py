@@ -10,21 +10,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from eventstudy import __version__
+from eventstudy._version import __version__
 from eventstudy.events import Event
-from eventstudy.reporting.common import (
+from eventstudy.present.common import (
     exchange_label,
     pct_text,
     stars,
     stars_legend,
     window_text,
 )
-from eventstudy.reporting.markdown import code, esc, link, table
-from eventstudy.reporting.pooled import pooled_name, pooled_title
-from eventstudy.results import EventStudyResult
+from eventstudy.present.markdown import code, esc, link, table
+from eventstudy.present.pooled_markdown import pooled_name, pooled_title
+from eventstudy.study.results import EventStudyResult
 
 if TYPE_CHECKING:
-    from eventstudy.pooled import PooledResult
+    from eventstudy.study.pooled import PooledResult
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter
 from PIL import Image
 
-from eventstudy.paths import caar_path, car_path
-from eventstudy.reporting.common import exchange_label, pct_text, stars, window_text
-from eventstudy.results import EventStudyResult, PairResult
+from eventstudy.present.common import exchange_label, pct_text, stars, window_text
+from eventstudy.study.paths import caar_path, car_path
+from eventstudy.study.results import EventStudyResult, PairResult
 
 DPI = 100
 SIZE = (7.2, 4.0)  # inches
@@ -114,7 +114,7 @@ def _limits(values: np.ndarray, pad: float = 0.18) -> tuple[float, float]:
 def pair_figure(result: EventStudyResult, pair: PairResult) -> bytes:
     """One security: the CAR path with its 95 % band (top), the daily ARs as bars (bottom).
 
-    The band comes from :func:`eventstudy.paths.car_path`; the stars from the ARs' p-values.
+    The band comes from :func:`eventstudy.study.paths.car_path`; the stars from the ARs' p-values.
     """
     path = car_path(pair, 0.95)
     days = pair.days

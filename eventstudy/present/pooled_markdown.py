@@ -1,7 +1,8 @@
 """The Markdown report of a pooled run (several events, e.g. every event with a tag).
 
-Reads an :class:`eventstudy.pooled.PooledResult`: the events and their pairs, the pooled
-aggregate and its tests; the CAAR path and its band come from :func:`eventstudy.paths.caar_path`.
+Reads an :class:`eventstudy.study.pooled.PooledResult`: the events and their pairs, the pooled
+aggregate and its tests; the CAAR path and its band come from
+:func:`eventstudy.study.paths.caar_path`.
 """
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from eventstudy import __version__
-from eventstudy.reporting.common import pct_text, stars, window_text
-from eventstudy.reporting.markdown import (
+from eventstudy._version import __version__
+from eventstudy.present.common import pct_text, stars, window_text
+from eventstudy.present.markdown import (
     aggregate_section,
     code,
     esc,
@@ -19,10 +20,10 @@ from eventstudy.reporting.markdown import (
     link,
     table,
 )
-from eventstudy.reporting.reading import aggregate_reading
+from eventstudy.present.reading import aggregate_reading
 
 if TYPE_CHECKING:
-    from eventstudy.pooled import PooledResult
+    from eventstudy.study.pooled import PooledResult
 
 
 def pooled_name(pooled: PooledResult) -> str:

@@ -73,11 +73,11 @@ def list_events(events: EventsOption = None) -> None:
 def _models_view(event_id: str, models: str, events: Path | None, prices: Path | None,
                  format: Format, source: str | None, cache_dir: Path | None,
                  securities: list[str] | None) -> None:
-    """``run --models``: one event under several models (eventstudy.sensitivity), optionally
+    """``run --models``: one event under several models (eventstudy.study.sensitivity), optionally
     cut to ``--securities``."""
     from eventstudy.events import load_events
-    from eventstudy.pooled import restrict
-    from eventstudy.sensitivity import sensitivity
+    from eventstudy.study.pooled import restrict
+    from eventstudy.study.sensitivity import sensitivity
 
     try:
         calendar = load_events(events)
@@ -94,7 +94,7 @@ def _models_view(event_id: str, models: str, events: Path | None, prices: Path |
         frame.assign(window=frame["window"].map(lambda w: f"[{w[0]},{w[1]}]")).to_csv(
             sys.stdout, index=False)
     else:
-        from eventstudy.report_models import render_sensitivity
+        from eventstudy.present.terminal_models import render_sensitivity
 
         _console().print(render_sensitivity(frame))
 
@@ -146,7 +146,7 @@ def run(
 ) -> None:
     """Run the event study of one event, or pool several (ids, --tag) into one aggregate."""
     from eventstudy.errors import UnknownEventError
-    from eventstudy.pooled import run_event, run_many
+    from eventstudy.study.pooled import run_event, run_many
 
     ids = list(event_ids or [])
     secs = [s.strip() for s in securities.split(",") if s.strip()] if securities else None
@@ -178,12 +178,12 @@ def run(
         _console().print(result)
 
 
-from eventstudy.cli_report import report  # noqa: E402  (needs _fail and EventsOption above)
+from eventstudy.cli.report import report  # noqa: E402  (needs _fail and EventsOption above)
 
 app.command("report")(report)
 
 
-from eventstudy.cli_data import data_app, with_price_warnings  # noqa: E402
+from eventstudy.cli.data import data_app, with_price_warnings  # noqa: E402
 
 app.add_typer(data_app, name="data")
 

@@ -1,4 +1,4 @@
-"""Terminal presentation of an :class:`~eventstudy.results.EventStudyResult` with rich.
+"""Terminal presentation of an :class:`~eventstudy.study.results.EventStudyResult` with rich.
 
 Reads results, computes no statistic: every number shown is a field of the result.
 """
@@ -18,9 +18,9 @@ from rich.text import Text
 from eventstudy.sessions import exchange_label
 
 if TYPE_CHECKING:
-    from eventstudy.aggregate import Aggregate
-    from eventstudy.pooled import PooledResult
-    from eventstudy.results import EventStudyResult, PairResult
+    from eventstudy.inference.aggregate import Aggregate
+    from eventstudy.study.pooled import PooledResult
+    from eventstudy.study.results import EventStudyResult, PairResult
 
 STAR_LEVELS = ((0.01, "***"), (0.05, "**"), (0.10, "*"))
 LEGEND = ("*** p < 0.01   ** p < 0.05   * p < 0.10   (two-sided)   "
@@ -171,7 +171,7 @@ def _aggregate_panel(result: EventStudyResult) -> RenderableType:
 def aggregate_panel(agg: Aggregate, title: str | None = None) -> RenderableType:
     """The aggregate: tests as rows, event days (stat and stars) and CAR windows (stat, p,
     stars) as columns; r̄, the bootstrap interval and which tests survive cross-correlation."""
-    from eventstudy.aggregate import ROBUST_TO_CROSS_CORRELATION, TEST_ORDER
+    from eventstudy.inference.aggregate import ROBUST_TO_CROSS_CORRELATION, TEST_ORDER
 
     robust = set(ROBUST_TO_CROSS_CORRELATION)
     keys = [k for k in TEST_ORDER if any(k in v for v in agg.day_tests.values())]
