@@ -25,6 +25,9 @@ from eventstudy.study.pooled import PooledResult, run_many
 from eventstudy.study.results import EventStudyResult, PairResult
 from eventstudy.study.single import run
 
+# Registers the terminal rendering of the result objects (summary(), __rich__, __str__).
+from eventstudy.present import terminal as _terminal  # noqa: F401  isort: skip
+
 __all__ = [
     "BatchResult",
     "Calendar",

@@ -600,7 +600,8 @@ CATALOGUE += [
 
 
 def library_report(study: Study, out: Path | None = None) -> object:
-    from eventstudy.present import generate, write_reports
+    from eventstudy.present.build import generate
+    from eventstudy.present.writer import write_reports
 
     report_set = generate([EVENT], events=study.events, prices=study.prices, figures=False)
     return write_reports(out or study.root / "reports", report_set.files, report_set.prune)

@@ -21,13 +21,14 @@ from eventstudy.errors import ReportError
 from eventstudy.estimation.models import get_model
 from eventstudy.inference import abnormal
 from eventstudy.inference.significance import TestResult
-from eventstudy.present import build, generate, write_reports
-from eventstudy.present.build import event_files
+from eventstudy.present import build
+from eventstudy.present.build import event_files, generate
 from eventstudy.present.common import ordered, p_text, significance, window_text
 from eventstudy.present.figures import pair_figure
 from eventstudy.present.markdown import esc, event_markdown
 from eventstudy.present.reading import reading
 from eventstudy.present.terminal import stars
+from eventstudy.present.writer import write_reports
 from eventstudy.study.paths import caar_path, car_path
 from eventstudy.study.results import DAY_COLUMNS, Excluded, PairResult
 
@@ -381,7 +382,7 @@ def test_cli_report_one_event(tmp_path) -> None:
 
 def test_cli_report_all_writes_index(tmp_path, monkeypatch) -> None:
     """The --all wiring (progress per event, index); the set itself is tested above."""
-    import eventstudy.present as reporting
+    import eventstudy.present.build as reporting
 
     seen = []
 

@@ -14,24 +14,18 @@ Errors are one line on stderr and exit status 2, like the rest of the CLI.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import os
 import sys
-import warnings
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from eventstudy.cli.common import console, fail, price_warnings
 from eventstudy.errors import EventStudyError, PriceDataError
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 data_app = typer.Typer(
     help="Prices: fetch from Yahoo Finance into the cache, show a series, import CSV files.",
@@ -45,48 +39,6 @@ CacheDirOption = Annotated[
 ]
 
 
-def _fail(message: str) -> typer.Exit:
-    print("error: " + " ".join(message.split()), file=sys.stderr)
-    return typer.Exit(code=2)
-
-
-@contextlib.contextmanager
-def price_warnings() -> Iterator[None]:
-    """Print the library's price warnings as one ``warning:`` line each on stderr.
-
-    Other warnings are passed on unchanged.
-    """
-    from eventstudy.prices.yahoo import PriceDataWarning
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", PriceDataWarning)
-        try:
-            yield
-        finally:
-            for w in caught:
-                if issubclass(w.category, PriceDataWarning):
-                    print("warning: " + " ".join(str(w.message).split()), file=sys.stderr)
-    for w in caught:
-        if not issubclass(w.category, PriceDataWarning):
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-
-
-def with_price_warnings(function: Callable[P, R]) -> Callable[P, R]:
-    """`function`, its price warnings printed as by :func:`price_warnings`."""
-
-    @functools.wraps(function)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        with price_warnings():
-            return function(*args, **kwargs)
-
-    return wrapper
-
-
-def _stdout() -> Console:
-    console = Console()
-    return console if console.is_terminal else Console(width=max(console.width, 120))
-
-
 def _date(value: str | None, option: str) -> Any:
     if value is None:
         return None
@@ -95,7 +47,7 @@ def _date(value: str | None, option: str) -> Any:
     try:
         return pd.Timestamp(value).normalize()
     except ValueError:
-        raise _fail(f"{option} {value!r} is not a date; write it YYYY-MM-DD") from None
+        raise fail(f"{option} {value!r} is not a date; write it YYYY-MM-DD") from None
 
 
 @data_app.command("fetch")
@@ -115,7 +67,7 @@ def fetch(
 
     lo, hi = _date(start, "--start"), _date(end, "--end")
     if lo is not None and hi is not None and lo > hi:
-        raise _fail(f"--start {start} is after --end {end}")
+        raise fail(f"--start {start} is after --end {end}")
     source = YahooSource(cache_dir, start=lo, end=hi, timeout=timeout)
     names = list(dict.fromkeys(tickers))
     err = Console(stderr=True)
@@ -144,10 +96,10 @@ def fetch(
     if len(failed) == len(results):  # nothing fetched: one line, no empty table
         more = (f"; {len(failed) - 1} other ticker(s) failed too: "
                 f"{', '.join(f.split(':')[0] for f in failed[1:])}" if len(failed) > 1 else "")
-        raise _fail(failed[0].split(": ", 1)[1] + more)
-    _stdout().print(table)
+        raise fail(failed[0].split(": ", 1)[1] + more)
+    console().print(table)
     if failed:
-        raise _fail(f"{len(failed)} of {len(results)} ticker(s) failed: " + "; ".join(failed))
+        raise fail(f"{len(failed)} of {len(results)} ticker(s) failed: " + "; ".join(failed))
 
 
 def _show_source(prices: Path | None, source: str | None, embedded: bool,
@@ -259,11 +211,11 @@ def show(
         issues += validate.check(series, code, max_gap=max_gap, stale_run=stale_run)
         coverage = _coverage(series, code)
     except EventStudyError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if embedded:
         print("warning: --embedded is deprecated; use --source embedded", file=sys.stderr)
 
-    out = _stdout()
+    out = console()
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold")
     head.add_column()
@@ -362,7 +314,7 @@ def import_(
             table.add_row(ticker, str(len(series)), f"{series.index[0]:%Y-%m-%d}",
                           f"{series.index[-1]:%Y-%m-%d}")
     except EventStudyError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except OSError as exc:
-        raise _fail(f"cannot write the cache: {exc}") from None
-    _stdout().print(table)
+        raise fail(f"cannot write the cache: {exc}") from None
+    console().print(table)

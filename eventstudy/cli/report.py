@@ -1,6 +1,6 @@
 """``eventstudy report EVENT_ID | --all``: Markdown, HTML and PNG reports under a folder.
 
-A thin layer over :mod:`eventstudy.present`; registered on the app of :mod:`eventstudy.cli`.
+A thin layer over :mod:`eventstudy.present`; registered on the app in :mod:`eventstudy.cli`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from eventstudy.cli import EventsOption, _fail
+from eventstudy.cli.common import EventsOption, fail
 from eventstudy.errors import EventStudyError, ReportError
 
 
@@ -43,7 +43,8 @@ def report(
 ) -> None:
     """Write the report of one event, of a tag's pooled run, or of all (with the index)."""
     from eventstudy.events import load_events
-    from eventstudy.present import generate, write_reports
+    from eventstudy.present.build import generate
+    from eventstudy.present.writer import write_reports
 
     err = Console(stderr=True)
     start = time.perf_counter()
@@ -78,7 +79,7 @@ def report(
             report_set = generate([event_id], events=calendar, prices=prices, figures=figures)
         written = write_reports(out, report_set.files, report_set.prune)
     except EventStudyError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     n_reports = sum(1 for f in report_set.files if f.endswith(".md") and f != "README.md")
     index = f"; index {out / 'README.md'}" if "README.md" in report_set.files else ""
     err.print(f"wrote {len(written)} files for {n_reports} report(s) to {out}{index} "

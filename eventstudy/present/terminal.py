@@ -15,12 +15,14 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from eventstudy import _display
 from eventstudy.sessions import exchange_label
+from eventstudy.study.pooled import PooledResult
+from eventstudy.study.results import EventStudyResult
 
 if TYPE_CHECKING:
     from eventstudy.inference.aggregate import Aggregate
-    from eventstudy.study.pooled import PooledResult
-    from eventstudy.study.results import EventStudyResult, PairResult
+    from eventstudy.study.results import PairResult
 
 STAR_LEVELS = ((0.01, "***"), (0.05, "**"), (0.10, "*"))
 LEGEND = ("*** p < 0.01   ** p < 0.05   * p < 0.10   (two-sided)   "
@@ -288,3 +290,9 @@ def plain_text(result: EventStudyResult, width: int = 120) -> str:
     buffer = StringIO()
     Console(file=buffer, width=width, color_system=None).print(result.summary())
     return buffer.getvalue()
+
+
+# The result objects draw themselves through these (see eventstudy._display): the results layer
+# never imports this module.
+_display.register(EventStudyResult, render_study, plain_text)
+_display.register(PooledResult, render_pooled, plain_text)

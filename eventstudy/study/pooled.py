@@ -2,7 +2,7 @@
 
 Each event is studied by :func:`eventstudy.study.single.run`, unchanged; this module only selects
 the events and securities, keys every pair on (event, security) and aggregates all pairs at once
-with :func:`eventstudy.inference.aggregate.aggregate_pairs`. One security in several events is
+with :func:`eventstudy.study.pairs.aggregate_pairs`. One security in several events is
 several pairs (N counts pairs, never securities), and pairs of different events do not share a day
 0: r̄ treats them as uncorrelated and the portfolio test is left undefined.
 """
@@ -19,9 +19,11 @@ from typing import Any
 
 import pandas as pd
 
+from eventstudy import _display
 from eventstudy.errors import EstimationError, UnknownEventError
 from eventstudy.events import Calendar, Event, load_events
-from eventstudy.inference.aggregate import BOOTSTRAP, Aggregate, aggregate_pairs
+from eventstudy.inference.aggregate import BOOTSTRAP, Aggregate
+from eventstudy.study.pairs import aggregate_pairs
 from eventstudy.study.results import EventStudyResult, Excluded, PairResult, _aggregate_dict
 
 
@@ -97,17 +99,14 @@ class PooledResult:
         }
 
     def summary(self) -> Any:
-        from eventstudy.present.terminal import render_pooled
-
-        return render_pooled(self)
+        """A rich renderable of the pooled study (drawn by :mod:`eventstudy.present.terminal`)."""
+        return _display.renderable(self)
 
     def __rich__(self) -> Any:
         return self.summary()
 
     def __str__(self) -> str:
-        from eventstudy.present.terminal import plain_text
-
-        return plain_text(self)  # type: ignore[arg-type]
+        return _display.text(self)
 
 
 def select_events(calendar: Calendar, event_ids: Sequence[str] = (), tag: str | None = None

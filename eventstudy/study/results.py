@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from eventstudy import _display
 from eventstudy._typing import Window
 from eventstudy.estimation.models import ModelFit
 from eventstudy.events import Confounder, Event
@@ -137,18 +138,14 @@ class EventStudyResult:
         }
 
     def summary(self) -> Any:
-        """A rich renderable of the whole study (see :mod:`eventstudy.present.terminal`)."""
-        from eventstudy.present.terminal import render_study
-
-        return render_study(self)
+        """A rich renderable of the whole study (drawn by :mod:`eventstudy.present.terminal`)."""
+        return _display.renderable(self)
 
     def __rich__(self) -> Any:
         return self.summary()
 
     def __str__(self) -> str:
-        from eventstudy.present.terminal import plain_text
-
-        return plain_text(self)
+        return _display.text(self)
 
 
 def num(x: Any) -> float | None:

@@ -34,9 +34,9 @@ from eventstudy.estimation.returns import (
 )
 from eventstudy.events import Calendar, Event, Security, Settings, load_events
 from eventstudy.inference import abnormal
-from eventstudy.inference.aggregate import aggregate_pairs
 from eventstudy.prices import PriceSource, open_source
 from eventstudy.prices.checked import checked
+from eventstudy.study.pairs import aggregate_pairs
 from eventstudy.study.results import DAY_COLUMNS, EventStudyResult, Excluded, PairResult
 
 CONVENTIONS = {

@@ -1,0 +1,74 @@
+"""What the commands share: the events option, the output format, the stdout console, the
+one-line error exit (status 2) and the price warnings printed as one line each."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+EventsOption = Annotated[
+    Path | None,
+    typer.Option("--events", help="Events file (default ./events.toml, else the packaged one)."),
+]
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def fail(problem: str | BaseException) -> typer.Exit:
+    """Print ``problem`` as one ``error:`` line on stderr; the exit (status 2) to raise."""
+    print("error: " + " ".join(str(problem).split()), file=sys.stderr)
+    return typer.Exit(code=2)
+
+
+def console() -> Console:
+    """stdout console; piped or redirected output gets 120 columns instead of 80."""
+    out = Console()
+    return out if out.is_terminal else Console(width=max(out.width, 120))
+
+
+@contextlib.contextmanager
+def price_warnings() -> Iterator[None]:
+    """Print the library's price warnings as one ``warning:`` line each on stderr.
+
+    Other warnings are passed on unchanged.
+    """
+    from eventstudy.prices.yahoo import PriceDataWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PriceDataWarning)
+        try:
+            yield
+        finally:
+            for w in caught:
+                if issubclass(w.category, PriceDataWarning):
+                    print("warning: " + " ".join(str(w.message).split()), file=sys.stderr)
+    for w in caught:
+        if not issubclass(w.category, PriceDataWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def with_price_warnings(function: Callable[P, R]) -> Callable[P, R]:
+    """`function`, its price warnings printed as by :func:`price_warnings`."""
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with price_warnings():
+            return function(*args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,143 @@
+"""``eventstudy list`` and ``eventstudy run``: the events of a file, and the study of one event,
+of several pooled, or of one under several models. Registered on the app in :mod:`eventstudy.cli`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from eventstudy.cli.common import EventsOption, Format, console, fail, with_price_warnings
+from eventstudy.errors import EventStudyError
+
+
+def list_events(events: EventsOption = None) -> None:
+    """List the events: id, announcement, title, securities."""
+    from eventstudy.events import load_events
+
+    try:
+        calendar = load_events(events)
+    except EventStudyError as exc:
+        raise fail(exc) from None
+    table = Table(title=f"Events in {calendar.path}", title_justify="left")
+    for name in ("id", "announced", "timing"):
+        table.add_column(name, no_wrap=True)
+    for name in ("title", "securities", "tags"):
+        table.add_column(name, overflow="fold")
+    for e in calendar.events:
+        timing = "" if hasattr(e.announced, "hour") else e.timing
+        table.add_row(e.id, e.announced_text, timing, e.title, ", ".join(e.securities),
+                      ", ".join(e.tags))
+    console().print(table)
+
+
+def _models_view(event_id: str, models: str, events: Path | None, prices: Path | None,
+                 format: Format, source: str | None, cache_dir: Path | None,
+                 securities: list[str] | None) -> None:
+    """``run --models``: one event under several models (eventstudy.study.sensitivity), optionally
+    cut to ``--securities``."""
+    from eventstudy.events import load_events
+    from eventstudy.study.pooled import restrict
+    from eventstudy.study.sensitivity import sensitivity
+
+    try:
+        calendar = load_events(events)
+        if securities:
+            calendar, _ = restrict(calendar, (calendar.event(event_id),), securities)
+        frame = sensitivity(event_id, models, events=calendar, prices=prices, source=source,
+                            cache_dir=cache_dir)
+    except EventStudyError as exc:
+        raise fail(exc) from None
+    if format is Format.json:
+        doc = frame.assign(window=frame["window"].map(list)).astype(object)
+        sys.stdout.write(json.dumps(doc.where(doc.notna(), None).to_dict("records")) + "\n")
+    elif format is Format.csv:
+        frame.assign(window=frame["window"].map(lambda w: f"[{w[0]},{w[1]}]")).to_csv(
+            sys.stdout, index=False)
+    else:
+        from eventstudy.present.terminal_models import render_sensitivity
+
+        console().print(render_sensitivity(frame))
+
+
+def run(
+    event_ids: Annotated[
+        list[str] | None,
+        typer.Argument(help="Event id(s) (see 'eventstudy list'); several ids are pooled.",
+                       show_default=False),
+    ] = None,
+    events: EventsOption = None,
+    prices: Annotated[
+        Path | None,
+        typer.Option("--prices", help="Folder of <TICKER>.csv price files (default: embedded)."),
+    ] = None,
+    format: Annotated[
+        Format, typer.Option("--format", "-f", help="table, json (one document) or csv.")
+    ] = Format.table,
+    source: Annotated[
+        str | None,
+        typer.Option("--source", help="Prices: embedded, yahoo (fetch + cache) or cache "
+                     "(default $EVENTSTUDY_SOURCE, else the events file's source, else embedded)."),
+    ] = None,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option("--cache-dir", help="Price cache folder (default $EVENTSTUDY_CACHE_DIR)."),
+    ] = None,
+    models: Annotated[
+        str | None,
+        typer.Option("--models", help="Compare normal-return models: headline CARs side by side, "
+                     "e.g. market,constant-mean,multi-factor,dimson,market@^GSPC."),
+    ] = None,
+    tag: Annotated[
+        str | None,
+        typer.Option("--tag", help="Pool every event with this tag of the events file "
+                     "(e.g. escalation), with any ids given."),
+    ] = None,
+    securities: Annotated[
+        str | None,
+        typer.Option("--securities", help="Only these securities, comma-separated aliases "
+                     "(e.g. LYC,TOYO)."),
+    ] = None,
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", min=0, help="Resamples of the CAAR bootstrap "
+                          "interval (pairs resampled; 0 = none).")
+    ] = 2000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
+) -> None:
+    """Run the event study of one event, or pool several (ids, --tag) into one aggregate."""
+    from eventstudy.errors import UnknownEventError
+    from eventstudy.study.pooled import run_event, run_many
+
+    ids = list(event_ids or [])
+    secs = [s.strip() for s in securities.split(",") if s.strip()] if securities else None
+    if not ids and tag is None:
+        raise fail(UnknownEventError("give an event id (see 'eventstudy list') or --tag TAG"))
+    if models is not None:
+        if len(ids) != 1 or tag is not None:
+            raise fail(UnknownEventError("--models compares models on exactly one event id"))
+        _models_view(ids[0], models, events, prices, format, source, cache_dir, secs)
+        return
+
+    options = {"prices": prices, "source": source, "cache_dir": cache_dir}
+    try:
+        if len(ids) > 1 or tag is not None:
+            result: Any = with_price_warnings(run_many)(
+                ids, tag=tag, securities=secs, events=events, bootstrap=bootstrap, seed=seed,
+                **options)
+        else:
+            result = with_price_warnings(run_event)(
+                ids[0], events=events, securities=secs, bootstrap=bootstrap, seed=seed,
+                **options)
+    except EventStudyError as exc:
+        raise fail(exc) from None
+    if format is Format.json:
+        sys.stdout.write(result.to_json() + "\n")
+    elif format is Format.csv:
+        result.to_frame().to_csv(sys.stdout, index=False, date_format="%Y-%m-%d")
+    else:
+        console().print(result)
