@@ -52,7 +52,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import eventstudy  # noqa: E402
-from eventstudy.study import batch as batching  # noqa: E402
+from eventstudy.study.batch import engine as batch_engine  # noqa: E402
+from eventstudy.study.batch import tuning  # noqa: E402
 
 ESTIMATION, WINDOW = (-260, -11), (-10, 10)
 
@@ -203,7 +204,7 @@ def worker(n_pairs: int, args: argparse.Namespace) -> dict:
 
 
 def engine_name() -> str:
-    if batching._jit_module() is None:
+    if batch_engine._jit_module() is None:
         return "numpy"
     import numba
 
@@ -213,7 +214,7 @@ def engine_name() -> str:
 def compile_probe() -> dict:
     """The first batch of a fresh process (numba import + compile or cache load) vs the next."""
     start = time.perf_counter()
-    jit = batching._jit_module()
+    jit = batch_engine._jit_module()
     t_import = time.perf_counter() - start
     returns = universe(50, 400)
     pairs = random_pairs(returns, 200)
@@ -262,7 +263,7 @@ def table(rows: list[dict], args: argparse.Namespace, load: tuple[str, str],
         "timed up to the first access to car_p (the p-values are computed lazily on first "
         "access; included in (b), as in (a)); "
         "(b) runs on the threads of the column 'threads' (the engine's default: min(2, "
-        f"cores) from {batching.THREAD_MIN_PAIRS:,} pairs on, 1 below), (b1) is the same with "
+        f"cores) from {tuning.THREAD_MIN_PAIRS:,} pairs on, 1 below), (b1) is the same with "
         "threads=1; (c) floor: gather the event-window rows only, one single-threaded pass.",
         "Memory: peak RSS of the subprocess (data + imports + batch), RSS before the batch, "
         "and the batch's own peak allocation (tracemalloc).",
@@ -303,8 +304,8 @@ def table(rows: list[dict], args: argparse.Namespace, load: tuple[str, str],
         f"difference {max(r['max_abs_diff_ar'] for r in rows):.1e}).",
         f"Targets (issue #6): at 100k pairs ≥ 200× the statsmodels loop; 1M pairs < 3 s and "
         f"< 1.5 GB peak; within 5× of the gather-only floor. Engine settings: chunk_size "
-        f"{batching.batch.__kwdefaults__['chunk_size']:,}, "
-        f"{batching.BLOCK_BYTES // 2**20} MB of estimation sums per block of combos "
+        f"{batch_engine.batch.__kwdefaults__['chunk_size']:,}, "
+        f"{tuning.BLOCK_BYTES // 2**20} MB of estimation sums per block of combos "
         "(numpy engine).",
         "",
     ]

@@ -24,7 +24,10 @@ from eventstudy.errors import EstimationError, EventsFileError, PriceDataError
 from eventstudy.inference.abnormal import ar_covariance
 from eventstudy.prices import embedded
 from eventstudy.sessions import sessions_in_range
-from eventstudy.study import batch as batching
+from eventstudy.study.batch import engine as batch_engine
+from eventstudy.study.batch import fit as batch_fit
+from eventstudy.study.batch import sums as batch_sums
+from eventstudy.study.batch import tuning
 
 EST, WIN = (-120, -11), (-4, 6)
 RTOL = 1e-10
@@ -137,9 +140,9 @@ def use_path(monkeypatch: pytest.MonkeyPatch, path: str) -> None:
     compiled = path.startswith("compiled")
     if compiled:
         pytest.importorskip("numba")
-    monkeypatch.setattr(batching, "ENGINE", "numba" if compiled else "numpy")
-    monkeypatch.setattr(batching, "DIRECT_RATIO", 1e9 if path.endswith("direct") else 0.0)
-    monkeypatch.setattr(batching, "PREFIX_GROUP", 16 if path == "prefix-groups" else 1)
+    monkeypatch.setattr(tuning, "ENGINE", "numba" if compiled else "numpy")
+    monkeypatch.setattr(tuning, "DIRECT_RATIO", 1e9 if path.endswith("direct") else 0.0)
+    monkeypatch.setattr(tuning, "PREFIX_GROUP", 16 if path == "prefix-groups" else 1)
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -164,11 +167,11 @@ def checked_enough(checked: int, total: int) -> bool:
 def test_paths_and_chunking_give_the_same_numbers(sim, monkeypatch: pytest.MonkeyPatch) -> None:
     returns, pairs = sim
     base = eventstudy.batch(returns, pairs, estimation=EST, window=WIN)  # default engine
-    monkeypatch.setattr(batching, "ENGINE", "numpy")
-    monkeypatch.setattr(batching, "BLOCK_BYTES", 1)  # one combo per block
-    monkeypatch.setattr(batching, "DIRECT_RATIO", 0.0)
+    monkeypatch.setattr(tuning, "ENGINE", "numpy")
+    monkeypatch.setattr(tuning, "BLOCK_BYTES", 1)  # one combo per block
+    monkeypatch.setattr(tuning, "DIRECT_RATIO", 0.0)
     for group in (1, 3, 16):
-        monkeypatch.setattr(batching, "PREFIX_GROUP", group)
+        monkeypatch.setattr(tuning, "PREFIX_GROUP", group)
         small = eventstudy.batch(returns, pairs, estimation=EST, window=WIN, chunk_size=7)
         pd.testing.assert_frame_equal(base.ar, small.ar, rtol=1e-12)
         pd.testing.assert_frame_equal(base.se, small.se, rtol=1e-12)
@@ -421,7 +424,7 @@ def test_aggregate_refuses_residual_matrices_beyond_the_budget(
         sim, monkeypatch: pytest.MonkeyPatch) -> None:
     returns, pairs = sim
     res = eventstudy.batch(returns, pairs, estimation=EST, window=WIN, min_estimation=30)
-    monkeypatch.setattr(batching, "AGGREGATE_ELEMENTS", 1000)
+    monkeypatch.setattr(tuning, "AGGREGATE_ELEMENTS", 1000)
     with pytest.raises(EstimationError, match="GB of residuals; aggregate by a finer column"):
         res.aggregate()
 
@@ -464,13 +467,13 @@ def test_threads_give_bit_identical_results(monkeypatch: pytest.MonkeyPatch, mod
 
     if engine == "numba":
         pytest.importorskip("numba")
-    monkeypatch.setattr(batching, "ENGINE", engine)
+    monkeypatch.setattr(tuning, "ENGINE", engine)
     returns, pairs = odd_universe()
-    monkeypatch.setattr(batching, "BLOCK_BYTES", 2 * 300 * 8 * 4)  # two combos per block
-    monkeypatch.setattr(batching, "DIRECT_RATIO", direct)
-    monkeypatch.setattr(batching, "P_CHUNK", 16)
+    monkeypatch.setattr(tuning, "BLOCK_BYTES", 2 * 300 * 8 * 4)  # two combos per block
+    monkeypatch.setattr(tuning, "DIRECT_RATIO", direct)
+    monkeypatch.setattr(tuning, "P_CHUNK", 16)
     names: set[str] = set()
-    block_sums, fit = batching._block_sums, batching._fit
+    block_sums, fit_one = batch_sums._block_sums, batch_fit._fit
 
     def spy(func, pause: float = 0.0):
         def wrapped(*args, **kwargs):
@@ -479,8 +482,8 @@ def test_threads_give_bit_identical_results(monkeypatch: pytest.MonkeyPatch, mod
             return func(*args, **kwargs)
         return wrapped
 
-    monkeypatch.setattr(batching, "_block_sums", spy(block_sums))
-    monkeypatch.setattr(batching, "_fit", spy(fit))
+    monkeypatch.setattr(batch_sums, "_block_sums", spy(block_sums))
+    monkeypatch.setattr(batch_fit, "_fit", spy(fit_one))
     if engine == "numba":
         from eventstudy.estimation import _jit
 
@@ -510,7 +513,7 @@ def test_threads_must_be_positive(monkeypatch: pytest.MonkeyPatch) -> None:
     pairs = sim_pairs(returns, 5)
     kw = {"estimation": EST, "window": WIN}
     assert eventstudy.batch(returns, pairs, **kw).threads == 1  # few pairs: one thread
-    monkeypatch.setattr(batching, "THREAD_MIN_PAIRS", 5)
+    monkeypatch.setattr(tuning, "THREAD_MIN_PAIRS", 5)
     assert eventstudy.batch(returns, pairs, **kw).threads == min(2, os.cpu_count() or 1)
     for bad in (0, -1, 1.5, True):
         with pytest.raises(EstimationError, match="threads"):
@@ -527,11 +530,11 @@ def test_compiled_engine_matches_numpy_engine(monkeypatch: pytest.MonkeyPatch, m
     combos with other centres), so bits may differ, not more."""
     pytest.importorskip("numba")
     returns, pairs = odd_universe()
-    monkeypatch.setattr(batching, "DIRECT_RATIO", direct)
+    monkeypatch.setattr(tuning, "DIRECT_RATIO", direct)
     kw = {"estimation": EST, "window": WIN, "model": model, "min_estimation": 30}
     got = {}
     for engine in ("numpy", "numba"):
-        monkeypatch.setattr(batching, "ENGINE", engine)
+        monkeypatch.setattr(tuning, "ENGINE", engine)
         got[engine] = eventstudy.batch(returns, pairs, **kw)
     a, b = got["numpy"], got["numba"]
     pd.testing.assert_series_equal(a.excluded, b.excluded)
@@ -564,14 +567,14 @@ def test_import_does_not_load_numba() -> None:
 def test_numpy_engine_when_numba_is_missing(sim, monkeypatch: pytest.MonkeyPatch) -> None:
     """Without numba the default engine falls back to numpy; ENGINE = "numba" says why not."""
     returns, pairs = sim
-    monkeypatch.setattr(batching, "_load_jit", lambda: None)
+    monkeypatch.setattr(batch_engine, "_load_jit", lambda: None)
     calls = []
-    event_window = batching._event_window
-    monkeypatch.setattr(batching, "_event_window",
+    event_window = batch_engine._event_window
+    monkeypatch.setattr(batch_engine, "_event_window",
                         lambda *a, **k: calls.append(1) or event_window(*a, **k))
     res = eventstudy.batch(returns, pairs, estimation=EST, window=WIN, min_estimation=30)
     assert calls and checked_enough(check_against_reference(res, returns, pairs, "market"),
                                     len(pairs))
-    monkeypatch.setattr(batching, "ENGINE", "numba")
+    monkeypatch.setattr(tuning, "ENGINE", "numba")
     with pytest.raises(EstimationError, match="numba is not importable"):
         eventstudy.batch(returns, pairs, estimation=EST, window=WIN)

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 import eventstudy
 from eventstudy.sessions import sessions_in_range
-from eventstudy.study import batch as batching
+from eventstudy.study.batch import tuning
 from eventstudy.study.single import run
 
 DAY0 = pd.Timestamp("2020-03-16")
@@ -218,7 +218,7 @@ def batch_pairs() -> pd.DataFrame:
 @pytest.mark.parametrize("engine", ["auto", "numpy"])
 @pytest.mark.parametrize("full", [False, True])
 def test_run_and_batch_agree(default, strict, engine, full, monkeypatch) -> None:
-    monkeypatch.setattr(batching, "ENGINE", engine)
+    monkeypatch.setattr(tuning, "ENGINE", engine)
     result = strict if full else default
     res = eventstudy.batch(session_returns(), batch_pairs(), estimation=EST, window=WIN,
                            require_full_window=full)
@@ -248,7 +248,7 @@ def test_run_and_batch_agree(default, strict, engine, full, monkeypatch) -> None
 def test_batch_window_before_the_first_row(engine, monkeypatch) -> None:
     # The returns frame itself starts at PINX's listing: the window reaches before row 0, and
     # the sample is the rows there are, the same numbers as on the longer frame.
-    monkeypatch.setattr(batching, "ENGINE", engine)
+    monkeypatch.setattr(tuning, "ENGINE", engine)
     long = session_returns()
     short = long[long.index > pd.Timestamp(LISTED["PINX"])]
     pairs = batch_pairs()
@@ -297,11 +297,11 @@ def test_batch_sample_is_the_rows_with_both_returns(first, holes, start, bench_f
     expected = int((in_window & r.notna().to_numpy() & m.notna().to_numpy()).sum())
     got = {}
     for engine in ("auto", "numpy"):
-        batching.ENGINE = engine
+        tuning.ENGINE = engine
         try:
             res = eventstudy.batch(frame, pairs, estimation=EST, window=WIN, min_estimation=3)
         finally:
-            batching.ENGINE = "auto"
+            tuning.ENGINE = "auto"
         assert res.estimation["n_obs"].iloc[0] == expected
         got[engine] = res.estimation[["alpha", "beta", "sigma"]].to_numpy()
     np.testing.assert_allclose(got["auto"], got["numpy"], rtol=1e-12)

@@ -1,0 +1,310 @@
+"""The results object of the batch engine, :class:`BatchResult`, and its assembly from the engine's
+arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from eventstudy._typing import FloatArray, Window
+from eventstudy.errors import EstimationError, EventsFileError
+from eventstudy.estimation import kernel
+from eventstudy.study.batch import tuning
+from eventstudy.study.batch.fit import _Outputs, _window
+from eventstudy.study.batch.inputs import _OK, _reasons
+from eventstudy.study.batch.runner import _Runner
+
+if TYPE_CHECKING:
+    from eventstudy.inference.aggregate import Aggregate, PairArrays
+
+
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Abnormal returns of many pairs, indexed like the ``pairs`` frame given to :func:`batch`.
+
+    Attributes
+    ----------
+    ar, se : pd.DataFrame
+        Abnormal returns and their prediction-error-corrected standard errors; one row per
+        pair, one column per offset of ``window`` (int labels). NaN on days without a return
+        and on excluded pairs.
+    car, car_se, car_t : pd.Series
+        CAR over the whole window (sum of the valid ARs), its standard error and t = CAR / se.
+    car_p : pd.Series
+        The two-sided p-value of ``car_t`` from Student t with M − k df (computed on first
+        access, like the per-day ``t_stat`` and ``p``).
+    n_days : pd.Series
+        Valid returns in the window (S_n, the days the CAR sums).
+    estimation : pd.DataFrame
+        alpha, beta, sigma, n_obs (M), df (M − k), mean_m (R̄_m), sxx (S_xx), r2, start and
+        end (first and last sessions of the estimation window; start is the first session of
+        returns when the window reaches before it). n_obs counts the usable
+        returns also for pairs excluded for having too few; the other columns are NaN on
+        excluded pairs. The constant mean has alpha = μ̂ and beta NaN; market-adjusted
+        α = 0, β = 1.
+    excluded : pd.Series
+        Indexed like ``pairs``: the reason of each excluded pair, missing (None) for the
+        pairs studied; ``result.excluded.dropna()`` lists the excluded ones.
+    pairs : pd.DataFrame
+        The ``pairs`` frame given to :func:`batch`.
+    model : str
+    k : int
+        Parameters of the model (2 market, 1 constant-mean, 0 market-adjusted).
+    estimation_window, window : (int, int)
+        The offsets used.
+    threads : int
+        Threads that computed the result; :attr:`car_p` uses as many.
+    """
+
+    ar: pd.DataFrame
+    se: pd.DataFrame
+    car: pd.Series
+    car_se: pd.Series
+    car_t: pd.Series
+    n_days: pd.Series
+    estimation: pd.DataFrame
+    excluded: pd.Series
+    pairs: pd.DataFrame
+    model: str
+    k: int
+    estimation_window: Window
+    window: Window
+    returns: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    threads: int = field(default=1, repr=False, compare=False)
+
+    @cached_property
+    def studied(self) -> np.ndarray:
+        """Boolean mask over the pairs: True where the pair was studied (not excluded)."""
+        return self.excluded.isna().to_numpy()
+
+    @cached_property
+    def car_p(self) -> pd.Series:
+        """Two-sided p-value of the CAR's t statistic, Student t with M − k df."""
+        df = self.estimation["df"].to_numpy(float)
+        t = self.car_t.to_numpy()
+        p = np.empty(t.size)
+
+        def part(p0: int) -> None:  # elementwise: the same numbers on any thread
+            at = slice(p0, p0 + tuning.P_CHUNK)
+            x = np.abs(t[at])
+            np.negative(x, out=x)
+            special.stdtr(np.where(df[at] > 0, df[at], np.nan), x, out=p[at])
+            p[at] *= 2.0
+
+        with _Runner(self.threads) as runner:
+            runner.map(part, range(0, t.size, tuning.P_CHUNK))
+        return pd.Series(p, index=self.car.index, name="car_p", copy=False)
+
+    @cached_property
+    def t_stat(self) -> pd.DataFrame:
+        """AR / se per day (Student t with M − k df under H0)."""
+        return self.ar / self.se
+
+    @cached_property
+    def p(self) -> pd.DataFrame:
+        """Two-sided p-value of each day's t statistic, Student t with M − k df."""
+        df = self.estimation["df"].to_numpy(float)[:, None]
+        p = 2.0 * special.stdtr(df, -np.abs(self.t_stat.to_numpy()))
+        return pd.DataFrame(p, index=self.ar.index, columns=self.ar.columns)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy per-day rows: one per (pair, t) of the studied pairs.
+
+        Columns: pair (the label in ``pairs``' index), security, benchmark, day0, t, ar, se,
+        t_stat, p.
+        """
+        rows = np.flatnonzero(self.studied)
+        n_t = self.ar.shape[1]
+        rep = np.repeat(rows, n_t)
+        out = {
+            "pair": self.pairs.index.to_numpy()[rep],
+            "security": self.pairs["security"].to_numpy()[rep],
+            "benchmark": (self.pairs["benchmark"].to_numpy()[rep]
+                          if "benchmark" in self.pairs else None),
+            "day0": pd.DatetimeIndex(self.pairs["day0"]).to_numpy()[rep],
+            "t": np.tile(self.ar.columns.to_numpy(), rows.size),
+        }
+        for name, frame in (("ar", self.ar), ("se", self.se), ("t_stat", self.t_stat),
+                            ("p", self.p)):
+            out[name] = frame.to_numpy()[rows].ravel()
+        return pd.DataFrame(out)
+
+    def car_frame(self) -> pd.DataFrame:
+        """One row per pair: security, benchmark, day0, car, se, t_stat, p, n_days, and the
+        estimation columns; excluded pairs have NaN and their ``reason``."""
+        cols = [c for c in ("security", "benchmark", "day0") if c in self.pairs]
+        out = self.pairs[cols].copy()
+        out["car"] = self.car
+        out["se"] = self.car_se
+        out["t_stat"] = self.car_t
+        out["p"] = self.car_p
+        out["n_days"] = self.n_days
+        out = out.join(self.estimation)
+        out["reason"] = self.excluded
+        return out
+
+
+    def aggregate(self, by: str | None = None, *, windows: Sequence[Window] | None = None,
+                  bootstrap: int = 0, seed: int | None = 0,
+                  ) -> Aggregate | dict[Hashable, Aggregate]:
+        """AAR/CAAR and every test of methods.md over the studied pairs, optionally by group.
+
+        Parameters
+        ----------
+        by : str or None
+            A column of ``pairs`` (e.g. an event type): one aggregate per value. None: one
+            aggregate over all studied pairs.
+        windows : sequence of (int, int), optional
+            CAR windows inside ``window`` (default: the whole window). Each CAR sums the
+            window's valid ARs; its variance is the closed form of kernel.py over those days.
+        bootstrap, seed : int
+            Resamples of the CAAR percentile interval (0: none) and their seed.
+
+        Returns
+        -------
+        Aggregate, or a dict of them keyed by the values of ``by``.
+
+        Notes
+        -----
+        The statistics are those of :mod:`eventstudy.inference.aggregate` and
+        :mod:`eventstudy.inference.significance` (not re-implemented here), fed with the batch's
+        arrays and each pair's estimation-window residuals, re-gathered from ``returns``. Memory per
+        group: O(N·(M + C)) floats for N pairs whose estimation windows span C sessions.
+        """
+        from eventstudy.inference.aggregate import aggregate
+
+        wins = tuple(tuple(w) for w in (windows or (self.window,)))
+        for lo, hi in wins:
+            if not self.window[0] <= lo <= hi <= self.window[1]:
+                raise EstimationError(f"CAR window {[lo, hi]} is not inside the event window "
+                                      f"{list(self.window)}")
+        studied = self.studied
+        if by is None:
+            groups: dict[Hashable, np.ndarray] = {None: np.flatnonzero(studied)}
+        else:
+            if by not in self.pairs.columns:
+                raise EventsFileError(f"pairs has no column {by!r} to group by")
+            labels = self.pairs[by].to_numpy()
+            groups = {g: np.flatnonzero(studied & (labels == g))
+                      for g in pd.unique(labels[studied])}
+        out = {g: aggregate(self._pair_arrays(rows, wins, g), bootstrap=bootstrap, seed=seed)
+               for g, rows in groups.items()}
+        return out[None] if by is None else out
+
+    def _pair_arrays(self, rows: np.ndarray, windows: tuple[Window, ...], group: Hashable
+                     ) -> PairArrays:
+        """The inputs of :func:`eventstudy.inference.aggregate.aggregate` for the pairs at
+        ``rows``."""
+        from eventstudy.inference.aggregate import PairArrays
+
+        if self.returns is None:
+            raise EstimationError("this BatchResult has no returns frame to aggregate from")
+        values = np.ascontiguousarray(self.returns.to_numpy(np.float64, na_value=np.nan).T)
+        index = self.returns.index
+        pairs = self.pairs.iloc[rows]
+        s = self.returns.columns.get_indexer(pd.Index(pairs["security"]))
+        b = (self.returns.columns.get_indexer(pd.Index(pairs["benchmark"]))
+             if self.model != "constant-mean" else s)
+        d = index.get_indexer(pd.DatetimeIndex(pd.to_datetime(pairs["day0"])))
+        est = self.estimation.iloc[rows]
+        alpha, beta = est["alpha"].to_numpy(float), est["beta"].to_numpy(float)
+        sigma = est["sigma"].to_numpy(float)
+        n_obs = est["n_obs"].to_numpy(float)
+        est_len = self.estimation_window[1] - self.estimation_window[0] + 1
+        start = d + self.estimation_window[0]
+        r_est = _window(values, s, start, est_len)
+        if self.model == "constant-mean":
+            resid = r_est - alpha[:, None]
+        else:
+            m_est = _window(values, b, start, est_len)
+            resid = r_est - m_est if self.model == "market-adjusted" else (
+                r_est - alpha[:, None] - beta[:, None] * m_est)
+        # by date, from the first row any window holds (a window may start before row 0)
+        lo = max(int(start.min()), 0) if rows.size else 0
+        width = int((start + est_len).max()) - lo if rows.size else 0
+        if rows.size * (width + est_len) > tuning.AGGREGATE_ELEMENTS:
+            raise EstimationError(
+                f"aggregating {rows.size} pairs whose estimation windows span {width} sessions "
+                f"needs {rows.size * (width + est_len) * 8 / 2**30:.1f} GB of residuals; "
+                "aggregate by a finer column of pairs (by=...) or a subsample")
+        by_date = np.full((rows.size, width), np.nan)
+        at = (start - lo)[:, None] + np.arange(est_len)
+        if (start < 0).any():  # offsets before row 0: nothing to place there
+            held = at >= 0
+            by_date[np.nonzero(held)[0], at[held]] = resid[held]
+        else:
+            np.put_along_axis(by_date, at, resid, axis=1)
+        ar = self.ar.to_numpy()[rows]
+        length = ar.shape[1]
+        valid = ~np.isnan(ar)
+        m_win = (np.where(valid, _window(values, b, d + self.window[0], length), 0.0)
+                 if self.model == "market" else np.zeros_like(ar))
+        offsets = self.ar.columns.to_numpy()
+        car = np.full((rows.size, len(windows)), np.nan)
+        car_se = np.full((rows.size, len(windows)), np.nan)
+        for j, (w0, w1) in enumerate(windows):
+            sel = (offsets >= w0) & (offsets <= w1)
+            s_n = valid[:, sel].sum(axis=1)
+            car[:, j] = np.where(s_n > 0, np.where(valid[:, sel], ar[:, sel], 0.0).sum(axis=1),
+                                 np.nan)
+            var = kernel.car_variance(sigma**2, self.k, n_obs, est["mean_m"].to_numpy(float),
+                                      est["sxx"].to_numpy(float), s_n,
+                                      m_win[:, sel].sum(axis=1))
+            car_se[:, j] = np.sqrt(var)
+        label = "" if group is None else str(group)
+        return PairArrays(
+            offsets=offsets, ar=ar, se=self.se.to_numpy()[rows], windows=windows,
+            car=car, car_se=car_se, df=est["df"].to_numpy(float), sigma=sigma,
+            k=np.full(rows.size, float(self.k)),
+            estimation_offsets=np.arange(self.estimation_window[0],
+                                         self.estimation_window[1] + 1),
+            estimation_ar=resid, residuals=by_date,
+            day0=index.to_numpy()[d].astype("datetime64[D]"),
+            residual_dates=index.to_numpy()[lo:lo + width].astype("datetime64[D]"),
+            keys=tuple((label, str(x)) for x in pairs.index),
+        )
+
+
+def _result(out: _Outputs, code: np.ndarray, pairs: pd.DataFrame, index: pd.DatetimeIndex,
+            est: Window, win: Window, model: str, k: int, min_estimation: int, s: np.ndarray,
+            b: np.ndarray, d: np.ndarray, values: FloatArray, returns: pd.DataFrame,
+            threads: int) -> BatchResult:
+    labels = pairs.index
+    offsets = pd.Index(np.arange(win[0], win[1] + 1), name="t")
+    car_se = np.sqrt(out.car_var, out=out.car_var)
+    df = np.where(code == _OK, out.n_obs - k, -1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        car_t = out.car / car_se
+    n_rows = len(index)
+    # a window reaching before the data starts, as the data holds it, on the first session
+    inside = (d >= 0) & (d + est[1] >= 0) & (d + est[1] < n_rows)
+    sessions = index.to_numpy().astype("datetime64[ns]")
+    start, end = (sessions.take(np.maximum(d + offset, 0), mode="clip") for offset in est)
+    if not inside.all():
+        start[~inside] = end[~inside] = np.datetime64("NaT")
+    estimation = pd.DataFrame({
+        "alpha": out.alpha, "beta": out.beta, "sigma": np.sqrt(out.sigma2, out=out.sigma2),
+        "n_obs": out.n_obs, "df": np.where(df > 0, df, 0), "mean_m": out.mean_m,
+        "sxx": out.sxx, "r2": out.r2, "start": start, "end": end,
+    }, index=labels, copy=False)
+    excluded = _reasons(code, pairs, index, est, win, model, k, min_estimation, out.n_obs,
+                        start, end, s, b, d, values)
+    return BatchResult(
+        ar=pd.DataFrame(out.ar, index=labels, columns=offsets, copy=False),
+        se=pd.DataFrame(out.se, index=labels, columns=offsets, copy=False),
+        car=pd.Series(out.car, index=labels, name="car", copy=False),
+        car_se=pd.Series(car_se, index=labels, name="car_se", copy=False),
+        car_t=pd.Series(car_t, index=labels, name="car_t", copy=False),
+        n_days=pd.Series(out.n_days, index=labels, name="n_days", copy=False),
+        estimation=estimation, excluded=excluded, pairs=pairs, model=model, k=k,
+        estimation_window=est, window=win, returns=returns, threads=threads,
+    )

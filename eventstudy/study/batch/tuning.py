@@ -1,0 +1,28 @@
+"""The batch engine's tunable constants, in one place.
+
+The engine's modules read them at call time (``tuning.ENGINE``), so that one assignment, e.g.
+``eventstudy.study.batch.tuning.ENGINE = "numpy"``, changes every use. None of them changes a
+number: blocks, chunks and thread counts only move work around (tests/test_batch.py).
+"""
+
+# Bytes of running sums built at once (a block of combos). Whatever the threads: a block's
+# composition sets the rounding of its gap corrections, and threads must not change numbers.
+# 2 MB suited one thread best (in cache); 8 MB blocks make each numpy call long enough without
+# the GIL for two threads to overlap (2 MB blocks hardly do) and cost one thread little.
+BLOCK_BYTES = 8 * 2**20
+# A combo takes the direct path when its pairs' estimation windows cover at most this many
+# times the rows of the index (the running sums would cost more).
+DIRECT_RATIO = 1.0
+# Largest residual matrices (pairs × sessions, floats) that BatchResult.aggregate builds.
+AGGREGATE_ELEMENTS = 2**27
+# Rows per group of the two-level prefix sums (_prefix_sums).
+PREFIX_GROUP = 16
+# Estimation-window values gathered at once on the direct path.
+DIRECT_ELEMENTS = 2**17
+# p-values computed per task when BatchResult.car_p spreads them over threads.
+P_CHUNK = 2**15
+# The engine: "auto" (the compiled kernels of eventstudy.estimation._jit when numba is importable,
+# else numpy), "numba" or "numpy" (the vectorised path of sums.py and fit.py, also the fallback).
+ENGINE = "auto"
+# Fewer pairs run on one thread by default (measured on 2 cores: threads gain nothing there).
+THREAD_MIN_PAIRS = 50_000
