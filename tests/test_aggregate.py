@@ -195,7 +195,7 @@ def test_bootstrap_reproducible_and_sound() -> None:
 
 
 def test_adapter_rejects_duplicate_keys() -> None:
-    from eventstudy.study.pairs import pair_arrays
+    from eventstudy.study.arrays import pair_arrays
 
     with pytest.raises(ValueError, match="unique"):
         pair_arrays([], [(0, 1)], keys=[("e", "LYC"), ("e", "LYC")])

@@ -20,7 +20,7 @@ import pytest
 from eventstudy.events import load_events
 from eventstudy.prices import embedded, open_source
 from eventstudy.sessions import align_sessions, get_calendar, sessions_in_range
-from eventstudy.study.single import study_pair
+from eventstudy.study.pair import study_pair
 
 DATA = Path(embedded.__file__).resolve().parent / "data"
 D = pd.Timestamp

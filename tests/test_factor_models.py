@@ -31,7 +31,7 @@ from eventstudy.estimation.returns import shifted_returns
 from eventstudy.events import load_events
 from eventstudy.inference import abnormal
 from eventstudy.prices import embedded, open_source
-from eventstudy.study.single import study_pair
+from eventstudy.study.pair import study_pair
 
 START, END = pd.Timestamp("2025-01-06"), pd.Timestamp("2025-12-30")
 DATA = Path(embedded.__file__).resolve().parent / "data"

@@ -7,7 +7,7 @@ security in several events counts once per event, never merged.
 The core works on plain numpy arrays (:class:`PairArrays`: pairs × days matrices of AR and SE,
 CAR and its SE per window, per-pair df and σ̂, estimation-window residuals aligned by offset and
 by calendar date), with optional leading batch axes, so that the batch engine and the size
-simulation (``benchmarks/size_power.py``) share it; :func:`eventstudy.study.pairs.pair_arrays` is
+simulation (``benchmarks/size_power.py``) share it; :func:`eventstudy.study.arrays.pair_arrays` is
 the thin adapter from :class:`~eventstudy.study.results.PairResult` objects.
 
 Conventions

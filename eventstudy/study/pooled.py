@@ -2,7 +2,7 @@
 
 Each event is studied by :func:`eventstudy.study.single.run`, unchanged; this module only selects
 the events and securities, keys every pair on (event, security) and aggregates all pairs at once
-with :func:`eventstudy.study.pairs.aggregate_pairs`. One security in several events is
+with :func:`eventstudy.study.arrays.aggregate_pairs`. One security in several events is
 several pairs (N counts pairs, never securities), and pairs of different events do not share a day
 0: r̄ treats them as uncorrelated and the portfolio test is left undefined.
 """
@@ -23,7 +23,7 @@ from eventstudy import _display
 from eventstudy.errors import EstimationError, UnknownEventError
 from eventstudy.events import Calendar, Event, load_events
 from eventstudy.inference.aggregate import BOOTSTRAP, Aggregate
-from eventstudy.study.pairs import aggregate_pairs
+from eventstudy.study.arrays import aggregate_pairs
 from eventstudy.study.results import EventStudyResult, Excluded, PairResult, _aggregate_dict
 
 

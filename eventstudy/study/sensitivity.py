@@ -24,7 +24,8 @@ from eventstudy.errors import EstimationError
 from eventstudy.events import BENCHMARK_MODELS, Calendar, load_events
 from eventstudy.prices import PriceSource, open_source
 from eventstudy.prices.checked import checked
-from eventstudy.study.single import _exchange_of, _Exclude, study_pair
+from eventstudy.study.pair import _exchange_of, study_pair
+from eventstudy.study.sample import _Exclude
 
 COLUMNS = (
     "event", "security", "model", "window", "headline", "car", "se", "t_stat", "p", "n_obs",
