@@ -13,19 +13,16 @@ Tokyo bar stays on its Tokyo date whatever time zone the index arrives in.
 When Yahoo cannot be reached (no network, DNS failure, timeout, rate limit) the cache is used
 with a warning that says how old it is; without a cache, :class:`~eventstudy.errors.PriceDataError`
 says so in one line. After the first failure no other ticker tries the network, so an offline
-run costs at most one timeout.
+run costs at most one timeout. The calls into yfinance itself are in
+:mod:`eventstudy.prices.yfinance_io`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import logging
 import os
-import threading
 import warnings
-from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -35,6 +32,16 @@ from eventstudy.errors import CalendarError, EventStudyError, PriceDataError
 from eventstudy.prices import validate
 from eventstudy.prices.cache import CacheCorruptError, CacheEntry, PriceCache, describe_age
 from eventstudy.prices.source import check_ticker
+from eventstudy.prices.yfinance_io import (
+    TIMEOUT,
+    Fetcher,
+    YahooNoDataError,
+    YahooUnreachableError,
+    _yf_cache_location,
+    local_dates,
+    to_prices,
+    yf_history,
+)
 
 __all__ = [
     "DEFAULT_YEARS",
@@ -48,11 +55,6 @@ __all__ = [
     "yf_history",
 ]
 
-#: Seconds allowed for one request to Yahoo.
-TIMEOUT = 10.0
-#: A whole fetch (yfinance makes several requests: cookie, crumb, time zone, prices, and
-#: retries transient errors) is abandoned after this many times ``timeout``.
-DEADLINE_FACTOR = 3.0
 #: Years of history fetched when no range is asked for.
 DEFAULT_YEARS = 3
 #: Days fetched again before the cached end, to check that adjustments have not changed.
@@ -60,191 +62,9 @@ OVERLAP_DAYS = 10
 #: Margin in calendar days around the range an event needs.
 MARGIN_DAYS = 10
 
-Fetcher = Callable[[str, pd.Timestamp, pd.Timestamp, float], pd.DataFrame]
-
 
 class PriceDataWarning(UserWarning):
     """Prices were used with a caveat (stale cache, refetched file); shown by the CLI."""
-
-
-class YahooUnreachableError(Exception):
-    """Yahoo could not be reached (network, DNS, timeout, rate limit)."""
-
-
-class YahooNoDataError(PriceDataError):
-    """Yahoo answered but has no prices for the ticker in the range."""
-
-
-def local_dates(index: pd.DatetimeIndex, tz: str | None = None) -> pd.DatetimeIndex:
-    """Exchange-local dates of Yahoo's bar time stamps.
-
-    Parameters
-    ----------
-    index : pandas.DatetimeIndex
-        Time stamps, tz-aware (Yahoo) or naive (already local dates).
-    tz : str, optional
-        The exchange's time zone (e.g. ``"Asia/Tokyo"``); default the index's own.
-
-    Returns
-    -------
-    pandas.DatetimeIndex
-        Tz-naive midnights named ``"date"``.
-
-    Examples
-    --------
-    >>> utc = pd.DatetimeIndex(["2026-01-06 15:00"], tz="UTC")  # Tokyo midnight, 7 January
-    >>> local_dates(utc, "Asia/Tokyo")[0].date()
-    datetime.date(2026, 1, 7)
-    """
-    index = pd.DatetimeIndex(index)
-    if index.tz is not None:
-        if tz is not None:
-            index = index.tz_convert(tz)
-        index = index.tz_localize(None)
-    return index.normalize().as_unit("ns").rename("date")
-
-
-def exchange_tz(ticker: str) -> str | None:
-    """The time zone of the ticker's exchange, or None when it cannot be inferred."""
-    code = validate.exchange_of(ticker)
-    if code is None:
-        return None
-    from eventstudy.sessions import get_calendar
-
-    return str(get_calendar(code).tz)
-
-
-def to_prices(frame: pd.DataFrame, ticker: str) -> pd.DataFrame:
-    """Turn a yfinance history frame into ``close``/``adj_close`` on exchange-local dates.
-
-    Accepts ``Ticker.history`` frames (columns ``Close``, ``Adj Close``) and single-ticker
-    ``yf.download`` frames (two-level columns). Rows without a close are dropped.
-
-    Raises
-    ------
-    PriceDataError
-        When the frame has no ``Close`` column, or the dates are duplicated after conversion
-        (see :func:`eventstudy.prices.validate.clean`).
-    """
-    if isinstance(frame.columns, pd.MultiIndex):
-        level = next((i for i in range(frame.columns.nlevels)
-                      if ticker in frame.columns.get_level_values(i)), None)
-        frame = frame.xs(ticker, axis=1, level=level) if level is not None else frame
-        frame.columns = [str(c[0]) if isinstance(c, tuple) else str(c) for c in frame.columns]
-    names = {str(c).strip().lower().replace(" ", "_"): c for c in frame.columns}
-    if "close" not in names:
-        raise PriceDataError(f"Yahoo answer for {ticker} has no Close column "
-                             f"({', '.join(map(str, frame.columns))})")
-    close = pd.to_numeric(frame[names["close"]], errors="coerce").to_numpy(np.float64)
-    adj = (pd.to_numeric(frame[names["adj_close"]], errors="coerce").to_numpy(np.float64)
-           if "adj_close" in names else close)
-    index = local_dates(pd.DatetimeIndex(frame.index), exchange_tz(ticker))
-    out = pd.DataFrame({"close": close, "adj_close": adj}, index=index)
-    out = out[np.isfinite(out["close"].to_numpy())]
-    if out.empty:
-        return out
-    validate.clean(out["adj_close"].fillna(out["close"]), ticker, "Yahoo Finance")
-    return out.sort_index()
-
-
-@contextlib.contextmanager
-def _quiet_yfinance() -> Iterator[None]:
-    """yfinance logs network failures itself; we report them in one line instead."""
-    logger = logging.getLogger("yfinance")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
-def _yf_cache_location(directory: Path) -> None:
-    """Point yfinance's time-zone/cookie caches inside our cache folder."""
-    import yfinance as yf
-
-    target = directory / "yfinance"
-    with contextlib.suppress(OSError):
-        target.mkdir(parents=True, exist_ok=True)
-        yf.set_tz_cache_location(str(target))
-
-
-def yf_history(ticker: str, start: pd.Timestamp, end: pd.Timestamp,
-               timeout: float = TIMEOUT) -> pd.DataFrame:
-    """Fetch daily bars ``start..end`` (both inclusive) with ``yfinance.Ticker.history``.
-
-    Unadjusted ``Close`` and adjusted ``Adj Close`` (``auto_adjust=False``), no actions.
-
-    Raises
-    ------
-    YahooUnreachableError
-        Network failure, DNS error, timeout or rate limit (the reason in one line).
-    YahooNoDataError
-        Yahoo answered without prices (unknown ticker, nothing in the range).
-    """
-    import yfinance as yf
-    from yfinance import exceptions as yfe
-
-    def call() -> pd.DataFrame:
-        kwargs: dict[str, Any] = {
-            "start": f"{start:%Y-%m-%d}", "end": f"{end + pd.Timedelta(days=1):%Y-%m-%d}",
-            "interval": "1d", "auto_adjust": False, "actions": False, "timeout": timeout,
-        }
-        debug = getattr(getattr(yf, "config", None), "debug", None)
-        if debug is None or not hasattr(debug, "hide_exceptions"):  # yfinance < 1.0
-            return yf.Ticker(ticker).history(**kwargs, raise_errors=True)
-        hide = debug.hide_exceptions  # yfinance >= 1.0: raise instead of logging
-        debug.hide_exceptions = False
-        try:
-            return yf.Ticker(ticker).history(**kwargs)
-        finally:
-            debug.hide_exceptions = hide
-
-    with _quiet_yfinance():
-        try:
-            frame = _within(call, timeout * DEADLINE_FACTOR)
-        except yfe.YFRateLimitError:
-            raise YahooUnreachableError("rate limited by Yahoo; try again later") from None
-        except (yfe.YFPricesMissingError, yfe.YFTickerMissingError, yfe.YFTzMissingError) as exc:
-            raise YahooNoDataError(f"Yahoo Finance has no prices for {ticker} "
-                                   f"({start:%Y-%m-%d}..{end:%Y-%m-%d}): {exc}") from None
-        except OSError as exc:  # curl_cffi's DNS, connection and timeout errors
-            raise YahooUnreachableError(_short(exc)) from None
-        except ValueError as exc:  # e.g. JSONDecodeError: the answer was cut off
-            raise YahooUnreachableError(f"unreadable answer from Yahoo Finance, "
-                                        f"{_short(exc)}") from None
-        except yfe.YFException as exc:
-            raise YahooUnreachableError(_short(exc)) from None
-    if frame is None or frame.empty:
-        raise YahooNoDataError(f"Yahoo Finance returned no prices for {ticker} "
-                               f"({start:%Y-%m-%d}..{end:%Y-%m-%d})")
-    return frame
-
-
-def _within(call: Callable[[], pd.DataFrame], seconds: float) -> pd.DataFrame:
-    """Run `call` in a daemon thread; give up after `seconds` (the thread is left behind)."""
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = call()
-        except BaseException as exc:
-            box["error"] = exc
-
-    thread = threading.Thread(target=target, name="eventstudy-yahoo", daemon=True)
-    thread.start()
-    thread.join(seconds)
-    if thread.is_alive():
-        raise YahooUnreachableError(f"no answer from Yahoo Finance within {seconds:g} s")
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
-
-
-def _short(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    text = text.split(" See https://")[0]
-    return f"{type(exc).__name__}: {text}"[:200]
 
 
 def _today() -> pd.Timestamp:
@@ -519,4 +339,3 @@ def fetch_many(source: YahooSource, tickers: Iterable[str], start: Any = None, e
         if progress is not None:
             progress(ticker)
     return out
-
