@@ -11,6 +11,10 @@ Public API (contract.md, "Library API"):
   :class:`PooledResult` whose aggregate keys pairs on (event, security).
 """
 
+import importlib
+from typing import Any
+
+from eventstudy._version import __version__ as __version__
 from eventstudy.errors import (
     CalendarError,
     EstimationError,
@@ -27,6 +31,18 @@ from eventstudy.study.single import run
 
 # Registers the terminal rendering of the result objects (summary(), __rich__, __str__).
 from eventstudy.present import terminal as _terminal  # noqa: F401  isort: skip
+
+#: Modules of the old flat layout, now deprecated aliases (eventstudy._deprecated): reached as
+#: attributes of the package, as they were when the package imported them itself.
+_MOVED = ("abnormal", "aggregate", "batching", "kernel", "models", "pooled", "results", "returns",
+          "sensitivity", "significance")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        return importlib.import_module(f"eventstudy.{name}")
+    raise AttributeError(f"module 'eventstudy' has no attribute {name!r}")
+
 
 __all__ = [
     "BatchResult",
