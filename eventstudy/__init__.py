@@ -11,9 +11,6 @@ Public API (contract.md, "Library API"):
   :class:`PooledResult` whose aggregate keys pairs on (event, security).
 """
 
-import importlib
-from typing import Any
-
 from eventstudy._version import __version__ as __version__
 from eventstudy.errors import (
     CalendarError,
@@ -38,8 +35,10 @@ _MOVED = ("abnormal", "aggregate", "batching", "kernel", "models", "pooled", "re
           "sensitivity", "significance")
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name in _MOVED:
+        import importlib
+
         return importlib.import_module(f"eventstudy.{name}")
     raise AttributeError(f"module 'eventstudy' has no attribute {name!r}")
 
