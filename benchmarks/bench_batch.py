@@ -315,8 +315,8 @@ def table(rows: list[dict], args: argparse.Namespace, load: tuple[str, str],
             "One-off cost of the compiled engine, not in the timings above (each subprocess "
             "makes one untimed batch first): the first batch of a fresh process imports numba "
             "and compiles the kernels, or loads them from numba's on-disk cache "
-            "(`__pycache__` next to eventstudy/estimation/_jit.py). First batch (50 securities × 400 "
-            f"sessions, 200 pairs) with an empty cache {cold['first']:.2f} s, with the cache "
+            "(`__pycache__` next to eventstudy/estimation/_jit.py). First batch (50 securities × "
+            f"400 sessions, 200 pairs) with an empty cache {cold['first']:.2f} s, with the cache "
             f"{warm['first']:.2f} s, later batches {warm['next'] * 1000:.1f} ms; the import of "
             f"numba alone {cold['import']:.2f} s / {warm['import']:.2f} s. "
             "`import eventstudy` and the CLI never import numba.",
