@@ -1,9 +1,9 @@
 """How result objects find their terminal rendering without importing presentation.
 
-A result object's ``summary()``, ``__rich__`` and ``__str__`` ask :func:`renderable` and
-:func:`text` for its rendering; :mod:`eventstudy.present.terminal` registers the renderers of
-the result types when it is imported (the package root imports it), so the results layer never
-imports the presentation layer (docs/architecture.md).
+A result object's ``summary()``, ``__rich__`` and ``__str__`` (from :class:`Rendered`) ask
+:func:`renderable` and :func:`text` for its rendering; :mod:`eventstudy.present.terminal` registers
+the renderers of the result types when it is imported (the package root imports it), so the results
+layer never imports the presentation layer (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -35,3 +35,18 @@ def renderable(obj: object) -> Any:
 def text(obj: object) -> str:
     """The rendering of ``obj`` as plain text, without colour."""
     return _lookup(obj)[1](obj)
+
+
+class Rendered:
+    """Mixin of the result objects: ``summary()`` (a rich renderable), ``__rich__`` returning it,
+    so that ``Console().print(result)`` draws it, and ``__str__`` as plain text."""
+
+    def summary(self) -> Any:
+        """A rich renderable of the result (drawn by :mod:`eventstudy.present.terminal`)."""
+        return renderable(self)
+
+    def __rich__(self) -> Any:
+        return self.summary()
+
+    def __str__(self) -> str:
+        return text(self)

@@ -201,3 +201,41 @@ def test_a_circle_is_found(tmp_path: Path) -> None:
         "present->package-root", "root->cli"])
 def test_an_upward_import_is_found(importer: str, imported: str, upward: bool) -> None:
     assert bool(upward_imports({importer: {imported}})) is upward
+
+
+# --- rendering without an upward import ----------------------------------------------------------
+
+
+def test_results_render_through_the_registry() -> None:
+    from rich.text import Text
+
+    from eventstudy import _display
+
+    class Unregistered(_display.Rendered):
+        pass
+
+    class Registered(_display.Rendered):
+        pass
+
+    class Child(Registered):
+        pass
+
+    with pytest.raises(LookupError, match="no terminal rendering is registered for Unregistered"):
+        str(Unregistered())
+    _display.register(Registered, lambda obj: Text("drawn"), lambda obj: "plain")
+    try:
+        assert str(Child()) == "plain"  # looked up along the class's MRO
+        assert Child().__rich__().plain == "drawn"
+    finally:
+        del _display._RENDERERS[Registered]
+
+
+def test_the_package_registers_the_terminal_renderers() -> None:
+    import eventstudy
+    from eventstudy import _display
+    from eventstudy.present import terminal
+
+    assert _display._lookup(eventstudy.EventStudyResult.__new__(eventstudy.EventStudyResult)) == (
+        terminal.render_study, terminal.plain_text)
+    assert _display._lookup(eventstudy.PooledResult.__new__(eventstudy.PooledResult)) == (
+        terminal.render_pooled, terminal.plain_text)

@@ -28,7 +28,7 @@ from eventstudy.study.results import EventStudyResult, Excluded, PairResult, _ag
 
 
 @dataclass(frozen=True)
-class PooledResult:
+class PooledResult(_display.Rendered):
     """The studies of several events and the aggregate over all their pairs.
 
     ``results`` holds one :class:`EventStudyResult` per event studied (each with its own
@@ -97,16 +97,6 @@ class PooledResult:
                           "securities": list(self.securities) or None},
             "conventions": dict(self.conventions),
         }
-
-    def summary(self) -> Any:
-        """A rich renderable of the pooled study (drawn by :mod:`eventstudy.present.terminal`)."""
-        return _display.renderable(self)
-
-    def __rich__(self) -> Any:
-        return self.summary()
-
-    def __str__(self) -> str:
-        return _display.text(self)
 
 
 def select_events(calendar: Calendar, event_ids: Sequence[str] = (), tag: str | None = None

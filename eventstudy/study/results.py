@@ -76,7 +76,7 @@ class Excluded:
 
 
 @dataclass(frozen=True)
-class EventStudyResult:
+class EventStudyResult(_display.Rendered):
     """The study of one event: its pairs, the excluded pairs, and the aggregate over pairs."""
 
     event: Event
@@ -136,16 +136,6 @@ class EventStudyResult:
             "aggregate": _aggregate_dict(self.aggregate) if self.aggregate else None,
             "conventions": dict(self.conventions),
         }
-
-    def summary(self) -> Any:
-        """A rich renderable of the whole study (drawn by :mod:`eventstudy.present.terminal`)."""
-        return _display.renderable(self)
-
-    def __rich__(self) -> Any:
-        return self.summary()
-
-    def __str__(self) -> str:
-        return _display.text(self)
 
 
 def num(x: Any) -> float | None:
