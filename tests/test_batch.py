@@ -358,8 +358,7 @@ def test_car_test_size_and_power() -> None:
     np.testing.assert_allclose(hit.car_p, 2 * stats.t.sf(np.abs(hit.car_t), 238), rtol=1e-8)
 
 
-# --- aggregation over the batch (eventstudy.inference.aggregate / significance, not
-# re-implemented) ----
+# --- aggregation over the batch (inference.aggregate / significance, not re-implemented) -----
 
 
 def test_aggregate_by_group_uses_the_shared_tests(sim) -> None:
