@@ -23,6 +23,11 @@ EventsOption = Annotated[
     typer.Option("--events", help="Events file (default ./events.toml, else the packaged one)."),
 ]
 
+PricesOption = Annotated[
+    Path | None,
+    typer.Option("--prices", help="Folder of <TICKER>.csv price files (default: embedded)."),
+]
+
 
 class Format(StrEnum):
     table = "table"

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from eventstudy.cli.common import EventsOption, fail
+from eventstudy.cli.common import EventsOption, PricesOption, fail
 from eventstudy.errors import EventStudyError, ReportError
 
 
@@ -32,10 +32,7 @@ def report(
         Path, typer.Option("--out", help="Folder of the reports (created when missing).")
     ] = Path("reports"),
     events: EventsOption = None,
-    prices: Annotated[
-        Path | None,
-        typer.Option("--prices", help="Folder of <TICKER>.csv price files (default: embedded)."),
-    ] = None,
+    prices: PricesOption = None,
     figures: Annotated[
         bool, typer.Option("--figures/--no-figures",
                            help="Draw the PNGs and the HTML pages (--no-figures: Markdown only).")

@@ -12,7 +12,14 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from eventstudy.cli.common import EventsOption, Format, console, fail, with_price_warnings
+from eventstudy.cli.common import (
+    EventsOption,
+    Format,
+    PricesOption,
+    console,
+    fail,
+    with_price_warnings,
+)
 from eventstudy.errors import EventStudyError
 
 
@@ -72,10 +79,7 @@ def run(
                        show_default=False),
     ] = None,
     events: EventsOption = None,
-    prices: Annotated[
-        Path | None,
-        typer.Option("--prices", help="Folder of <TICKER>.csv price files (default: embedded)."),
-    ] = None,
+    prices: PricesOption = None,
     format: Annotated[
         Format, typer.Option("--format", "-f", help="table, json (one document) or csv.")
     ] = Format.table,
