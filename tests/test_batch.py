@@ -26,6 +26,7 @@ from eventstudy.prices import embedded
 from eventstudy.sessions import sessions_in_range
 from eventstudy.study.batch import engine as batch_engine
 from eventstudy.study.batch import fit as batch_fit
+from eventstudy.study.batch import inputs as batch_inputs
 from eventstudy.study.batch import sums as batch_sums
 from eventstudy.study.batch import tuning
 
@@ -166,7 +167,9 @@ def checked_enough(checked: int, total: int) -> bool:
 
 def test_paths_and_chunking_give_the_same_numbers(sim, monkeypatch: pytest.MonkeyPatch) -> None:
     returns, pairs = sim
-    base = eventstudy.batch(returns, pairs, estimation=EST, window=WIN)  # default engine
+    if batch_engine._load_jit() is not None:  # the compiled engine, however small the call
+        monkeypatch.setattr(tuning, "ENGINE", "numba")
+    base = eventstudy.batch(returns, pairs, estimation=EST, window=WIN)
     monkeypatch.setattr(tuning, "ENGINE", "numpy")
     monkeypatch.setattr(tuning, "BLOCK_BYTES", 1)  # one combo per block
     monkeypatch.setattr(tuning, "DIRECT_RATIO", 0.0)
@@ -577,3 +580,54 @@ def test_numpy_engine_when_numba_is_missing(sim, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(tuning, "ENGINE", "numba")
     with pytest.raises(EstimationError, match="numba is not importable"):
         eventstudy.batch(returns, pairs, estimation=EST, window=WIN)
+
+
+def test_auto_engine_by_size_of_the_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """"auto" runs the numpy engine below COMPILED_MIN_PAIRS pairs to estimate, the compiled
+    one from there (when numba is installed); "numba"/"numpy" are obeyed at any size. The
+    choice follows the call, not the process's history."""
+    numba_there = batch_engine._load_jit() is not None
+    calls: list[int] = []
+    if numba_there:
+        from eventstudy.estimation import _jit
+
+        combos = _jit.combos
+
+        def spy(*args):
+            calls.append(1)
+            return combos(*args)
+
+        monkeypatch.setattr(_jit, "combos", spy)
+    returns, pairs = odd_universe()
+    studied = len(pairs) - 4  # at least: the excluded ones never reach an engine
+    for setting, threshold, expected in (("auto", studied + 10**6, "numpy"),
+                                         ("auto", 1, "numba" if numba_there else "numpy"),
+                                         ("numpy", 1, "numpy"),
+                                         ("numba", 10**9, "numba")):
+        if expected == "numba" and not numba_there:
+            continue
+        monkeypatch.setattr(tuning, "ENGINE", setting)
+        monkeypatch.setattr(tuning, "COMPILED_MIN_PAIRS", threshold)
+        assert batch_engine.chosen_engine(studied) == expected
+        calls.clear()
+        eventstudy.batch(returns, pairs, estimation=EST, window=WIN)
+        assert bool(calls) == (expected == "numba"), (setting, threshold)
+    monkeypatch.setattr(tuning, "ENGINE", "auto")
+    monkeypatch.setattr(tuning, "COMPILED_MIN_PAIRS", 10_000)
+    assert batch_engine.chosen_engine(9_999) == "numpy"
+
+
+def test_compiled_kernels_have_one_specialisation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The returns reach the kernels read-only whether or not _returns_matrix copied them (an
+    infinite return forces a copy): numba compiles and loads one version of each kernel."""
+    jit = batch_engine._load_jit()
+    if jit is None:
+        pytest.skip("numba not installed")
+    monkeypatch.setattr(tuning, "ENGINE", "numba")
+    returns, pairs = odd_universe()
+    with_inf = returns.copy()
+    with_inf.iloc[3, 0] = np.inf
+    for frame in (returns, with_inf, returns.copy()):
+        assert not batch_inputs._returns_matrix(frame)[0].flags.writeable
+        eventstudy.batch(frame, pairs, estimation=EST, window=WIN)
+    assert len(jit.combos.signatures) == 1

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -123,6 +124,17 @@ def batch(
     .. [1] Campbell, J., Lo, A. and MacKinlay, A. C. (1997) *The Econometrics of Financial
        Markets*, Princeton University Press, §4.4.
     """
+    return _batch(returns, pairs, estimation=estimation, window=window, model=model,
+                  min_estimation=min_estimation, require_full_window=require_full_window,
+                  chunk_size=chunk_size, threads=threads, engine=None)
+
+
+def _batch(returns: pd.DataFrame, pairs: pd.DataFrame, *, estimation: Window, window: Window,
+           model: str, min_estimation: int, require_full_window: bool, chunk_size: int,
+           threads: int | None, engine: str | None) -> BatchResult:
+    """:func:`batch` on the engine ``engine`` ("numba" or "numpy"; None: :func:`chosen_engine`
+    of the pairs to estimate). The Dask path fixes the engine for the whole call, so that its
+    tasks, each a part of the pairs, compute what one local call would."""
     est, win = _check_settings(estimation, window, model, min_estimation, chunk_size)
     n_threads = _check_threads(threads, len(pairs) if isinstance(pairs, pd.DataFrame) else 0)
     k = kernel.K[model]
@@ -147,7 +159,7 @@ def batch(
     out = _Outputs(n_pairs, length)
     ok = code == _OK
     if ok.any():
-        jit = _jit_module()
+        jit = _jit_module(engine or chosen_engine(int(ok.sum())))
         with _Runner(n_threads) as runner:
             if jit is not None:
                 _compiled(jit, values, s, b, d, ok, est, win, model,
@@ -161,14 +173,31 @@ def batch(
                    values, returns, n_threads)
 
 
-def _jit_module() -> Any:
-    """The compiled kernels (:mod:`eventstudy.estimation._jit`), or None for the numpy path.
+def chosen_engine(n_pairs: int) -> str:
+    """The engine a call estimating ``n_pairs`` pairs runs on: "numba" or "numpy".
 
-    :data:`~eventstudy.study.batch.tuning.ENGINE` chooses: "auto" (numba when importable), "numba"
-    (required) or "numpy". numba is imported here, on the first batch, never at ``import
-    eventstudy``.
+    :data:`~eventstudy.study.batch.tuning.ENGINE` chooses: "numba" or "numpy" as set; "auto"
+    (the default) the compiled kernels from
+    :data:`~eventstudy.study.batch.tuning.COMPILED_MIN_PAIRS` pairs on when numba is installed,
+    else numpy. Small calls thus never pay the compiled engine's one-off load (0.3-0.6 s per
+    process, seconds to compile on a fresh install) for a few milliseconds saved. The choice
+    depends on the call only, never on what the process ran before: the same call gives the
+    same bits. numba is not imported here.
     """
-    if tuning.ENGINE == "numpy":
+    if tuning.ENGINE in ("numba", "numpy"):
+        return tuning.ENGINE
+    if n_pairs < tuning.COMPILED_MIN_PAIRS or importlib.util.find_spec("numba") is None:
+        return "numpy"
+    return "numba"
+
+
+def _jit_module(engine: str) -> Any:
+    """The compiled kernels (:mod:`eventstudy.estimation._jit`) for ``engine == "numba"``,
+    None for the numpy path (also the fallback under "auto" when numba fails to import).
+
+    numba is imported here, on the first compiled batch, never at ``import eventstudy``.
+    """
+    if engine == "numpy":
         return None
     module = _load_jit()
     if module is None and tuning.ENGINE == "numba":

@@ -90,7 +90,7 @@ def _check_threads(threads: int | None, n_pairs: int) -> int:
 
 
 def _returns_matrix(returns: pd.DataFrame) -> tuple[FloatArray, pd.DatetimeIndex]:
-    """The returns as a (tickers × sessions) C-contiguous float64 array, non-finite → NaN.
+    """The returns as a read-only (tickers × sessions) C-contiguous float64 array, non-finite → NaN.
 
     A float64 frame stores its columns this way already: no copy is made then.
     """
@@ -112,6 +112,10 @@ def _returns_matrix(returns: pd.DataFrame) -> tuple[FloatArray, pd.DatetimeIndex
         raise PriceDataError("returns: values must be numeric (NaN where missing)") from None
     if np.isinf(values).any():
         values = np.where(np.isfinite(values), values, np.nan)
+    # read-only whether or not a copy was made: the compiled kernels then have one
+    # specialisation to compile and load (a writable array would make numba build a second)
+    values = values.view()
+    values.flags.writeable = False
     return values, index
 
 

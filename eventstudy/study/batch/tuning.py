@@ -21,8 +21,14 @@ PREFIX_GROUP = 16
 DIRECT_ELEMENTS = 2**17
 # p-values computed per task when BatchResult.car_p spreads them over threads.
 P_CHUNK = 2**15
-# The engine: "auto" (the compiled kernels of eventstudy.estimation._jit when numba is importable,
-# else numpy), "numba" or "numpy" (the vectorised path of sums.py and fit.py, also the fallback).
+# The engine: "auto" (the compiled kernels of eventstudy.estimation._jit when numba is importable
+# and the call has COMPILED_MIN_PAIRS pairs or more, else numpy), "numba" or "numpy" (the
+# vectorised path of sums.py and fit.py, also the fallback).
 ENGINE = "auto"
+# Under "auto", calls with fewer pairs to estimate run on the numpy engine: at 1k pairs it takes
+# 9 ms against the compiled engine's 7 ms warm, but the compiled engine's first call in a process
+# pays 0.3-0.6 s to load numba and its kernels (seconds to compile them on a fresh install).
+# Measured in benchmarks/bench_batch.py (first call and warm, both engines).
+COMPILED_MIN_PAIRS = 10_000
 # Fewer pairs run on one thread by default (measured on 2 cores: threads gain nothing there).
 THREAD_MIN_PAIRS = 50_000
