@@ -9,7 +9,8 @@ How it stays fast and flat in memory
 - Two engines compute the same numbers (:data:`~eventstudy.study.batch.tuning.ENGINE`). When numba
   is importable and the call has
   :data:`~eventstudy.study.batch.tuning.COMPILED_MIN_PAIRS` pairs or more (the default,
-  :func:`~eventstudy.study.batch.engine.chosen_engine`), the compiled kernels of :mod:`eventstudy.estimation._jit` do everything below the
+  :func:`~eventstudy.study.batch.engine.chosen_engine`), the compiled kernels of
+  :mod:`eventstudy.estimation._jit` do everything below the
   resolution of tickers and dates: the pairs are grouped by combo, and per combo one pass builds the
   running sums (below) while its two series sit in cache, then one pass per pair takes its
   estimation sums by differences, fits the model and writes its event window in place; the
