@@ -38,3 +38,11 @@ class ReportError(EventStudyError):
 
 class EventStudyWarning(UserWarning):
     """Something the analyst should see, that does not stop the study."""
+
+
+class DistributedError(EventStudyError):
+    """The Dask path cannot run: the scheduler is unreachable, or the cluster failed."""
+
+
+class MissingDependencyError(EventStudyError, ImportError):
+    """An optional dependency (an extra of the package) is not installed."""

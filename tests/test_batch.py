@@ -583,7 +583,7 @@ def test_numpy_engine_when_numba_is_missing(sim, monkeypatch: pytest.MonkeyPatch
 
 
 def test_auto_engine_by_size_of_the_call(monkeypatch: pytest.MonkeyPatch) -> None:
-    """"auto" runs the numpy engine below COMPILED_MIN_PAIRS pairs to estimate, the compiled
+    """"auto" runs the numpy engine for calls under COMPILED_MIN_PAIRS pairs, the compiled
     one from there (when numba is installed); "numba"/"numpy" are obeyed at any size. The
     choice follows the call, not the process's history."""
     numba_there = batch_engine._load_jit() is not None
@@ -599,8 +599,8 @@ def test_auto_engine_by_size_of_the_call(monkeypatch: pytest.MonkeyPatch) -> Non
 
         monkeypatch.setattr(_jit, "combos", spy)
     returns, pairs = odd_universe()
-    studied = len(pairs) - 4  # at least: the excluded ones never reach an engine
-    for setting, threshold, expected in (("auto", studied + 10**6, "numpy"),
+    n = len(pairs)
+    for setting, threshold, expected in (("auto", n + 1, "numpy"),
                                          ("auto", 1, "numba" if numba_there else "numpy"),
                                          ("numpy", 1, "numpy"),
                                          ("numba", 10**9, "numba")):
@@ -608,7 +608,7 @@ def test_auto_engine_by_size_of_the_call(monkeypatch: pytest.MonkeyPatch) -> Non
             continue
         monkeypatch.setattr(tuning, "ENGINE", setting)
         monkeypatch.setattr(tuning, "COMPILED_MIN_PAIRS", threshold)
-        assert batch_engine.chosen_engine(studied) == expected
+        assert batch_engine.chosen_engine(n) == expected
         calls.clear()
         eventstudy.batch(returns, pairs, estimation=EST, window=WIN)
         assert bool(calls) == (expected == "numba"), (setting, threshold)

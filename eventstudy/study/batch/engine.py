@@ -133,14 +133,14 @@ def _batch(returns: pd.DataFrame, pairs: pd.DataFrame, *, estimation: Window, wi
            model: str, min_estimation: int, require_full_window: bool, chunk_size: int,
            threads: int | None, engine: str | None) -> BatchResult:
     """:func:`batch` on the engine ``engine`` ("numba" or "numpy"; None: :func:`chosen_engine`
-    of the pairs to estimate). The Dask path fixes the engine for the whole call, so that its
+    of the number of pairs). The Dask path fixes the engine for the whole call, so that its
     tasks, each a part of the pairs, compute what one local call would."""
     est, win = _check_settings(estimation, window, model, min_estimation, chunk_size)
     n_threads = _check_threads(threads, len(pairs) if isinstance(pairs, pd.DataFrame) else 0)
     k = kernel.K[model]
     needs_benchmark = model != "constant-mean"
     values, index = _returns_matrix(returns)
-    s, b, d = _resolve(returns, pairs, needs_benchmark)
+    s, b, d = _resolve(returns.columns, index, pairs, needs_benchmark)
     if not needs_benchmark:
         b = s
     n_pairs, n_rows = len(pairs), values.shape[1]
@@ -159,7 +159,7 @@ def _batch(returns: pd.DataFrame, pairs: pd.DataFrame, *, estimation: Window, wi
     out = _Outputs(n_pairs, length)
     ok = code == _OK
     if ok.any():
-        jit = _jit_module(engine or chosen_engine(int(ok.sum())))
+        jit = _jit_module(engine or chosen_engine(n_pairs))
         with _Runner(n_threads) as runner:
             if jit is not None:
                 _compiled(jit, values, s, b, d, ok, est, win, model,
@@ -174,7 +174,7 @@ def _batch(returns: pd.DataFrame, pairs: pd.DataFrame, *, estimation: Window, wi
 
 
 def chosen_engine(n_pairs: int) -> str:
-    """The engine a call estimating ``n_pairs`` pairs runs on: "numba" or "numpy".
+    """The engine a call of ``n_pairs`` pairs runs on: "numba" or "numpy".
 
     :data:`~eventstudy.study.batch.tuning.ENGINE` chooses: "numba" or "numpy" as set; "auto"
     (the default) the compiled kernels from

@@ -119,9 +119,10 @@ def _returns_matrix(returns: pd.DataFrame) -> tuple[FloatArray, pd.DatetimeIndex
     return values, index
 
 
-def _resolve(returns: pd.DataFrame, pairs: pd.DataFrame, needs_benchmark: bool
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Column positions of security and benchmark, row position of day 0 (−1: unknown)."""
+def _resolve(columns: pd.Index, index: pd.DatetimeIndex, pairs: pd.DataFrame,
+             needs_benchmark: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions, among the tickers ``columns`` of the returns, of each pair's security and
+    benchmark, and of its day 0 in the sessions ``index`` (−1: unknown)."""
     if not isinstance(pairs, pd.DataFrame):
         raise EventsFileError(f"pairs: expected a DataFrame, got {type(pairs).__name__}")
     required = ("security", "benchmark", "day0") if needs_benchmark else ("security", "day0")
@@ -129,7 +130,6 @@ def _resolve(returns: pd.DataFrame, pairs: pd.DataFrame, needs_benchmark: bool
     if missing:
         raise EventsFileError(f"pairs: missing column(s) {', '.join(missing)}; give "
                               "security, benchmark and day0")
-    columns = returns.columns
     s = columns.get_indexer(pd.Index(pairs["security"]))
     b = (columns.get_indexer(pd.Index(pairs["benchmark"])) if needs_benchmark
          else np.full(len(pairs), -1))
@@ -137,7 +137,6 @@ def _resolve(returns: pd.DataFrame, pairs: pd.DataFrame, needs_benchmark: bool
         day0 = pd.DatetimeIndex(pd.to_datetime(pairs["day0"]))
     except (TypeError, ValueError) as exc:
         raise EventsFileError(f"pairs: day0 must hold dates ({exc})") from None
-    index = returns.index
     if (day0.tz is None) != (index.tz is None):
         raise EventsFileError("pairs: day0 and the index of returns must both be time-zone "
                               "naive or both aware")

@@ -25,7 +25,7 @@ P_CHUNK = 2**15
 # and the call has COMPILED_MIN_PAIRS pairs or more, else numpy), "numba" or "numpy" (the
 # vectorised path of sums.py and fit.py, also the fallback).
 ENGINE = "auto"
-# Under "auto", calls with fewer pairs to estimate run on the numpy engine: at 1k pairs it takes
+# Under "auto", calls of fewer pairs run on the numpy engine: at 1k pairs it takes
 # 9 ms against the compiled engine's 7 ms warm, but the compiled engine's first call in a process
 # pays 0.3-0.6 s to load numba and its kernels (seconds to compile them on a fresh install).
 # Measured in benchmarks/bench_batch.py (first call and warm, both engines).
