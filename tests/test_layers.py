@@ -30,7 +30,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("study", ("eventstudy.study",)),
     ("present", ("eventstudy.present",)),
     ("cli", ("eventstudy.cli",)),
-    ("api", ("eventstudy", "eventstudy.__main__", "eventstudy.batching",
+    ("api", ("eventstudy", "eventstudy.__main__", "eventstudy.distributed", "eventstudy.batching",
              "eventstudy.significance", "eventstudy.results", "eventstudy.pooled",
              "eventstudy.models", "eventstudy.aggregate", "eventstudy.abnormal",
              "eventstudy.returns", "eventstudy.kernel")),

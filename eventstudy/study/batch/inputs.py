@@ -89,11 +89,9 @@ def _check_threads(threads: int | None, n_pairs: int) -> int:
     return int(threads)
 
 
-def _returns_matrix(returns: pd.DataFrame) -> tuple[FloatArray, pd.DatetimeIndex]:
-    """The returns as a read-only (tickers × sessions) C-contiguous float64 array, non-finite → NaN.
-
-    A float64 frame stores its columns this way already: no copy is made then.
-    """
+def _check_frame(returns: pd.DataFrame) -> pd.DatetimeIndex:
+    """The index of ``returns`` once its shape is checked: a frame of sorted, unique sessions
+    by unique tickers (the values are checked by :func:`_returns_matrix`)."""
     if not isinstance(returns, pd.DataFrame):
         raise PriceDataError("returns: expected a DataFrame (sessions × tickers), got "
                              f"{type(returns).__name__}")
@@ -106,6 +104,15 @@ def _returns_matrix(returns: pd.DataFrame) -> tuple[FloatArray, pd.DatetimeIndex
     if not returns.columns.is_unique:
         dup = returns.columns[returns.columns.duplicated()][0]
         raise PriceDataError(f"returns: ticker {dup!r} is a column more than once")
+    return index
+
+
+def _returns_matrix(returns: pd.DataFrame) -> tuple[FloatArray, pd.DatetimeIndex]:
+    """The returns as a read-only (tickers × sessions) C-contiguous float64 array, non-finite → NaN.
+
+    A float64 frame stores its columns this way already: no copy is made then.
+    """
+    index = _check_frame(returns)
     try:
         values = np.ascontiguousarray(returns.to_numpy(dtype=np.float64, na_value=np.nan).T)
     except (TypeError, ValueError):

@@ -1,0 +1,169 @@
+"""The returns of a Dask batch: a pandas frame in the caller's memory, or a Parquet dataset that
+each task reads a few columns of.
+
+The Parquet layout is **wide**: one row per session, one column per ticker.
+
+- ``path`` is one ``.parquet`` file or a folder of them (a dataset split by rows, e.g. one file
+  per year; read in the order of their names, which must keep the sessions in order). Every
+  file has the same columns.
+- The sessions are the column ``date``, or the pandas index the file was written with
+  (``returns.to_parquet(path)`` of a frame with a DatetimeIndex): a timestamp or date type, no
+  nulls, sorted and unique.
+- Every other column is a ticker, of a float or integer type; null or NaN where missing.
+
+Long data (date, ticker, return rows) is refused with the one-line pivot that makes it wide: a
+task reads whole columns, and a ticker's returns are one column only in the wide layout.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from eventstudy.errors import PriceDataError
+from eventstudy.study.batch.inputs import _check_frame
+from eventstudy.study.distributed.deps import need
+
+LONG = {"ticker", "return"}
+
+
+@dataclass(frozen=True)
+class Panel:
+    """Where the returns are, and what a task needs to get its columns.
+
+    Attributes
+    ----------
+    tickers : pd.Index
+        The ticker columns.
+    index : pd.DatetimeIndex
+        The sessions (rows); every task computes on all of them, as the local engine does.
+    frame : pd.DataFrame or None
+        The caller's frame (sliced on the caller, a slice per task), or None for Parquet.
+    path : str or None
+        The Parquet dataset each task reads its columns from.
+    """
+
+    tickers: pd.Index
+    index: pd.DatetimeIndex
+    frame: pd.DataFrame | None = None
+    path: str | None = None
+
+    def piece(self, columns: list[str]) -> pd.DataFrame | None:
+        """What a task is sent: its columns of the frame, or None (it reads the Parquet)."""
+        return None if self.frame is None else self.frame[columns]
+
+    @property
+    def name(self) -> str:
+        return "returns" if self.path is None else self.path
+
+
+def open_panel(returns: pd.DataFrame | str | os.PathLike[str]) -> Panel:
+    """The :class:`Panel` of ``returns``: a frame (checked as :func:`eventstudy.batch` checks it)
+    or the path of a wide Parquet dataset (see the module's docstring), whose schema and
+    sessions are read and checked here; its ticker columns are not read."""
+    if isinstance(returns, pd.DataFrame):
+        index = _check_frame(returns)
+        return Panel(tickers=returns.columns, index=index, frame=returns)
+    if not isinstance(returns, (str, os.PathLike)):
+        raise PriceDataError("returns: expected a DataFrame (sessions × tickers) or the path of "
+                             f"a Parquet dataset, got {type(returns).__name__}")
+    path = str(returns)
+    if not Path(path).exists():
+        raise PriceDataError(f"{path}: no such Parquet file or folder")
+    dataset = _open(path)
+    schema = dataset.schema
+    date = _date_column(path, schema)
+    tickers = [n for n in schema.names if n != date]
+    if LONG <= set(tickers) and len(tickers) == len(LONG):
+        raise PriceDataError(
+            f"{path}: long format (date, ticker, return rows); the Dask path reads the wide "
+            "layout, one column per ticker: df.pivot(index='date', columns='ticker', "
+            "values='return').to_parquet(path)")
+    if not tickers:
+        raise PriceDataError(f"{path}: no ticker columns beside {date!r}")
+    pa = need("pyarrow")
+    for field in schema:
+        if field.name != date and not (pa.types.is_floating(field.type)
+                                       or pa.types.is_integer(field.type)):
+            raise PriceDataError(f"{path}: column {field.name!r} holds {field.type} values; "
+                                 "every column but the sessions must hold returns (floats)")
+    _same_columns(path, dataset, schema)
+    index = _sessions(path, _read(path, dataset, [date]).column(date), date)
+    return Panel(tickers=pd.Index(tickers), index=index, path=path)
+
+
+def read_columns(path: str, columns: list[str], index: pd.DatetimeIndex) -> pd.DataFrame:
+    """The returns of ``columns`` from the Parquet dataset at ``path``, on the sessions ``index``
+    (read by :func:`open_panel`): only those columns are read (column projection)."""
+    table = _read(path, _open(path), columns)
+    if table.num_rows != len(index):
+        raise PriceDataError(f"{path}: {table.num_rows} rows, {len(index)} when it was opened; "
+                             "the dataset changed during the batch")
+    values = np.empty((len(columns), len(index)))
+    for j, name in enumerate(columns):
+        values[j] = table.column(name).to_numpy(zero_copy_only=False)
+    return pd.DataFrame(values.T, index=index, columns=pd.Index(columns), copy=False)
+
+
+def _open(path: str) -> Any:
+    dataset = need("pyarrow.dataset")
+    pa = need("pyarrow")
+    try:
+        return dataset.dataset(path, format="parquet")
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise PriceDataError(f"{path}: not a Parquet dataset ({_first_line(exc)})") from None
+
+
+def _read(path: str, dataset: Any, columns: list[str]) -> Any:
+    pa = need("pyarrow")
+    try:
+        return dataset.to_table(columns=columns)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise PriceDataError(f"{path}: unreadable Parquet ({_first_line(exc)})") from None
+
+
+def _date_column(path: str, schema: Any) -> str:
+    if "date" in schema.names:
+        return "date"
+    meta = schema.pandas_metadata or {}
+    stored = [c for c in meta.get("index_columns", []) if isinstance(c, str)]
+    if len(stored) == 1 and stored[0] in schema.names:
+        return stored[0]
+    raise PriceDataError(f"{path}: no column of sessions; name it 'date' (or write the frame "
+                         "with its DatetimeIndex: returns.to_parquet(path))")
+
+
+def _same_columns(path: str, dataset: Any, schema: Any) -> None:
+    for fragment in dataset.get_fragments():
+        names = fragment.physical_schema.names
+        if sorted(names) != sorted(schema.names):
+            extra = sorted(set(names) ^ set(schema.names))[:3]
+            raise PriceDataError(f"{fragment.path}: its columns differ from the rest of {path} "
+                                 f"({', '.join(map(repr, extra))}); every file of the dataset "
+                                 "holds the same tickers")
+
+
+def _sessions(path: str, column: Any, name: str) -> pd.DatetimeIndex:
+    pa = need("pyarrow")
+    if not (pa.types.is_timestamp(column.type) or pa.types.is_date(column.type)):
+        raise PriceDataError(f"{path}: column {name!r} holds {column.type}, not dates")
+    if column.null_count:
+        raise PriceDataError(f"{path}: column {name!r} has {column.null_count} missing dates")
+    if pa.types.is_date(column.type):
+        column = column.cast(pa.timestamp("ns"))
+    index = pd.DatetimeIndex(column.to_pandas(), name=name)
+    index = index.as_unit("ns")
+    if not (index.is_monotonic_increasing and index.is_unique):
+        raise PriceDataError(f"{path}: the sessions in {name!r} are not sorted and unique (files "
+                             "are read in the order of their names)")
+    return index
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
