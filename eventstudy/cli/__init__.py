@@ -3,8 +3,8 @@
 Every command calls :mod:`eventstudy`'s public functions; an
 :class:`~eventstudy.errors.EventStudyError` becomes one line on stderr and exit status 2. One
 module per command group (:mod:`~eventstudy.cli.study`: list, run; :mod:`~eventstudy.cli.report`;
-:mod:`~eventstudy.cli.data`), their shared options in :mod:`~eventstudy.cli.common`; this module
-assembles the app and holds the console entry point.
+:mod:`~eventstudy.cli.data`; :mod:`~eventstudy.cli.batch`), their shared options in
+:mod:`~eventstudy.cli.common`; this module assembles the app and holds the console entry point.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import sys
 
 import typer
 
+from eventstudy.cli.batch import batch
 from eventstudy.cli.data import data_app
 from eventstudy.cli.report import report
 from eventstudy.cli.study import list_events, run
@@ -27,6 +28,7 @@ app = typer.Typer(
 app.command("list")(list_events)
 app.command()(run)
 app.command("report")(report)
+app.command("batch")(batch)
 app.add_typer(data_app, name="data")
 
 

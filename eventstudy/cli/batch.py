@@ -1,0 +1,129 @@
+"""``eventstudy batch``: CARs of the pairs of a CSV file on a Parquet dataset of returns, by the
+batch engine on Dask (:func:`eventstudy.distributed.batch`); a table of CAR, se, t, p and the
+exclusions, written as Parquet or CSV. Registered on the app in :mod:`eventstudy.cli`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from eventstudy.cli.common import fail
+from eventstudy.errors import EstimationError, EventStudyError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SUFFIXES = (".parquet", ".csv")
+
+
+def _offsets(text: str, name: str) -> tuple[int, int]:
+    try:
+        lo, hi = (int(x) for x in text.split(","))
+    except ValueError:
+        raise EstimationError(f"--{name} {text!r}: give two integer offsets as START,END "
+                              "(e.g. -250,-11)") from None
+    return lo, hi
+
+
+def batch(
+    pairs_file: Annotated[Path, typer.Argument(metavar="PAIRS.csv", show_default=False,
+                                               help="CSV of pairs: security, benchmark, day0 "
+                                                    "(YYYY-MM-DD), optional pair label.")],
+    returns: Annotated[Path, typer.Option(
+        "--returns", metavar="DIR_OR_PARQUET", show_default=False,
+        help="Wide Parquet returns: a file, or a folder of files split by rows; a 'date' "
+             "column (or the frame's DatetimeIndex) and one float column per ticker.")],
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", metavar="ADDRESS",
+        help="Dask scheduler (e.g. tcp://10.0.0.5:8786); default: a local cluster.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", metavar="FILE", help="Output file, .parquet or .csv (default: CSV on stdout).")
+    ] = None,
+    model: Annotated[str, typer.Option(help="market, constant-mean or market-adjusted.")
+                     ] = "market",
+    estimation: Annotated[str, typer.Option(metavar="START,END",
+                                            help="Estimation window, in sessions.")
+                          ] = "-250,-11",
+    window: Annotated[str, typer.Option(metavar="START,END", help="Event window, in sessions.")
+                      ] = "-10,10",
+    min_estimation: Annotated[int, typer.Option(help="Fewest usable estimation returns.")] = 60,
+    workers: Annotated[int, typer.Option(help="Worker processes of the local cluster.")] = 2,
+    tasks: Annotated[int | None, typer.Option(help="Tasks (default: by size).")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to reach the scheduler.")] = 10.0,
+) -> None:
+    """CARs of many pairs on a Dask cluster: one row per pair, CAR, se, t, p, exclusions."""
+    from eventstudy.study.distributed import batch as distributed_batch
+    from eventstudy.study.distributed.deps import need
+    from eventstudy.study.distributed.pairs_file import car_table, check_pairs, read_pairs
+    from eventstudy.study.distributed.panel import open_panel
+
+    try:
+        if out is not None and out.suffix.lower() not in SUFFIXES:
+            raise EstimationError(f"--out {out}: give a .parquet or .csv file")
+        if out is not None and not out.parent.is_dir():
+            raise EstimationError(f"--out {out}: folder {out.parent} does not exist")
+        est, win = _offsets(estimation, "estimation"), _offsets(window, "window")
+        need("distributed")
+        pairs = read_pairs(pairs_file, model)
+        panel = open_panel(returns)
+        check_pairs(pairs, panel, pairs_file, model)
+        with _progress() as progress:
+            result = distributed_batch(
+                str(returns), pairs, client=scheduler, estimation=est, window=win, model=model,
+                min_estimation=min_estimation, workers=workers, tasks=tasks, timeout=timeout,
+                progress=progress)
+        table = car_table(result)
+        data = _encode(table, out)
+    except EventStudyError as exc:
+        raise fail(exc) from None
+    if out is None:
+        sys.stdout.write(data.decode())
+        return
+    from eventstudy._atomic import atomic_write
+
+    try:
+        atomic_write(out, data)
+    except OSError as exc:
+        raise fail(f"--out {out}: cannot write ({exc.strerror or exc})") from None
+    studied = int((table["excluded"] == "").sum())
+    print(f"wrote {out}: {len(table)} pairs, {studied} studied, {len(table) - studied} excluded",
+          file=sys.stderr)
+
+
+def _encode(table: pd.DataFrame, out: Path | None) -> bytes:
+    """The table as the bytes of the output file (written whole, atomically, afterwards)."""
+    buffer = io.BytesIO()
+    if out is not None and out.suffix.lower() == ".parquet":
+        table.to_parquet(buffer, index=False)
+    else:
+        buffer.write(table.to_csv(index=False).encode())
+    return buffer.getvalue()
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[Callable[[int, int], None] | None]:
+    """A rich progress bar on stderr when it is a terminal; none (no callback) when piped."""
+    from rich.console import Console
+
+    err = Console(stderr=True)
+    if not err.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                  transient=True) as bar:
+        job = bar.add_task("tasks", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(job, completed=done, total=total)
+
+        yield update

@@ -1,0 +1,106 @@
+"""The pairs file of ``eventstudy batch`` (CSV), its strict check against the returns, and the
+table of CARs the command writes.
+
+Pairs file: a header row, then one pair per row: ``security``, ``benchmark`` (tickers among the
+returns' columns; the constant-mean model needs no benchmark) and ``day0`` (YYYY-MM-DD, a
+session of the returns); an optional ``pair`` column labels the pairs (default: the row's
+number, from 1). Other columns are ignored.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from eventstudy.errors import EventsFileError
+from eventstudy.study.batch.inputs import _resolve
+from eventstudy.study.batch.result import BatchResult
+from eventstudy.study.distributed.panel import Panel
+
+#: The columns of the CAR table (:func:`car_table`), in order.
+CAR_COLUMNS = ("pair", "security", "benchmark", "day0", "car", "se", "t", "p", "n_days",
+               "n_obs", "excluded")
+
+
+def read_pairs(path: Path, model: str = "market") -> pd.DataFrame:
+    """The pairs of the CSV file at ``path``, indexed by their label."""
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except FileNotFoundError:
+        raise EventsFileError(f"{path}: no such pairs file") from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError,
+            pd.errors.EmptyDataError) as exc:
+        raise EventsFileError(f"{path}: not a CSV file of pairs ({_line(exc)})") from None
+    required = ("security", "benchmark", "day0") if model != "constant-mean" else (
+        "security", "day0")
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise EventsFileError(f"{path}: missing column(s) {', '.join(missing)}; the header "
+                              "names security, benchmark and day0")
+    if frame.empty:
+        raise EventsFileError(f"{path}: no pairs (a header and no rows)")
+    for column in required:
+        blank = np.flatnonzero(frame[column].str.strip().eq("").to_numpy())
+        if blank.size:
+            raise EventsFileError(f"{path} line {blank[0] + 2}: {column} is empty")
+    day0 = pd.to_datetime(frame["day0"], format="%Y-%m-%d", errors="coerce")
+    bad = np.flatnonzero(day0.isna().to_numpy())
+    if bad.size:
+        raise EventsFileError(f"{path} line {bad[0] + 2}: day0 {frame['day0'].iloc[bad[0]]!r} "
+                              "is not a date (YYYY-MM-DD)")
+    frame["day0"] = day0
+    labels = frame.pop("pair") if "pair" in frame.columns else pd.Series(
+        np.arange(1, len(frame) + 1))
+    frame.index = pd.Index(labels.to_numpy(), name="pair")
+    return frame
+
+
+def check_pairs(pairs: pd.DataFrame, panel: Panel, path: Path, model: str = "market") -> None:
+    """Every ticker of ``pairs`` a column of the returns and every day 0 one of its sessions:
+    else an :class:`~eventstudy.errors.EventsFileError` naming the first line at fault (the
+    library excludes such pairs; the command, given a file to fix, refuses it)."""
+    needs_benchmark = model != "constant-mean"
+    s, b, d = _resolve(panel.tickers, panel.index, pairs, needs_benchmark)
+    checks = [("security", s)] + ([("benchmark", b)] if needs_benchmark else [])
+    for column, found in checks:
+        bad = np.flatnonzero(found < 0)
+        if bad.size:
+            raise EventsFileError(
+                f"{path} line {bad[0] + 2}: {column} {pairs[column].iloc[bad[0]]!r} is not a "
+                f"column of {panel.name}{_more(bad.size)}")
+    bad = np.flatnonzero(d < 0)
+    if bad.size:
+        day = pd.Timestamp(pairs["day0"].iloc[bad[0]])
+        raise EventsFileError(
+            f"{path} line {bad[0] + 2}: day0 {day.date()} ({day.day_name()}) is not a session "
+            f"of {panel.name} ({panel.index[0].date()} to {panel.index[-1].date()})"
+            f"{_more(bad.size)}")
+
+
+def car_table(result: BatchResult) -> pd.DataFrame:
+    """One row per pair, in the order of the pairs: the columns :data:`CAR_COLUMNS` (``t`` and
+    ``p`` of the CAR, Student t with M − k df; ``excluded`` the reason, empty when studied)."""
+    pairs = result.pairs
+    return pd.DataFrame({
+        "pair": pairs.index.to_numpy(),
+        "security": pairs["security"].to_numpy(),
+        "benchmark": (pairs["benchmark"].to_numpy() if "benchmark" in pairs
+                      else np.full(len(pairs), "")),
+        "day0": pd.DatetimeIndex(pairs["day0"]).strftime("%Y-%m-%d"),
+        "car": result.car.to_numpy(), "se": result.car_se.to_numpy(),
+        "t": result.car_t.to_numpy(), "p": result.car_p.to_numpy(),
+        "n_days": result.n_days.to_numpy(),
+        "n_obs": result.estimation["n_obs"].to_numpy(),
+        "excluded": result.excluded.fillna("").to_numpy(dtype=object),
+    }, columns=list(CAR_COLUMNS))
+
+
+def _more(n: int) -> str:
+    return f" (and {n - 1} more pairs)" if n > 1 else ""
+
+
+def _line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
