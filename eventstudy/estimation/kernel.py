@@ -155,9 +155,9 @@ def zero_benchmark_variance(n: ArrayLike, sxx: ArrayLike, raw_mm: ArrayLike) -> 
     """True where S_xx is zero relative to Σm² (a constant benchmark): no market model."""
     raw_mm = np.asarray(raw_mm, float)
     n = np.asarray(n, float)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):  # n = 0: no fit, no warning
         mean_mm = np.maximum(raw_mm / n, 1e-300)
-    return ~(np.asarray(sxx, float) > ZERO_VARIANCE * mean_mm * n)
+        return ~(np.asarray(sxx, float) > ZERO_VARIANCE * mean_mm * n)
 
 
 def zero_residual_variance(n: ArrayLike, ssr: ArrayLike, raw_rr: ArrayLike) -> FloatArray:

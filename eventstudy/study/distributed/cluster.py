@@ -41,7 +41,7 @@ def session(client: Any, workers: int, timeout: float) -> Iterator[Any]:
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise EstimationError(f"workers = {workers!r}: give a positive integer")
     cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR)
+                                       dashboard_address=":0", silence_logs=logging.ERROR)
     with contextlib.closing(cluster), contextlib.closing(distributed.Client(cluster)) as own:
         yield own
 

@@ -117,12 +117,13 @@ def batch(
     settings = {"estimation": est, "window": win, "model": model,
                 "min_estimation": min_estimation, "require_full_window": require_full_window,
                 "chunk_size": chunk_size, "threads": n_threads}
+    lazy = hasattr(pairs, "__dask_graph__") and hasattr(pairs, "columns")
+    if not lazy:  # checked before any cluster starts
+        s, b = _positions(panel, pairs, model)
     with session(client, workers, timeout) as cl:
-        pairs = _pandas_pairs(pairs, cl)
-        needs_benchmark = model != "constant-mean"
-        s, b, _ = _resolve(panel.tickers, panel.index, pairs, needs_benchmark)
-        if not needs_benchmark:
-            b = np.full(len(pairs), -1)
+        if lazy:
+            pairs = cl.compute(pairs).result()
+            s, b = _positions(panel, pairs, model)
         n_tasks = tasks or default_tasks(len(pairs), len(panel.tickers), len(panel.index),
                                          worker_threads(cl))
         plan, orphans = split(panel.tickers, s, b, n_tasks)
@@ -166,11 +167,12 @@ def _run(client: Any, panel: Panel, plan: list, pairs: pd.DataFrame, settings: d
     return parts
 
 
-def _pandas_pairs(pairs: Any, client: Any) -> Any:
-    """``pairs`` as a pandas frame: a dask frame is computed on the cluster."""
-    if hasattr(pairs, "__dask_graph__") and hasattr(pairs, "columns"):
-        return client.compute(pairs).result()
-    return pairs
+def _positions(panel: Panel, pairs: pd.DataFrame, model: str) -> tuple[np.ndarray, np.ndarray]:
+    """Column positions of each pair's security and benchmark (−1: unknown, or not needed);
+    the pairs' columns and dates checked as :func:`eventstudy.batch` checks them."""
+    needs_benchmark = model != "constant-mean"
+    s, b, _ = _resolve(panel.tickers, panel.index, pairs, needs_benchmark)
+    return s, (b if needs_benchmark else np.full(len(pairs), -1))
 
 
 def _slim(pairs: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
