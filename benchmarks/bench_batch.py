@@ -22,11 +22,14 @@ noise); ratios are computed within the same subprocess. Peak memory: the subproc
 resident set (ru_maxrss: data, imports and the batch), the resident set before the batch, and
 the batch's own peak allocation (tracemalloc, on one extra untimed call).
 
-The engine is the compiled one (numba kernels of ``eventstudy.estimation._jit``) when numba is
-importable, else numpy (the table says which). Its one-off cost, the import of numba and the
-compilation of the kernels (or their load from numba's on-disk cache), is paid by the first batch
-of a process: each subprocess makes one small untimed batch first, so the best-of timings exclude
-it; it is measured apart, in fresh processes with an empty then a filled cache (``--no-compile``
+The engine is the one ``tuning.ENGINE = "auto"`` chooses: the compiled one (numba kernels of
+``eventstudy.estimation._jit``) from ``COMPILED_MIN_PAIRS`` (10,000) pairs on when numba is
+importable, else numpy (the table says which). The compiled engine's one-off cost, the import of
+numba and the compilation of the kernels (or their load from numba's on-disk cache), is paid by
+the first compiled batch of a process: each subprocess makes one small untimed batch on the
+engine of its P first, so the best-of timings exclude it; the first call is measured apart, at
+1k, 100k and 1M pairs in fresh processes with an empty then a filled cache, with the default
+setting and with the compiled engine at every size (the behaviour before; ``--no-compile``
 skips that).
 
 Usage: ``python benchmarks/bench_batch.py [--sizes 1000,10000,100000,1000000] [--out FILE]``
@@ -152,7 +155,10 @@ def rss_mb() -> float:
 def worker(n_pairs: int, args: argparse.Namespace) -> dict:
     returns = universe(args.securities, args.sessions)
     pairs = random_pairs(returns, n_pairs)
-    eventstudy.batch(returns, pairs.iloc[:50], estimation=ESTIMATION, window=WINDOW)  # warm-up
+    # warm-up on the engine the timed calls choose (a 50-pair call alone would take numpy)
+    setting, tuning.ENGINE = tuning.ENGINE, batch_engine.chosen_engine(n_pairs)
+    eventstudy.batch(returns, pairs.iloc[:50], estimation=ESTIMATION, window=WINDOW)
+    tuning.ENGINE = setting
     rss_before = rss_mb()
 
     def run_batch(threads: int | None) -> eventstudy.BatchResult:
@@ -204,44 +210,61 @@ def worker(n_pairs: int, args: argparse.Namespace) -> dict:
 
 
 def engine_name() -> str:
-    if batch_engine._jit_module() is None:
+    if batch_engine._jit_module("numba") is None:
         return "numpy"
     import numba
 
     return f"numba {numba.__version__} (compiled kernels)"
 
 
-def compile_probe() -> dict:
-    """The first batch of a fresh process (numba import + compile or cache load) vs the next."""
-    start = time.perf_counter()
-    jit = batch_engine._jit_module()
-    t_import = time.perf_counter() - start
-    returns = universe(50, 400)
-    pairs = random_pairs(returns, 200)
+def first_call_probe(size: int, setting: str, args: argparse.Namespace) -> dict:
+    """In a fresh process: the first batch of ``size`` pairs (numba's import and the load or
+    compilation of the kernels included when the engine is the compiled one), then the best
+    of ``repeats`` later calls. ``setting`` is tuning.ENGINE ("auto": the default, which runs
+    calls under COMPILED_MIN_PAIRS on numpy; "numba": the compiled engine at every size, the
+    behaviour before the cut)."""
+    returns = universe(args.securities, args.sessions)
+    pairs = random_pairs(returns, size)
+    tuning.ENGINE = setting
 
     def run() -> None:
         eventstudy.batch(returns, pairs, estimation=ESTIMATION, window=WINDOW).car_p  # noqa: B018
 
-    t_first, _ = best_of(1, run)
-    t_next, _ = best_of(3, run)
-    return {"import": t_import, "first": t_first, "next": t_next, "jit": jit is not None}
+    start = time.perf_counter()
+    run()
+    first = time.perf_counter() - start
+    warm, _ = best_of(args.repeats, run)
+    return {"first": first, "warm": warm, "numba_loaded": "numba" in sys.modules,
+            "engine": batch_engine.chosen_engine(size)}
 
 
-def compile_times(env: dict[str, str]) -> dict[str, dict]:
-    """The probe in fresh processes: numba's cache in an empty directory, then filled."""
+def first_call_times(env: dict[str, str], args: argparse.Namespace) -> list[dict]:
+    """The probe for each size and setting, in fresh processes: numba's cache in an empty
+    directory (a fresh install compiles), then filled by that first run."""
     import tempfile
 
-    out = {}
-    with tempfile.TemporaryDirectory() as cache:
-        for label in ("cold", "warm"):
-            done = subprocess.run([sys.executable, __file__, "--probe"], capture_output=True,
-                                  text=True, env={**env, "NUMBA_CACHE_DIR": cache}, check=True)
-            out[label] = json.loads(done.stdout.strip().splitlines()[-1])
-    return out
+    rows = []
+    for size in (1_000, 100_000, 1_000_000):
+        for setting in ("auto", "numba"):
+            row: dict = {"P": size, "setting": setting}
+            with tempfile.TemporaryDirectory() as cache:
+                for label in ("empty", "filled"):
+                    done = subprocess.run(
+                        [sys.executable, __file__, "--probe", str(size), "--setting", setting,
+                         "--securities", str(args.securities), "--sessions",
+                         str(args.sessions), "--repeats", str(args.repeats)],
+                        capture_output=True, text=True, check=True,
+                        env={**env, "NUMBA_CACHE_DIR": cache})
+                    row[label] = json.loads(done.stdout.strip().splitlines()[-1])
+            rows.append(row)
+            print(f"first call P={size:,} {setting}: {row['filled']['first']:.3f} s "
+                  f"(empty cache {row['empty']['first']:.2f} s), warm "
+                  f"{row['filled']['warm']:.4f} s", file=sys.stderr)
+    return rows
 
 
 def table(rows: list[dict], args: argparse.Namespace, load: tuple[str, str],
-          compiled: dict[str, dict] | None = None) -> str:
+          compiled: list[dict] | None = None) -> str:
     threads = "/".join(sorted({str(r["threads"]) for r in rows}))
     sampled = "" if all(r["sm_sample"] == r["P"] for r in rows) else (
         f", run on a random subsample of {args.sm_pairs:,} pairs and extrapolated linearly "
@@ -309,19 +332,32 @@ def table(rows: list[dict], args: argparse.Namespace, load: tuple[str, str],
         "(numpy engine).",
         "",
     ]
-    if compiled and compiled["cold"]["jit"]:
-        cold, warm = compiled["cold"], compiled["warm"]
+    if compiled:
         lines += [
-            "One-off cost of the compiled engine, not in the timings above (each subprocess "
-            "makes one untimed batch first): the first batch of a fresh process imports numba "
-            "and compiles the kernels, or loads them from numba's on-disk cache "
-            "(`__pycache__` next to eventstudy/estimation/_jit.py). First batch (50 securities × "
-            f"400 sessions, 200 pairs) with an empty cache {cold['first']:.2f} s, with the cache "
-            f"{warm['first']:.2f} s, later batches {warm['next'] * 1000:.1f} ms; the import of "
-            f"numba alone {cold['import']:.2f} s / {warm['import']:.2f} s. "
-            "`import eventstudy` and the CLI never import numba.",
+            "## First call and warm calls",
             "",
+            "Each cell from a fresh process: the first `eventstudy.batch` call (the import of "
+            "numba and the load of its kernels from numba's on-disk cache included, when the "
+            "engine is the compiled one; with an empty cache, as on a fresh install, their "
+            "compilation), then the best of the later calls. Default: tuning.ENGINE = 'auto', "
+            f"which runs calls of fewer than {tuning.COMPILED_MIN_PAIRS:,} pairs on the numpy "
+            "engine (no numba at all) and larger ones compiled; before: the compiled engine at "
+            "every size (ENGINE = 'numba', the previous default's choice whenever numba was "
+            "installed). Same universe as above.",
+            "",
+            "| P | default: engine | first call s | first call s, empty cache | warm s "
+            "| before: first call s | first, empty cache | warm s |",
+            "|---:|---|---:|---:|---:|---:|---:|---:|",
         ]
+        by = {(r["P"], r["setting"]): r for r in compiled}
+        for size in sorted({r["P"] for r in compiled}):
+            now, old = by[(size, "auto")], by[(size, "numba")]
+            lines.append(
+                f"| {size:,} | {now['filled']['engine']} | {now['filled']['first']:.3f} "
+                f"| {now['empty']['first']:.3f} | {now['filled']['warm']:.4f} "
+                f"| {old['filled']['first']:.3f} | {old['empty']['first']:.3f} "
+                f"| {old['filled']['warm']:.4f} |")
+        lines += ["", "`import eventstudy` and the CLI never import numba.", ""]
     return "\n".join(lines)
 
 
@@ -336,12 +372,13 @@ def main() -> None:
                         help="threads of eventstudy.batch in (b) (default: the engine's)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results.md"))
     parser.add_argument("--no-compile", action="store_true",
-                        help="skip the measurement of the compiled engine's first call")
+                        help="skip the first-call measurements")
     parser.add_argument("--worker", type=int, default=0, help=argparse.SUPPRESS)
-    parser.add_argument("--probe", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--probe", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--setting", default="auto", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.probe:
-        print(json.dumps(compile_probe()))
+        print(json.dumps(first_call_probe(args.probe, args.setting, args)))
         return
     if args.worker:
         print(json.dumps(worker(args.worker, args)))
@@ -361,7 +398,7 @@ def main() -> None:
         print(f"P={size:,}: batch {row['t_batch']:.3f} s ({row['threads']} threads; 1 thread "
               f"{row['t_batch1']:.3f} s), floor {row['t_floor']:.3f} s, "
               f"statsmodels {row['t_sm']:.1f} s", file=sys.stderr)
-    compiled = None if args.no_compile else compile_times(env)
+    compiled = None if args.no_compile else first_call_times(env, args)
     text = table(rows, args, (load_start, f"{os.getloadavg()[0]:.1f}"), compiled)
     print(text)
     out = Path(args.out)
