@@ -157,7 +157,7 @@ def part_big(args, rows: list[dict]) -> None:
     c, client, t_start = cluster(2, args.memory_limit)
     with c, client:
         pids = client.run(os.getpid)
-        r = dask_run(client, str(path), pairs, 1)
+        r = dask_run(client, str(path), pairs, 1, tasks=args.big_tasks)
         restarted = client.run(os.getpid) != pids
         rss = sorted(client.run(peak_rss_mb).values())
         limit = next(iter(client.scheduler_info()["workers"].values()))["memory_limit"]
@@ -214,8 +214,8 @@ def report(rows: list[dict], args, load: tuple[str, str]) -> str:
             f"{b['panel_mb']:,.0f} MB in memory ({b['file_mb']:,.0f} MB of Parquet, written in "
             f"{b['write']:.1f} s); two workers with a memory limit of {b['limit_mb']:,.0f} MB "
             f"each: the panel is {b['panel_mb'] / b['limit_mb']:.1f}× one worker's limit. "
-            f"{b['P']:,} pairs over all the tickers, {b['tasks']} tasks (default split: at most "
-            "64 MB of columns per task).",
+            f"{b['P']:,} pairs over all the tickers, {b['tasks']} tasks (tasks="
+            f"{args.big_tasks}: {b['panel_mb'] / b['tasks']:,.0f} MB of columns each).",
             "",
             "| P | local s (panel in memory) | Dask s | ratio | overhead s | peak RSS per worker "
             "MB | worker restarted | max abs diff |",
@@ -238,6 +238,8 @@ def main() -> None:
     parser.add_argument("--big-sessions", type=int, default=7_500)
     parser.add_argument("--big-pairs", type=int, default=1_000_000)
     parser.add_argument("--memory-limit", default="600MB")
+    parser.add_argument("--big-tasks", type=int, default=40,
+                        help="tasks of the large run (30 MB of columns each at the default)")
     parser.add_argument("--skip-big", action="store_true")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "distributed.md"))
     args = parser.parse_args()

@@ -14,9 +14,11 @@ Public API (contract.md, "Library API"):
 from eventstudy._version import __version__ as __version__
 from eventstudy.errors import (
     CalendarError,
+    DistributedError,
     EstimationError,
     EventsFileError,
     EventStudyError,
+    MissingDependencyError,
     PriceDataError,
     UnknownEventError,
 )
@@ -47,10 +49,12 @@ __all__ = [
     "BatchResult",
     "Calendar",
     "CalendarError",
+    "DistributedError",
     "EstimationError",
     "EventStudyError",
     "EventStudyResult",
     "EventsFileError",
+    "MissingDependencyError",
     "PairResult",
     "PooledResult",
     "PriceDataError",

@@ -157,9 +157,9 @@ def test_the_parquet_reader_reads_only_the_columns_a_task_needs(tmp_path, monkey
     requested: list[list[str]] = []
     read = panel_module._read
 
-    def spy(where, dataset, columns):
+    def spy(where, files, columns):
         requested.append(list(columns))
-        return read(where, dataset, columns)
+        return read(where, files, columns)
 
     monkeypatch.setattr(panel_module, "_read", spy)
     with distributed.Client(processes=False, n_workers=1, threads_per_worker=2,
@@ -247,6 +247,8 @@ def bad_panels(tmp: Path) -> list[tuple[Path, str]]:
     corrupt.write_bytes(b"PAR1 this is not parquet")
     folder = tmp / "mixed"
     folder.mkdir()
+    empty = tmp / "empty"
+    empty.mkdir()
     write(folder / "a.parquet", returns.iloc[:100])
     write(folder / "b.parquet", returns.iloc[100:].drop(columns="S0002"))
     return [
@@ -257,6 +259,7 @@ def bad_panels(tmp: Path) -> list[tuple[Path, str]]:
         (write(tmp / "unsorted.parquet", unsorted), "not sorted and unique"),
         (corrupt, "corrupt.parquet"),
         (folder, "its columns differ"),
+        (empty, "without .parquet files"),
     ]
 
 

@@ -20,10 +20,14 @@ def assemble(parts: Sequence[tuple[np.ndarray, dict[str, np.ndarray]]], pairs: p
     every pair once. Each array is written in place at its pairs' rows: no sort."""
     n = len(pairs)
     template = parts[0][1]
-    full = {name: np.empty((n, *x.shape[1:]), x.dtype) for name, x in template.items()}
+    full = {name: np.empty((n, *x.shape[1:]), x.dtype) for name, x in template.items()
+            if not name.startswith("excluded.")}
+    reasons = np.full(n, None, dtype=object)
     for positions, part in parts:
         for name, x in part.items():
-            full[name][positions] = x
+            if name in full:
+                full[name][positions] = x
+        reasons[positions[part["excluded.at"]]] = part["excluded.text"]
     labels = pairs.index
     offsets = pd.Index(np.arange(window[0], window[1] + 1), name="t")
 
@@ -37,7 +41,7 @@ def assemble(parts: Sequence[tuple[np.ndarray, dict[str, np.ndarray]]], pairs: p
         n_days=series("n_days"),
         estimation=pd.DataFrame({name[4:]: x for name, x in full.items()
                                  if name.startswith("est.")}, index=labels, copy=False),
-        excluded=pd.Series(full["excluded"], index=labels, name="reason", dtype=object),
+        excluded=pd.Series(reasons, index=labels, name="reason", dtype=object),
         pairs=pairs, model=model, k=k, estimation_window=estimation, window=window,
         returns=returns, threads=threads,
     )

@@ -4,8 +4,8 @@ each task reads a few columns of.
 The Parquet layout is **wide**: one row per session, one column per ticker.
 
 - ``path`` is one ``.parquet`` file or a folder of them (a dataset split by rows, e.g. one file
-  per year; read in the order of their names, which must keep the sessions in order). Every
-  file has the same columns.
+  per year; read in the order of their paths, which must keep the sessions in order; hidden
+  and ``_`` files left out). Every file has the same columns.
 - The sessions are the column ``date``, or the pandas index the file was written with
   (``returns.to_parquet(path)`` of a frame with a DatetimeIndex): a timestamp or date type, no
   nulls, sorted and unique.
@@ -75,8 +75,8 @@ def open_panel(returns: pd.DataFrame | str | os.PathLike[str]) -> Panel:
     path = str(returns)
     if not Path(path).exists():
         raise PriceDataError(f"{path}: no such Parquet file or folder")
-    dataset = _open(path)
-    schema = dataset.schema
+    files = _open(path)
+    schema = _schema(files)
     date = _date_column(path, schema)
     tickers = [n for n in schema.names if n != date]
     if LONG <= set(tickers) and len(tickers) == len(LONG):
@@ -92,15 +92,14 @@ def open_panel(returns: pd.DataFrame | str | os.PathLike[str]) -> Panel:
                                        or pa.types.is_integer(field.type)):
             raise PriceDataError(f"{path}: column {field.name!r} holds {field.type} values; "
                                  "every column but the sessions must hold returns (floats)")
-    _same_columns(path, dataset, schema)
-    index = _sessions(path, _read(path, dataset, [date]).column(date), date)
+    index = _sessions(path, _read(path, files, [date]).column(date), date)
     return Panel(tickers=pd.Index(tickers), index=index, path=path)
 
 
 def read_columns(path: str, columns: list[str], index: pd.DatetimeIndex) -> pd.DataFrame:
     """The returns of ``columns`` from the Parquet dataset at ``path``, on the sessions ``index``
     (read by :func:`open_panel`): only those columns are read (column projection)."""
-    table = _read(path, _open(path), columns)
+    table = _read(path, _open(path), columns)  # the files are listed again: a task is pure
     if table.num_rows != len(index):
         raise PriceDataError(f"{path}: {table.num_rows} rows, {len(index)} when it was opened; "
                              "the dataset changed during the batch")
@@ -110,21 +109,52 @@ def read_columns(path: str, columns: list[str], index: pd.DatetimeIndex) -> pd.D
     return pd.DataFrame(values.T, index=index, columns=pd.Index(columns), copy=False)
 
 
-def _open(path: str) -> Any:
-    dataset = need("pyarrow.dataset")
-    pa = need("pyarrow")
-    try:
-        return dataset.dataset(path, format="parquet")
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise PriceDataError(f"{path}: not a Parquet dataset ({_first_line(exc)})") from None
+def _open(path: str) -> list[str]:
+    """The Parquet files of the dataset at ``path``: the file itself, or the ``*.parquet`` files
+    under the folder in the order of their paths (hidden and ``_`` files, such as
+    ``_metadata``, left out)."""
+    root = Path(path)
+    if root.is_file():
+        return [path]
+    files = sorted(str(f) for f in root.rglob("*.parquet")
+                   if not any(part.startswith((".", "_")) for part in f.relative_to(root).parts))
+    if not files:
+        raise PriceDataError(f"{path}: a folder without .parquet files")
+    return files
 
 
-def _read(path: str, dataset: Any, columns: list[str]) -> Any:
+def _read(path: str, files: list[str], columns: list[str]) -> Any:
+    """``columns`` of every file, one table (a file at a time: its footer, then only those
+    columns' chunks; pyarrow's dataset scanner held more memory on wide files)."""
     pa = need("pyarrow")
-    try:
-        return dataset.to_table(columns=columns)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise PriceDataError(f"{path}: unreadable Parquet ({_first_line(exc)})") from None
+    parquet = need("pyarrow.parquet")
+    tables = []
+    for name in files:
+        try:
+            tables.append(parquet.ParquetFile(name).read(columns=columns, use_threads=False))
+        except (pa.ArrowException, OSError) as exc:
+            raise PriceDataError(f"{name}: unreadable Parquet ({_first_line(exc)})") from None
+    return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+
+
+def _schema(files: list[str]) -> Any:
+    """The schema of the first file; every other file must hold the same columns."""
+    pa = need("pyarrow")
+    parquet = need("pyarrow.parquet")
+    first = None
+    for name in files:
+        try:
+            schema = parquet.read_schema(name)
+        except (pa.ArrowException, OSError) as exc:
+            raise PriceDataError(f"{name}: not a Parquet file ({_first_line(exc)})") from None
+        if first is None:
+            first = schema
+        elif sorted(schema.names) != sorted(first.names):
+            extra = sorted(set(schema.names) ^ set(first.names))[:3]
+            raise PriceDataError(f"{name}: its columns differ from those of {files[0]} "
+                                 f"({', '.join(map(repr, extra))}); every file of the dataset "
+                                 "holds the same tickers")
+    return first
 
 
 def _date_column(path: str, schema: Any) -> str:
@@ -136,16 +166,6 @@ def _date_column(path: str, schema: Any) -> str:
         return stored[0]
     raise PriceDataError(f"{path}: no column of sessions; name it 'date' (or write the frame "
                          "with its DatetimeIndex: returns.to_parquet(path))")
-
-
-def _same_columns(path: str, dataset: Any, schema: Any) -> None:
-    for fragment in dataset.get_fragments():
-        names = fragment.physical_schema.names
-        if sorted(names) != sorted(schema.names):
-            extra = sorted(set(names) ^ set(schema.names))[:3]
-            raise PriceDataError(f"{fragment.path}: its columns differ from the rest of {path} "
-                                 f"({', '.join(map(repr, extra))}); every file of the dataset "
-                                 "holds the same tickers")
 
 
 def _sessions(path: str, column: Any, name: str) -> pd.DatetimeIndex:

@@ -56,13 +56,16 @@ def split(tickers: pd.Index, s: np.ndarray, b: np.ndarray, n_tasks: int
     orphans = np.flatnonzero(s < 0)
     if known.size == 0:
         return [], orphans
-    securities, inverse, counts = np.unique(s[known], return_inverse=True, return_counts=True)
-    n_tasks = max(1, min(int(n_tasks), securities.size))
-    weight = counts / known.size + 1.0 / securities.size  # sums to 2
+    counts = np.bincount(s[known], minlength=len(tickers))  # O(pairs), no sort
+    used = counts > 0
+    n_securities = int(used.sum())
+    n_tasks = max(1, min(int(n_tasks), n_securities, 2**15 - 1))
+    weight = np.where(used, counts / known.size + 1.0 / n_securities, 0.0)  # sums to 2
     before = np.cumsum(weight) - weight
-    task_of_security = np.minimum((before / 2.0 * n_tasks).astype(np.int64), n_tasks - 1)
-    task_of_pair = task_of_security[inverse]
-    by_task = np.argsort(task_of_pair, kind="stable")  # stable: the caller's order within
+    task_of_ticker = np.minimum((before / 2.0 * n_tasks).astype(np.int16), n_tasks - 1)
+    task_of_pair = task_of_ticker[s[known]]
+    # stable (the caller's order within a task); a radix sort on int16 keys, O(pairs)
+    by_task = np.argsort(task_of_pair, kind="stable")
     order = known[by_task]
     bounds = np.searchsorted(task_of_pair[by_task], np.arange(n_tasks + 1))
     tasks = []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import uuid
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -143,12 +144,16 @@ def _run(client: Any, panel: Panel, plan: list, pairs: pd.DataFrame, settings: d
     distributed = need("distributed")
     token = uuid.uuid4().hex[:12]
     futures = {}
-    for i, task in enumerate(plan):
-        future = client.submit(run_part, panel.piece(task.columns), panel.path, task.columns,
-                               panel.index, _slim(pairs, task.positions), settings, engine,
-                               key=f"eventstudy-batch-{token}-{i}", retries=retries,
-                               pure=False)
-        futures[future.key] = (future, task.positions)
+    with warnings.catch_warnings():
+        # Each task carries its data (its pairs; its columns of a frame) on purpose: Dask can
+        # then run it again elsewhere when a worker dies, which scattered data would not allow.
+        warnings.filterwarnings("ignore", "Sending large graph", UserWarning)
+        for i, task in enumerate(plan):
+            future = client.submit(run_part, panel.piece(task.columns), panel.path,
+                                   task.columns, panel.index, _slim(pairs, task.positions),
+                                   settings, engine, key=f"eventstudy-batch-{token}-{i}",
+                                   retries=retries, pure=False)
+            futures[future.key] = (future, task.positions)
     parts = []
     if progress is not None:
         progress(0, len(futures))

@@ -16,8 +16,9 @@ from eventstudy.study.batch.engine import _batch
 from eventstudy.study.batch.result import BatchResult
 from eventstudy.study.distributed.panel import read_columns
 
-#: The per-pair fields of a BatchResult a task sends back (the estimation columns as est.<name>).
-FIELDS = ("ar", "se", "car", "car_se", "car_t", "n_days", "excluded")
+#: The per-pair fields of a BatchResult a task sends back (the estimation columns as est.<name>;
+#: the reasons of the excluded pairs only, as excluded.at and excluded.text).
+FIELDS = ("ar", "se", "car", "car_se", "car_t", "n_days")
 
 
 def run_part(piece: pd.DataFrame | None, path: str | None, columns: list[str],
@@ -31,9 +32,13 @@ def run_part(piece: pd.DataFrame | None, path: str | None, columns: list[str],
 
 
 def pack(result: BatchResult) -> dict[str, np.ndarray]:
-    """The per-pair arrays of ``result`` (no frames, no returns): what travels back."""
+    """The per-pair arrays of ``result`` (no frames, no returns): what travels back. The
+    reasons travel for the excluded pairs only (rows and texts): an object array of a None per
+    studied pair would cost more to pickle and to place than all the numbers."""
     out = {name: getattr(result, name).to_numpy() for name in FIELDS}
-    out["excluded"] = result.excluded.to_numpy(dtype=object)
+    excluded = np.flatnonzero(~result.studied)
+    out["excluded.at"] = excluded
+    out["excluded.text"] = result.excluded.to_numpy(dtype=object)[excluded]
     for name, column in result.estimation.items():
         out[f"est.{name}"] = column.to_numpy()
     return out
