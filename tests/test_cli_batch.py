@@ -152,3 +152,18 @@ def test_missing_extra_exit_2(monkeypatch, files) -> None:
     result = invoke(str(folder / "pairs.csv"), "--returns", str(folder / "returns.parquet"))
     assert result.exit_code == 2
     assert "pip install 'eventstudy[distributed]'" in result.stderr
+
+
+def test_progress_bar_on_a_terminal_only(scheduler, files, monkeypatch) -> None:
+    """stderr a terminal (rich's TTY_COMPATIBLE=1): a bar of tasks is drawn there, and the
+    table on stdout is the same bytes as without it."""
+    folder, _, _ = files
+    args = (str(folder / "pairs.csv"), "--returns", str(folder / "returns.parquet"),
+            "--scheduler", scheduler, "--tasks", "3", *WINDOWS)
+    monkeypatch.setenv("TTY_COMPATIBLE", "0")
+    plain = invoke(*args)
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    drawn = invoke(*args)
+    assert plain.exit_code == drawn.exit_code == 0
+    assert plain.stderr == "" and "tasks" in drawn.stderr and "3/3" in drawn.stderr
+    assert drawn.stdout == plain.stdout

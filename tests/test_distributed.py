@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -81,8 +82,11 @@ def assert_same(local, dask, rtol: float = 1e-12, atol: float = 0.0) -> None:
 def test_200k_pairs_with_holes_equal_the_local_engine(client, data) -> None:
     returns, pairs = data
     local = eventstudy.batch(returns, pairs, estimation=EST, window=WIN)
-    dask = eventstudy.distributed.batch(returns, pairs, client=client, estimation=EST,
-                                        window=WIN, tasks=7)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        dask = eventstudy.distributed.batch(returns, pairs, client=client, estimation=EST,
+                                            window=WIN, tasks=7)
+    assert not caught, [str(w.message) for w in caught]  # e.g. Dask's "large graph"
     excluded = local.excluded.dropna()
     for reason in ("security 'NOPE'", "benchmark 'NOBENCH'", "not a session", "before the first",
                    "after the last", "zero variance", "usable estimation returns"):
