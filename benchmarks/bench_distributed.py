@@ -46,6 +46,7 @@ from bench_batch import ESTIMATION, WINDOW, random_pairs, universe  # noqa: E402
 
 import eventstudy  # noqa: E402
 import eventstudy.distributed  # noqa: E402
+from eventstudy._atomic import atomic_write  # noqa: E402
 
 KW = {"estimation": ESTIMATION, "window": WINDOW}
 
@@ -289,10 +290,7 @@ def main() -> None:
             part_big(args, rows)
     text = report(rows, args, (load_start, f"{os.getloadavg()[0]:.1f}"))
     print(text)
-    out = Path(args.out)
-    tmp_out = out.with_suffix(".tmp")
-    tmp_out.write_text(text, encoding="utf-8")
-    os.replace(tmp_out, out)
+    atomic_write(Path(args.out), text.encode())
 
 
 if __name__ == "__main__":

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from distributed_data import EST, WIN, pairs_for, universe
 from typer.testing import CliRunner
 
 import eventstudy
 from eventstudy.cli import app
 from eventstudy.study.distributed.pairs_file import CAR_COLUMNS
-from tests.distributed_data import EST, WIN, pairs_for, universe
 
 distributed = pytest.importorskip("distributed")
 runner = CliRunner()

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from distributed_data import EST, WIN, pairs_for, universe
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,7 +28,6 @@ from eventstudy.study.batch import engine as batch_engine
 from eventstudy.study.batch import tuning
 from eventstudy.study.distributed import panel as panel_module
 from eventstudy.study.distributed.plan import split
-from tests.distributed_data import EST, WIN, pairs_for, universe
 
 distributed = pytest.importorskip("distributed")
 
