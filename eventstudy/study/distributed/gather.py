@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
 
@@ -12,36 +10,50 @@ from eventstudy._typing import Window
 from eventstudy.study.batch.result import BatchResult
 
 
-def assemble(parts: Sequence[tuple[np.ndarray, dict[str, np.ndarray]]], pairs: pd.DataFrame,
-             estimation: Window, window: Window, model: str, k: int,
-             returns: pd.DataFrame | None, threads: int) -> BatchResult:
-    """One result from ``parts``, each the positions of its pairs among ``pairs`` and its packed
-    arrays (:func:`eventstudy.study.distributed.task.pack`); the positions of all parts cover
-    every pair once. Each array is written in place at its pairs' rows: no sort."""
-    n = len(pairs)
-    template = parts[0][1]
-    full = {name: np.empty((n, *x.shape[1:]), x.dtype) for name, x in template.items()
-            if not name.startswith("excluded.")}
-    reasons = np.full(n, None, dtype=object)
-    for positions, part in parts:
-        for name, x in part.items():
-            if name in full:
-                full[name][positions] = x
-        reasons[positions[part["excluded.at"]]] = part["excluded.text"]
-    labels = pairs.index
-    offsets = pd.Index(np.arange(window[0], window[1] + 1), name="t")
+class Assembly:
+    """The result arrays of ``n`` pairs, filled part by part as the tasks finish.
 
-    def series(name: str) -> pd.Series:
-        return pd.Series(full[name], index=labels, name=name, copy=False)
+    Each part (:func:`eventstudy.study.distributed.task.pack`) is written in place at its pairs'
+    rows when it arrives, while the other tasks still run, and is then dropped: no sort at the
+    end, and the caller holds one copy of the results, not two.
+    """
 
-    return BatchResult(
-        ar=pd.DataFrame(full["ar"], index=labels, columns=offsets, copy=False),
-        se=pd.DataFrame(full["se"], index=labels, columns=offsets, copy=False),
-        car=series("car"), car_se=series("car_se"), car_t=series("car_t"),
-        n_days=series("n_days"),
-        estimation=pd.DataFrame({name[4:]: x for name, x in full.items()
-                                 if name.startswith("est.")}, index=labels, copy=False),
-        excluded=pd.Series(reasons, index=labels, name="reason", dtype=object),
-        pairs=pairs, model=model, k=k, estimation_window=estimation, window=window,
-        returns=returns, threads=threads,
-    )
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.full: dict[str, np.ndarray] = {}
+        self.reasons = np.full(n, None, dtype=object)
+        self.filled = 0
+
+    def add(self, positions: np.ndarray, part: dict[str, np.ndarray]) -> None:
+        """Write ``part``, the packed arrays of the pairs at ``positions``."""
+        if not self.full:
+            self.full = {name: np.empty((self.n, *x.shape[1:]), x.dtype)
+                         for name, x in part.items() if not name.startswith("excluded.")}
+        for name, into in self.full.items():
+            into[positions] = part[name]
+        self.reasons[positions[part["excluded.at"]]] = part["excluded.text"]
+        self.filled += positions.size
+
+    def result(self, pairs: pd.DataFrame, estimation: Window, window: Window, model: str,
+               k: int, returns: pd.DataFrame | None, threads: int) -> BatchResult:
+        """The :class:`BatchResult` once every pair is filled, indexed like ``pairs``."""
+        if self.filled != self.n:
+            raise RuntimeError(f"{self.filled} of {self.n} pairs assembled")  # a bug, not input
+        full = self.full
+        labels = pairs.index
+        offsets = pd.Index(np.arange(window[0], window[1] + 1), name="t")
+
+        def series(name: str) -> pd.Series:
+            return pd.Series(full[name], index=labels, name=name, copy=False)
+
+        return BatchResult(
+            ar=pd.DataFrame(full["ar"], index=labels, columns=offsets, copy=False),
+            se=pd.DataFrame(full["se"], index=labels, columns=offsets, copy=False),
+            car=series("car"), car_se=series("car_se"), car_t=series("car_t"),
+            n_days=series("n_days"),
+            estimation=pd.DataFrame({name[4:]: x for name, x in full.items()
+                                     if name.startswith("est.")}, index=labels, copy=False),
+            excluded=pd.Series(self.reasons, index=labels, name="reason", dtype=object),
+            pairs=pairs, model=model, k=k, estimation_window=estimation, window=window,
+            returns=returns, threads=threads,
+        )

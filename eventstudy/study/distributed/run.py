@@ -21,7 +21,7 @@ from eventstudy.study.batch.inputs import _check_settings, _check_threads, _reso
 from eventstudy.study.batch.result import BatchResult
 from eventstudy.study.distributed.cluster import session, worker_threads
 from eventstudy.study.distributed.deps import need
-from eventstudy.study.distributed.gather import assemble
+from eventstudy.study.distributed.gather import Assembly
 from eventstudy.study.distributed.panel import Panel, open_panel
 from eventstudy.study.distributed.plan import default_tasks, split
 from eventstudy.study.distributed.task import pack, run_part
@@ -129,18 +129,19 @@ def batch(
                                          worker_threads(cl))
         plan, orphans = split(panel.tickers, s, b, n_tasks)
         engine = chosen_engine(len(pairs))
-        parts = _run(cl, panel, plan, pairs, settings, engine, retries, progress)
-    if orphans.size or not parts:  # no task: excluded here, by the same engine and reasons
+        assembly = Assembly(len(pairs))
+        _run(cl, panel, plan, pairs, settings, engine, retries, progress, assembly)
+    if orphans.size or not plan:  # no task: excluded here, by the same engine and reasons
         empty = pd.DataFrame(index=panel.index)
         part = _batch(empty, _slim(pairs, orphans), engine="numpy", **settings)
-        parts.append((orphans, pack(part)))
-    return assemble(parts, pairs, est, win, model, kernel.K[model], panel.frame, n_threads)
+        assembly.add(orphans, pack(part))
+    return assembly.result(pairs, est, win, model, kernel.K[model], panel.frame, n_threads)
 
 
 def _run(client: Any, panel: Panel, plan: list, pairs: pd.DataFrame, settings: dict,
-         engine: str, retries: int, progress: Progress | None
-         ) -> list[tuple[np.ndarray, dict[str, np.ndarray]]]:
-    """Submit the tasks, collect their parts as they finish, report progress."""
+         engine: str, retries: int, progress: Progress | None, assembly: Assembly) -> None:
+    """Submit the tasks; write each one's part into ``assembly`` as it finishes (while the
+    others run); report progress."""
     distributed = need("distributed")
     token = uuid.uuid4().hex[:12]
     futures = {}
@@ -154,22 +155,23 @@ def _run(client: Any, panel: Panel, plan: list, pairs: pd.DataFrame, settings: d
                                    settings, engine, key=f"eventstudy-batch-{token}-{i}",
                                    retries=retries, pure=False)
             futures[future.key] = (future, task.positions)
-    parts = []
+    done = 0
     if progress is not None:
         progress(0, len(futures))
     try:
         for future in distributed.as_completed([f for f, _ in futures.values()]):
             _, positions = futures.pop(future.key)
-            parts.append((positions, future.result()))
+            assembly.add(positions, future.result())
+            future.release()  # the worker may drop its copy now
+            done += 1
             if progress is not None:
-                progress(len(parts), len(plan))
+                progress(done, len(plan))
     except distributed.KilledWorker as exc:
         raise DistributedError(f"a task killed its worker again and again ({exc}); give the "
                                "workers more memory, or more tasks (tasks=...)") from None
     finally:
         if futures:
             client.cancel([f for f, _ in futures.values()])
-    return parts
 
 
 def _positions(panel: Panel, pairs: pd.DataFrame, model: str) -> tuple[np.ndarray, np.ndarray]:
