@@ -320,3 +320,17 @@ def test_split_partitions_pairs_by_security(s, b, n_tasks) -> None:
         used = set(s[t.positions]) | {x for x in b[t.positions] if x >= 0}
         assert t.columns == [tickers[j] for j in sorted(used)]
     assert len(tasks) <= min(n_tasks, len(set(s[s >= 0].tolist())) or 1)
+
+
+def test_import_does_not_load_dask_or_pyarrow() -> None:
+    """The extra is imported by a call that needs it, never with the package or the CLI
+    (pandas 3 imports pyarrow itself when it is installed: only what we add is counted)."""
+    import subprocess
+
+    code = ("import sys; names = ('dask', 'distributed', 'pyarrow'); import pandas; "
+            "before = {m for m in names if m in sys.modules}; "
+            "import eventstudy, eventstudy.cli, eventstudy.distributed; "
+            "print(sorted(m for m in names if m in sys.modules and m not in before))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
