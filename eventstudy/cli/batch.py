@@ -76,7 +76,7 @@ def batch(
         check_pairs(pairs, panel, pairs_file, model)
         with _progress() as progress:
             result = distributed_batch(
-                str(returns), pairs, client=scheduler, estimation=est, window=win, model=model,
+                panel, pairs, client=scheduler, estimation=est, window=win, model=model,
                 min_estimation=min_estimation, workers=workers, tasks=tasks, timeout=timeout,
                 progress=progress)
         table = car_table(result)

@@ -62,10 +62,13 @@ class Panel:
         return "returns" if self.path is None else self.path
 
 
-def open_panel(returns: pd.DataFrame | str | os.PathLike[str]) -> Panel:
+def open_panel(returns: Panel | pd.DataFrame | str | os.PathLike[str]) -> Panel:
     """The :class:`Panel` of ``returns``: a frame (checked as :func:`eventstudy.batch` checks it)
     or the path of a wide Parquet dataset (see the module's docstring), whose schema and
-    sessions are read and checked here; its ticker columns are not read."""
+    sessions are read and checked here; its ticker columns are not read. A :class:`Panel`
+    (already opened, e.g. by the command to check its pairs first) is returned as it is."""
+    if isinstance(returns, Panel):
+        return returns
     if isinstance(returns, pd.DataFrame):
         index = _check_frame(returns)
         return Panel(tickers=returns.columns, index=index, frame=returns)

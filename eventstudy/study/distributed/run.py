@@ -30,7 +30,7 @@ Progress = Callable[[int, int], None]
 
 
 def batch(
-    returns: pd.DataFrame | str | os.PathLike[str],
+    returns: pd.DataFrame | str | os.PathLike[str] | Panel,
     pairs: Any,
     *,
     client: Any = None,
@@ -57,6 +57,8 @@ def batch(
         the frame's DatetimeIndex, and one float column per ticker; see
         :mod:`eventstudy.study.distributed.panel`). A task is sent its columns of the frame,
         or reads only its columns of the Parquet (which the workers must be able to reach).
+        A :class:`~eventstudy.study.distributed.panel.Panel` from ``open_panel`` is taken as
+        opened.
     pairs : pd.DataFrame or dask.dataframe.DataFrame
         Columns ``security``, ``benchmark``, ``day0``; its index labels the pairs. A dask
         frame is computed on the cluster first (the result holds every pair).
