@@ -46,3 +46,10 @@ class DistributedError(EventStudyError):
 
 class MissingDependencyError(EventStudyError, ImportError):
     """An optional dependency (an extra of the package) is not installed."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of ``exc``'s message, its whitespace collapsed (its type's name when
+    empty): what a one-line error message quotes of a library's exception."""
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    return " ".join(lines[0].split()) if lines else type(exc).__name__

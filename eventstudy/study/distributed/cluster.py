@@ -8,7 +8,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from eventstudy.errors import DistributedError, EstimationError
+from eventstudy.errors import DistributedError, EstimationError, first_line
 from eventstudy.study.distributed.deps import need
 
 
@@ -32,7 +32,7 @@ def session(client: Any, workers: int, timeout: float) -> Iterator[Any]:
         try:
             own = distributed.Client(client, timeout=timeout)
         except (OSError, TimeoutError, ValueError) as exc:
-            raise DistributedError(f"scheduler {client} is unreachable ({_line(exc)}); check "
+            raise DistributedError(f"scheduler {client} is unreachable ({first_line(exc)}); check "
                                    "the address, or leave it out to run on this machine"
                                    ) from None
         with contextlib.closing(own):
@@ -49,8 +49,3 @@ def session(client: Any, workers: int, timeout: float) -> Iterator[Any]:
 def worker_threads(client: Any) -> int:
     """Threads of the cluster's workers, summed (1 when it has none yet)."""
     return max(1, sum(client.nthreads().values()))
-
-
-def _line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text or type(exc).__name__

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from eventstudy.errors import EventsFileError
+from eventstudy.errors import EventsFileError, first_line
 from eventstudy.study.batch.inputs import _resolve
 from eventstudy.study.batch.result import BatchResult
 from eventstudy.study.distributed.panel import Panel
@@ -32,7 +32,7 @@ def read_pairs(path: Path, model: str = "market") -> pd.DataFrame:
         raise EventsFileError(f"{path}: no such pairs file") from None
     except (OSError, UnicodeDecodeError, pd.errors.ParserError,
             pd.errors.EmptyDataError) as exc:
-        raise EventsFileError(f"{path}: not a CSV file of pairs ({_line(exc)})") from None
+        raise EventsFileError(f"{path}: not a CSV file of pairs ({first_line(exc)})") from None
     required = ("security", "benchmark", "day0") if model != "constant-mean" else (
         "security", "day0")
     missing = [c for c in required if c not in frame.columns]
@@ -99,8 +99,3 @@ def car_table(result: BatchResult) -> pd.DataFrame:
 
 def _more(n: int) -> str:
     return f" (and {n - 1} more pairs)" if n > 1 else ""
-
-
-def _line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text or type(exc).__name__

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from eventstudy.errors import PriceDataError
+from eventstudy.errors import PriceDataError, first_line
 from eventstudy.study.batch.inputs import _check_frame
 from eventstudy.study.distributed.deps import need
 
@@ -136,7 +136,7 @@ def _read(path: str, files: list[str], columns: list[str]) -> Any:
         try:
             tables.append(parquet.ParquetFile(name).read(columns=columns, use_threads=False))
         except (pa.ArrowException, OSError) as exc:
-            raise PriceDataError(f"{name}: unreadable Parquet ({_first_line(exc)})") from None
+            raise PriceDataError(f"{name}: unreadable Parquet ({first_line(exc)})") from None
     return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
 
 
@@ -149,7 +149,7 @@ def _schema(files: list[str]) -> Any:
         try:
             schema = parquet.read_schema(name)
         except (pa.ArrowException, OSError) as exc:
-            raise PriceDataError(f"{name}: not a Parquet file ({_first_line(exc)})") from None
+            raise PriceDataError(f"{name}: not a Parquet file ({first_line(exc)})") from None
         if first is None:
             first = schema
         elif sorted(schema.names) != sorted(first.names):
@@ -185,8 +185,3 @@ def _sessions(path: str, column: Any, name: str) -> pd.DatetimeIndex:
         raise PriceDataError(f"{path}: the sessions in {name!r} are not sorted and unique (files "
                              "are read in the order of their names)")
     return index
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
