@@ -74,7 +74,7 @@ def test_same_exchange_is_identity() -> None:
     ["XTKS", "XASX", "XNYS", "XLON"], 2)))
 def test_rule_holds_for_any_pair_of_exchanges(here: str, there: str) -> None:
     """The aligned session closed before the open; the next session of ``there`` did not."""
-    a, b = get_calendar(here), get_calendar(there)
+    a, b = (get_calendar(x, "2024-01-01", "2026-12-31") for x in (here, there))
     sessions = a.sessions_in_range("2024-06-03", "2026-03-31")
     got = align_sessions(here, sessions, there)
     opens = a.schedule.loc[sessions, "open"].to_numpy()

@@ -171,13 +171,6 @@ def _shift_to_tokyo(study: Study) -> None:
     study.write_prices(TICKER, pd.Series(prices.to_numpy()[:n], index=tokyo[:n]))
 
 
-def _split(study: Study, factor: float) -> None:
-    """ABC's prices before 2025-03-03 multiplied by `factor` (a split left unadjusted)."""
-    prices = synthetic_prices()[TICKER].copy()
-    prices[prices.index < "2025-03-03"] *= factor
-    study.write_prices(TICKER, prices)
-
-
 def _constant(study: Study, ticker: str) -> None:
     dates = synthetic_prices()[ticker].index
     study.write_prices(ticker, pd.Series(12.5, index=dates))
@@ -294,15 +287,19 @@ CATALOGUE: list[Bad] = [
         EventsFileError, ("{events}", "[securities.ABC]", "unknown exchange code 'XNYZ'",
                           "valid codes include"), "events.parse_calendar"),
     # --- the calendar and day 0 -----------------------------------------------------------
-    Bad("announcement outside the exchange calendar",
-        lambda s: s.edit_events(f"announced = {DAY0}", "announced = 1990-06-01"),
+    Bad("announcement before the exchange's first supported session",
+        lambda s: (s.edit_events('exchange = "XNYS"', 'exchange = "XTKS"'),
+                   s.edit_events(f"announced = {DAY0}", "announced = 1990-06-01")),
         CalendarError, ("{events}: event 'ev', security 'ABC'",
-                        "announced 1990-06-01 is outside the XNYS calendar"),
+                        "announced 1990-06-01 is before 1997-01-06, the first XTKS session "
+                        "exchange_calendars supports"),
         "sessions.day_zero (study.pair.study_pair)"),
-    Bad("estimation window reaching before the exchange calendar",
-        lambda s: s.edit_events("estimation = [-80, -6]", "estimation = [-9000, -6]"),
-        CalendarError, ("{events}: event 'ev', security 'ABC'", "offset -9001 from day 0",
-                        "before the first XNYS session"),
+    Bad("estimation window reaching before the exchange's first supported session",
+        lambda s: (s.edit_events('exchange = "XNYS"', 'exchange = "XTKS"'),
+                   s.edit_events(f"announced = {DAY0}", "announced = 1997-03-03")),
+        CalendarError, ("{events}: event 'ev', security 'ABC'", "offset -81 from day 0 "
+                        "1997-03-03 falls before the first XTKS session exchange_calendars "
+                        "supports, 1997-01-06"),
         "sessions.sessions_at (study.pair.study_pair)"),
     Bad("announcement after the last price",
         lambda s: s.edit_events(f"announced = {DAY0}", "announced = 2025-12-01"),
@@ -379,9 +376,6 @@ CATALOGUE: list[Bad] = [
     Bad("price file for the wrong exchange calendar (Tokyo dates, XNYS security)",
         _shift_to_tokyo, PriceDataError,
         ("ABC", "{prices}", "not XNYS sessions", 'exchange = "..."'), "study.pair.study_pair"),
-    Bad("unadjusted 1:10 split in the estimation window", lambda s: _split(s, 10.0),
-        PriceDataError, ("ABC: price fell", "on 2025-03-03, a ratio of 1:10",
-                         "use split-adjusted prices"), "prices.validate (study, checked source)"),
     # --- estimation -----------------------------------------------------------------------
     Bad("constant prices (zero variance)", lambda s: _constant(s, TICKER), EstimationError,
         ("no pair of event 'ev' can be studied", "residuals have zero variance"),

@@ -652,7 +652,7 @@ def _embedded_copy(tmp_path: Path, *tickers: str) -> Path:
 
 def test_refresh_from_cache_updates_embedded_tickers_only(tmp_path: Path) -> None:
     newer = EmbeddedSource().load("LYC.AX")
-    newer.loc[pd.Timestamp("2026-05-01")] = 9.87  # one more day than embedded
+    newer.loc[pd.Timestamp("2026-05-01")] = 18.87  # one more day than embedded
     cache_dir = _cache_with(tmp_path, "LYC.AX", newer)
     from eventstudy.prices.cache import PriceCache
 
@@ -663,7 +663,7 @@ def test_refresh_from_cache_updates_embedded_tickers_only(tmp_path: Path) -> Non
     assert [(r.ticker, r.last, r.status) for r in refreshed] == [
         ("LYC.AX", "2026-05-01", "updated")]
     assert others == ["6330.T"] and not (target / "ZZZ.AX.csv").exists()
-    assert read_price_csv(target / "LYC.AX.csv").iloc[-1] == 9.87
+    assert read_price_csv(target / "LYC.AX.csv").iloc[-1] == 18.87
     assert refresh.main(["--from-cache", str(cache_dir), "--tickers", "NOPE"]) == 2
 
 
@@ -673,6 +673,7 @@ def test_refresh_from_cache_refuses_an_unadjusted_split(tmp_path: Path) -> None:
     cache_dir = _cache_with(tmp_path, "LYC.AX", split)
     target = _embedded_copy(tmp_path, "LYC.AX")
     before = (target / "LYC.AX.csv").read_bytes()
-    with pytest.raises(PriceDataError, match=r"1:4: probably a split .* nothing was rebuilt"):
+    with pytest.raises(PriceDataError,
+                       match=r"4-for-1 split .* probably a split .* nothing was rebuilt"):
         refresh.refresh_from_cache(cache_dir, target)
     assert (target / "LYC.AX.csv").read_bytes() == before

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import NamedTuple
 
+import exchange_calendars
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -479,6 +480,11 @@ class TestXNYS(CheckDayZero):
 EXCHANGES = ["XTKS", "XASX", "XNYS"]
 
 
+def reference_calendar(exchange: str) -> exchange_calendars.ExchangeCalendar:
+    """The library's own calendar over a fixed range (never its default, which follows today)."""
+    return exchange_calendars.get_calendar(exchange, start="2023-01-01", end="2027-12-31")
+
+
 @pytest.mark.parametrize("exchange", EXCHANGES)
 @settings(max_examples=150, deadline=None)
 @given(
@@ -490,7 +496,7 @@ EXCHANGES = ["XTKS", "XASX", "XNYS"]
 )
 def test_instant_property(exchange: str, instant: dt.datetime) -> None:
     # Day 0 is a session whose close is after the instant; the previous close is not.
-    cal = get_calendar(exchange)
+    cal = reference_calendar(exchange)
     day0 = day_zero(instant, "unknown", exchange).session
     stamp = pd.Timestamp(instant)
     assert cal.is_session(day0)
@@ -506,7 +512,7 @@ def test_instant_property(exchange: str, instant: dt.datetime) -> None:
 )
 def test_date_property(exchange: str, date: dt.date, timing: str) -> None:
     # Day 0 is the first session on (or, after the close, strictly after) the date.
-    cal = get_calendar(exchange)
+    cal = reference_calendar(exchange)
     day0 = day_zero(date, timing, exchange).session
     stamp = pd.Timestamp(date)
     assert cal.is_session(day0)
@@ -542,21 +548,36 @@ def test_not_a_date_is_an_error() -> None:
 
 @pytest.mark.parametrize(
     "announced",
-    [on("1990-01-05"), on("2100-01-05"), at("1990-01-05T12:00+09:00"), at("2100-01-05T12:00Z")],
-    ids=["date-before", "date-after", "instant-before", "instant-after"],
+    [on("1990-01-05"), at("1990-01-05T12:00+09:00")], ids=["date-before", "instant-before"],
 )
-def test_outside_calendar_names_date_and_bounds(announced: dt.date) -> None:
-    cal = get_calendar("XTKS")
-    first, last = (d.strftime("%Y-%m-%d") for d in (cal.first_session, cal.last_session))
-    with pytest.raises(CalendarError, match=f"{announced:%Y-%m-%d}.*{first} to {last}"):
+def test_before_the_first_supported_session_names_it(announced: dt.date) -> None:
+    # exchange_calendars builds Tokyo from 1997 on (XTKS.bound_min): the one line names the
+    # first session, whatever today's date
+    with pytest.raises(CalendarError, match=f"announced {announced:%Y-%m-%d} is before "
+                       "1997-01-06, the first XTKS session exchange_calendars supports"):
         day_zero(announced, "unknown", "XTKS")
 
 
-def test_after_close_on_last_session_is_an_error() -> None:
-    last = get_calendar("XTKS").last_session.date()
-    with pytest.raises(CalendarError, match="beyond"):
-        day_zero(last, "after-close", "XTKS")
-    assert day_zero(last, "before-open", "XTKS").session == pd.Timestamp(last)
+@pytest.mark.parametrize(
+    "announced", [on("1997-04-30"), on("2100-01-05"), at("2100-01-05T12:00Z")],
+    ids=["1997", "date-2100", "instant-2100"])
+def test_any_supported_date_has_a_day_zero(announced: dt.date) -> None:
+    # the calendar is built for the dates asked about, not 20 years back from today
+    got = day_zero(announced, "unknown", "XNYS").session
+    ref = exchange_calendars.get_calendar("XNYS", start=got - pd.Timedelta(days=30),
+                                          end=got + pd.Timedelta(days=30))
+    assert ref.is_session(got)
+    assert got - pd.Timestamp(announced.strftime("%Y-%m-%d")) < pd.Timedelta(days=5)
+
+
+def test_after_the_last_supported_session_is_an_error() -> None:
+    # Shanghai's calendar is defined to 2026-12-31 (XSHG.bound_max)
+    last = exchange_calendars.get_calendar("XSHG", start="2026-01-01").last_session.date()
+    with pytest.raises(CalendarError, match="no XSHG session follows it"):
+        day_zero(last, "after-close", "XSHG")
+    assert day_zero(last, "before-open", "XSHG").session == pd.Timestamp(last)
+    with pytest.raises(CalendarError, match="after 2026-12-31, the last date"):
+        day_zero(on("2027-02-01"), "unknown", "XSHG")
 
 
 def test_unknown_exchange_in_day_zero() -> None:
@@ -570,19 +591,21 @@ def test_unknown_exchange_in_day_zero() -> None:
 
 
 def test_get_calendar_is_cached() -> None:
-    assert get_calendar("XTKS") is get_calendar("XTKS")
-    assert get_calendar("XTKS").name == "XTKS"
+    cal = get_calendar("XTKS", "2025-01-01", "2025-12-31")
+    assert cal is get_calendar("xtks", "2025-01-01", "2025-12-31")
+    assert cal.name == "XTKS"
+    assert cal.first_session == pd.Timestamp("2025-01-06")
 
 
 def test_get_calendar_accepts_aliases_and_lower_case() -> None:
-    assert get_calendar("NYSE").name == "XNYS"
-    assert get_calendar("xasx").name == "XASX"
+    assert get_calendar("NYSE", "2025-01-01", "2025-12-31").name == "XNYS"
+    assert get_calendar("xasx", "2025-01-01", "2025-12-31").name == "XASX"
     assert day_zero(on("2026-01-10"), "unknown", "NYSE").exchange == "XNYS"
 
 
 def test_get_calendar_unknown_code() -> None:
     with pytest.raises(CalendarError) as info:
-        get_calendar("XTKY")
+        get_calendar("XTKY", "2025-01-01", "2025-12-31")
     message = str(info.value)
     assert "'XTKY'" in message
     for code in ("XTKS", "XASX", "XNYS", "XLON", "XHKG"):
@@ -681,13 +704,25 @@ def test_sessions_at_requires_a_session() -> None:
 
 
 def test_sessions_at_out_of_bounds_names_offset_and_bounds() -> None:
-    cal = get_calendar("XTKS")
-    first = cal.first_session
-    with pytest.raises(CalendarError, match=r"offset -1 .*before the first XTKS session"):
-        sessions_at("XTKS", first, -1, 0)
-    last = cal.last_session
-    with pytest.raises(CalendarError, match=r"offset \+5 .*after the last XTKS session.*\+0"):
-        sessions_at("XTKS", last, 0, 5)
+    # Tokyo's calendar starts in 1997 and Shanghai's ends in 2026 (exchange_calendars' bounds)
+    with pytest.raises(CalendarError, match=r"offset -1 from day 0 1997-01-06 falls before the "
+                       r"first XTKS session exchange_calendars supports, 1997-01-06"):
+        sessions_at("XTKS", "1997-01-06", -1, 0)
+    with pytest.raises(CalendarError, match=r"offset \+5 .*after the last XSHG session"):
+        sessions_at("XSHG", "2026-12-31", 0, 5)
+
+
+def test_sessions_at_reaches_decades_back() -> None:
+    # a 1997 event with a 250-session estimation window: the calendar grows to hold it
+    got = sessions_at("XNYS", "1997-04-30", -250, 2)
+    ref = exchange_calendars.get_calendar("XNYS", start="1995-01-01", end="1998-12-31")
+    i = ref.sessions.get_loc(pd.Timestamp("1997-04-30"))
+    assert got.equals(ref.sessions[i - 250:i + 3])
+
+
+def test_absurd_offsets_are_one_line() -> None:
+    with pytest.raises(CalendarError, match=r"offset -100000000000000000000 .*within"):
+        sessions_at("XTKS", "2026-01-09", -10**20, 0)
 
 
 def test_sessions_at_reversed_window() -> None:
@@ -719,7 +754,7 @@ def test_sessions_in_range() -> None:
 @pytest.mark.parametrize(
     ("date", "pattern"),
     [
-        ("1990-01-01", r"date 1990-01-01 is outside the XTKS calendar"),
+        ("1990-01-01", r"date 1990-01-01 is before 1997-01-06, the first XTKS session"),
         ("2026-01-06 12:00", "not a date"),
         (pd.Timestamp("2026-01-06", tz="UTC"), "not a date"),
         ("yesterday-ish", "not a date"),
@@ -732,8 +767,10 @@ def test_date_parsing_errors(date: object, pattern: str) -> None:
 
 
 def test_sessions_in_range_outside_calendar() -> None:
-    with pytest.raises(CalendarError, match="end 2100-01-01 is outside"):
-        sessions_in_range("XTKS", "2026-01-01", "2100-01-01")
+    with pytest.raises(CalendarError, match="end 2027-06-01 is after 2026-12-31, the last date"):
+        sessions_in_range("XSHG", "2026-01-01", "2027-06-01")
+    with pytest.raises(CalendarError, match="start 1996-06-01 is before 1997-01-06"):
+        sessions_in_range("XTKS", "1996-06-01", "1997-06-01")
 
 
 class TestAlignSessions:

@@ -263,13 +263,11 @@ def _coverage(series: Any, code: str | None) -> dict[str, Any]:
     import numpy as np
 
     from eventstudy.prices import validate
-    from eventstudy.sessions import get_calendar
+    from eventstudy.sessions import sessions_in_range
 
     missing, n_sessions = None, None
     if code is not None:
-        all_sessions = get_calendar(code).sessions
-        inside = all_sessions[(all_sessions >= series.index[0])
-                              & (all_sessions <= series.index[-1])]
+        inside = sessions_in_range(code, series.index[0], series.index[-1])
         missing = inside[~inside.isin(series.index)]
         n_sessions = len(inside)
     values = series.to_numpy()

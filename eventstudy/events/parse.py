@@ -15,8 +15,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import exchange_calendars
-
 from eventstudy._typing import MODEL_NAMES, RETURN_KINDS, TIMINGS, Window
 from eventstudy.errors import CalendarError, EventsFileError
 from eventstudy.events.spec import (
@@ -34,7 +32,7 @@ from eventstudy.events.spec import (
     Settings,
     _check_settings,
 )
-from eventstudy.sessions import get_calendar, infer_exchange
+from eventstudy.sessions import canonical_code, infer_exchange
 
 
 def default_events_path() -> Path | None:
@@ -315,11 +313,8 @@ def _weights(table: Mapping[str, Any], basket: tuple[str, ...], label: str, wher
 
 def _check_exchange(code: str, label: str, where: str) -> None:
     """Refuse a code that names no exchange calendar (checked by name; nothing is built)."""
-    names = exchange_calendars.get_calendar_names(include_aliases=True)
-    if code.strip() in names or code.strip().upper() in names:
-        return
     try:
-        get_calendar(code)
+        canonical_code(code)
     except CalendarError as exc:
         raise EventsFileError(f"{label}: {where}: {exc}") from None
 

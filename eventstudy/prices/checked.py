@@ -72,6 +72,11 @@ class CheckedSource:
         """Issues of a loaded ticker (empty when not loaded)."""
         return list(self._issues.get(ticker, ()))
 
+    def splits(self, tickers: Iterable[str]) -> list[Issue]:
+        """The probable unadjusted splits (``split`` issues) of the loaded ``tickers``."""
+        return [i for t in dict.fromkeys(tickers) for i in self._issues.get(t, ())
+                if i.kind == "split"]
+
     def notes_between(self, tickers: Iterable[str], start: pd.Timestamp, end: pd.Timestamp
                       ) -> tuple[str, ...]:
         """Warnings of the loaded `tickers` touching ``start..end``; raise for an error there.

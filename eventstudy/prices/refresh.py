@@ -232,8 +232,9 @@ def refresh_from_cache(
             entry = cache.read(ticker)  # checksum verified; corrupt -> CacheCorruptError
             assert entry is not None
             series, _ = validate.clean(entry.series, ticker, f"cache {cache.csv_path(ticker)}")
+            # the embedded data are split-adjusted: a probable split is refused here
             errors = [i for i in validate.check(series, validate.exchange_of(ticker))
-                      if i.severity == "error"]
+                      if i.severity == "error" or i.kind == "split"]
             if errors:
                 raise PriceDataError(f"{errors[0].message}; nothing was rebuilt")
             (Path(staging) / f"{ticker}.csv").write_bytes(cache.csv_path(ticker).read_bytes())

@@ -16,10 +16,13 @@ kind                      severity  rule
                                     without a price
 ``stale``                 warning   ``stale_run`` or more consecutive sessions with the same
                                     price (zero returns)
-``split``                 error     a one-day move of -50 % or worse whose price ratio is close
-                                    to a split ratio (1:2, 1:3, 1:4, 1:5, 1:8, 1:10, 1:20, ...)
-                                    and that does not reverse the next day: a probable split
-                                    the prices were not adjusted for
+``split``                 warning   a one-day move of at least 10 of the security's daily σ
+                                    whose price ratio matches a split (2-for-1, 3-for-2, 3-for-1,
+                                    4-for-1, 5-for-4, ... and reverse splits 1-for-2, ...,
+                                    1-for-10, ...) within 3 σ (1 σ for 5-for-4 and 4-for-5) and
+                                    that does not reverse the next day: a probable split the
+                                    prices were not adjusted for (the study leaves that day's
+                                    return out of the fit; see :func:`split_of`)
 ``off-session``           warning   prices dated on days the exchange was closed
 ``shifted-dates``         error     10 % or more of the dates fall on non-sessions, and every
                                     date is a session once moved a day later: time stamps
@@ -29,7 +32,8 @@ kind                      severity  rule
 
 An error makes a return wrong, so :func:`in_range` raises
 :class:`~eventstudy.errors.PriceDataError` for errors that fall inside the dates a study uses;
-warnings are returned as text for the pair's notes.
+warnings are returned as text for the pair's notes, except splits, which the study reports
+itself with what it did about them (the day's return left out of the estimation sample).
 """
 
 from __future__ import annotations
@@ -42,11 +46,11 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.errors import CalendarError, PriceDataError
-from eventstudy.sessions import get_calendar, infer_exchange
+from eventstudy.sessions import infer_exchange, sessions_in_range, supported_range
 
 __all__ = [
     "MAX_GAP",
-    "SPLIT_RATIOS",
+    "SPLITS",
     "STALE_RUN",
     "Issue",
     "check",
@@ -59,11 +63,24 @@ __all__ = [
 MAX_GAP = 5
 #: Default: this many or more consecutive zero returns is ``stale``.
 STALE_RUN = 5
-#: Split ratios n (a 1:n split divides the price by n) recognised by the ``split`` rule.
-SPLIT_RATIOS = (2, 3, 4, 5, 6, 8, 10, 15, 20, 25, 30, 40, 50, 100)
-#: Tolerance between the price ratio and a split ratio, in log points: the split day's own
-#: market move blurs the ratio (a 1:10 split on a -8 % day shows as 1:10.9).
-SPLIT_TOLERANCE = 0.10
+#: Splits recognised by the ``split`` rule, as (new shares, old shares): an n-for-m split
+#: divides the price by n/m. Forward splits (and the 5-for-4 of a 25 % stock dividend), then
+#: reverse splits, which multiply the price.
+SPLITS = ((2, 1), (3, 2), (3, 1), (4, 1), (5, 1), (10, 1), (5, 4),
+          (1, 2), (2, 3), (1, 3), (1, 4), (1, 5), (1, 8), (1, 10), (1, 15), (1, 20), (1, 25),
+          (1, 50), (1, 100), (4, 5))
+#: A split day's move is at least this many of the security's daily σ ...
+SPLIT_SIGMAS = 10.0
+#: ... and its price ratio lies within this many σ of the split's (the day's own news, and the
+#: market's, move the price around the ratio: Best Buy's 2-for-1 of 1999-03-19 fell 54 %) ...
+SPLIT_MATCH = 3.0
+#: ... or within this many σ for 5-for-4 and 4-for-5, whose ±20-25 % moves ordinary news makes
+#: too (the 2020 crash, Tokyo's 2024-08-05).
+SPLIT_MATCH_SMALL = 1.0
+#: σ: 1.4826 × the median absolute log return over the sessions this far either side of the
+#: day (robust to the day itself and to other jumps), at least SPLIT_SIGMA_FLOOR.
+SPLIT_SIGMA_SESSIONS = 20
+SPLIT_SIGMA_FLOOR = 0.01
 
 Severity = Literal["warning", "error"]
 
@@ -205,12 +222,16 @@ def check(
 
 
 def _calendar_rules(series: pd.Series, ticker: str, exchange: str, max_gap: int) -> list[Issue]:
-    all_sessions = get_calendar(exchange).sessions
     dates = series.index
-    lo, hi = max(dates[0], all_sessions[0]), min(dates[-1], all_sessions[-1])
+    first, last = supported_range(exchange)
+    lo = dates[0] if first is None else max(dates[0], first)
+    hi = dates[-1] if last is None else min(dates[-1], last)
     if lo > hi:
         return []
-    sessions = all_sessions[(all_sessions >= lo) & (all_sessions <= hi)]
+    # a day beyond the last date: the shifted-dates rule moves every date a day later
+    beyond = hi + pd.Timedelta(days=1)
+    all_sessions = sessions_in_range(exchange, lo, beyond if last is None else min(beyond, last))
+    sessions = all_sessions[all_sessions <= hi]
     inside = dates[(dates >= lo) & (dates <= hi)]
     on_session = inside.isin(sessions)
     issues = []
@@ -265,27 +286,60 @@ def _stale(series: pd.Series, ticker: str, stale_run: int) -> list[Issue]:
 
 
 def _splits(series: pd.Series, ticker: str) -> list[Issue]:
+    """Probable unadjusted splits: a one-day move that matches a split's price ratio within a
+    tolerance set from the security's own daily volatility, whatever the market did that day.
+
+    With x = log(P_{t−1}/P_t) (log n/m for an n-for-m split) and σ_t the robust daily σ around
+    the day (:data:`SPLIT_SIGMA_SESSIONS` either side): |x| ≥ :data:`SPLIT_SIGMAS` σ_t, |x −
+    log(n/m)| ≤ :data:`SPLIT_MATCH` σ_t (:data:`SPLIT_MATCH_SMALL` for 5-for-4 and 4-for-5), and
+    the move is not half undone by the next close, nor half undoes the previous one (a bad
+    print comes back; a split stays).
+    """
     values = series.to_numpy()
-    if len(values) < 2:
+    if len(values) < 3:
         return []
-    ratio = values[:-1] / values[1:]  # previous / current: n for a 1:n split
-    ratios = np.asarray(SPLIT_RATIOS, dtype=np.float64)
-    distance = np.abs(np.log(ratio[:, None] / ratios[None, :]))
-    nearest = ratios[distance.argmin(axis=1)]
-    close = distance.min(axis=1) <= SPLIT_TOLERANCE
-    # a bad tick comes back the next day; an unadjusted split stays down
-    after = np.append(values[2:], np.nan) / values[:-1]
-    stays = ~(after > 0.75)
+    log_p = np.log(values)
+    x = log_p[:-1] - log_p[1:]  # x[i]: the move onto day i + 1
+    moves = pd.Series(np.abs(x))
+    width = 2 * SPLIT_SIGMA_SESSIONS + 1
+    median = moves.rolling(width, center=True, min_periods=SPLIT_SIGMA_SESSIONS // 2).median()
+    fallback = float(np.median(np.abs(x)))
+    sigma = np.maximum(1.4826 * median.fillna(fallback).to_numpy(), SPLIT_SIGMA_FLOOR)
+    ratios = np.log(np.array([n / m for n, m in SPLITS]))
+    tolerance = np.array([SPLIT_MATCH_SMALL if {n, m} == {4, 5} else SPLIT_MATCH
+                          for n, m in SPLITS])
+    distance = np.abs(x[:, None] - ratios[None, :]) / sigma[:, None]
+    match = distance <= tolerance[None, :]
+    # a bad print comes back: the two-day move around it is small (next day, or previous day)
+    two_day = np.abs(log_p[2:] - log_p[:-2])
+    undone_next = np.append(two_day, np.inf) < np.abs(x) / 2
+    undoes_previous = np.insert(two_day, 0, np.inf) < np.abs(x) / 2
+    stays = ~(undone_next | undoes_previous)
+    flagged = match.any(axis=1) & (np.abs(x) >= SPLIT_SIGMAS * sigma) & stays
     issues = []
-    for i in np.flatnonzero((ratio >= 2.0) & close & stays):
+    for i in np.flatnonzero(flagged):
+        j = int(np.flatnonzero(match[i])[0])
         day = series.index[i + 1]
-        move = values[i + 1] / values[i] - 1
-        issues.append(Issue(
-            "split", "error", ticker, day, day,
-            f"{ticker}: price fell {values[i]:g} -> {values[i + 1]:g} ({move:+.0%}) "
-            f"on {_d(day)}, a ratio of 1:{nearest[i]:g}: probably a split the prices are not "
-            "adjusted for; use split-adjusted prices (Yahoo: Adj Close)"))
+        issues.append(Issue("split", "warning", ticker, day, day, split_message(
+            ticker, day, values[i], values[i + 1], SPLITS[j], float(distance[i, j]),
+            float(sigma[i]))))
     return issues
+
+
+def split_message(ticker: str, day: pd.Timestamp, before: float, after: float,
+                  split: tuple[int, int], distance: float, sigma: float) -> str:
+    """The ``split`` rule's sentence: the move, the split it matches, and how closely."""
+    n, m = split
+    kind = (f"a {n}-for-{m} split (price ÷ {n / m:g})" if n > m
+            else f"a {n}-for-{m} reverse split (price × {m / n:g})")
+    return (f"{ticker}: close {before:g} -> {after:g} ({after / before - 1:+.1%}) on {_d(day)} "
+            f"matches {kind} within {distance:.1f} daily σ ({sigma:.1%}): probably a split the "
+            "prices are not adjusted for (use split-adjusted prices, e.g. Yahoo's Adj Close)")
+
+
+def split_of(issue: Issue) -> pd.Timestamp | None:
+    """The day of a ``split`` issue (the first session at the new price), else None."""
+    return issue.first if issue.kind == "split" else None
 
 
 def in_range(
@@ -311,6 +365,8 @@ def in_range(
     """
     notes = []
     for issue in issues:
+        if issue.kind == "split":  # reported by the study with what it did about it
+            continue
         if issue.first is not None and (issue.last < start or issue.first > end):
             continue
         if issue.severity == "error":

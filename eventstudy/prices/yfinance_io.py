@@ -69,9 +69,9 @@ def exchange_tz(ticker: str) -> str | None:
     code = validate.exchange_of(ticker)
     if code is None:
         return None
-    from eventstudy.sessions import get_calendar
+    from eventstudy.sessions import exchange_tz as tz_of
 
-    return str(get_calendar(code).tz)
+    return str(tz_of(code))
 
 
 def to_prices(frame: pd.DataFrame, ticker: str) -> pd.DataFrame:

@@ -21,8 +21,10 @@ window
 
 Dates passed to the helpers here are parsed at the boundary: a date-like value (ISO string,
 :class:`datetime.date`, tz-naive midnight :class:`pandas.Timestamp`) becomes a tz-naive midnight
-timestamp, and any date outside the calendar's first and last session raises
-:class:`~eventstudy.errors.CalendarError`.
+timestamp. Each exchange's calendar is built over the dates the call needs (and grown when a
+later call needs more), for any date :mod:`exchange_calendars` supports for that exchange; a
+date outside those (Tokyo before 1997, say) raises :class:`~eventstudy.errors.CalendarError`
+naming the first (or last) supported date. No result or message depends on today's date.
 
 Modules: :mod:`~eventstudy.sessions.exchanges` (calendar by code, exchange of a ticker),
 :mod:`~eventstudy.sessions.schedule` (cached session arrays, date parsing),
@@ -30,7 +32,14 @@ Modules: :mod:`~eventstudy.sessions.exchanges` (calendar by code, exchange of a 
 """
 
 from eventstudy.sessions.day_zero import DayZero, day_zero
-from eventstudy.sessions.exchanges import exchange_label, get_calendar, infer_exchange
+from eventstudy.sessions.exchanges import (
+    canonical_code,
+    exchange_label,
+    exchange_tz,
+    get_calendar,
+    infer_exchange,
+    supported_range,
+)
 from eventstudy.sessions.offsets import (
     align_sessions,
     is_session,
@@ -44,12 +53,15 @@ __all__ = [
     "DateLike",
     "DayZero",
     "align_sessions",
+    "canonical_code",
     "day_zero",
     "exchange_label",
+    "exchange_tz",
     "get_calendar",
     "infer_exchange",
     "is_session",
     "session_offset",
     "sessions_at",
     "sessions_in_range",
+    "supported_range",
 ]

@@ -12,7 +12,7 @@ import pandas as pd
 
 from eventstudy._typing import TIMINGS
 from eventstudy.errors import CalendarError
-from eventstudy.sessions.schedule import _d, _hm, _Schedule, _schedule
+from eventstudy.sessions.schedule import _around, _d, _hm, _Schedule
 
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -104,16 +104,18 @@ def day_zero(announced: datetime.datetime | datetime.date, timing: str, exchange
         raise CalendarError(
             f"unknown timing {timing!r}; use one of {', '.join(repr(t) for t in TIMINGS)}"
         )
-    sched = _schedule(exchange)
     if isinstance(announced, datetime.datetime):
         if announced.tzinfo is None or announced.utcoffset() is None:
             raise CalendarError(
                 f"`announced` {announced.isoformat()} has no UTC offset; write e.g. "
                 "2026-01-06T16:25:00+08:00 or a plain date with timing"
             )
-        return _day_zero_instant(pd.Timestamp(announced), timing, sched)
+        instant = pd.Timestamp(announced)
+        utc_date = instant.tz_convert("UTC").tz_localize(None).normalize()
+        return _day_zero_instant(instant, timing, _around(exchange, utc_date, 2, 2))
     if isinstance(announced, datetime.date):
-        return _day_zero_date(pd.Timestamp(announced), timing, sched)
+        date = pd.Timestamp(announced)
+        return _day_zero_date(date, timing, _around(exchange, date, 2, 2))
     raise CalendarError(
         f"`announced` must be a date or a datetime with UTC offset, not {announced!r}"
     )
@@ -123,12 +125,12 @@ def _day_zero_instant(instant: pd.Timestamp, timing: str, sched: _Schedule) -> D
     local = instant.tz_convert(sched.tz)
     local_date = local.tz_localize(None).normalize()
     when = f"{_d(local)} {_hm(local)} {local.strftime('%Z')}"
+    sched.check(local_date, "announced")
     pos = int(sched.closes.searchsorted(instant, side="right"))
     if local_date < sched.first or pos == len(sched.sessions):
         raise CalendarError(
-            f"announced {when} is outside the {sched.code} calendar, whose sessions run "
-            f"{sched.bounds()}"
-        )
+            f"announced {when}: no {sched.code} session closes after it among the sessions "
+            "exchange_calendars supports")
     session = sched.sessions[pos]
     open_, close = sched.opens[pos], sched.closes[pos]
     label = sched.label
@@ -165,18 +167,13 @@ def _day_zero_instant(instant: pd.Timestamp, timing: str, sched: _Schedule) -> D
 
 
 def _day_zero_date(date: pd.Timestamp, timing: str, sched: _Schedule) -> DayZero:
-    if not sched.first <= date <= sched.last:
-        raise CalendarError(
-            f"announced {_d(date)} is outside the {sched.code} calendar, whose sessions run "
-            f"{sched.bounds()}"
-        )
+    sched.check(date, "announced")
     side = "right" if timing == "after-close" else "left"
     pos = int(sched.sessions.searchsorted(date, side=side))
     if pos == len(sched.sessions):
         raise CalendarError(
-            f"announced {_d(date)} after the close: the next {sched.code} session lies beyond "
-            f"the calendar, whose sessions run {sched.bounds()}"
-        )
+            f"announced {_d(date)}: no {sched.code} session follows it among the sessions "
+            "exchange_calendars supports")
     session = sched.sessions[pos]
     label = sched.label
     on_session = session == date or (pos > 0 and sched.sessions[pos - 1] == date)

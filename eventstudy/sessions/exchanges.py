@@ -1,16 +1,26 @@
-"""Exchange lookup: a calendar by code, the exchange a ticker trades on, and its readable name.
+"""Exchange lookup: a calendar by code over the dates a study needs, the exchange a ticker trades
+on, and its readable name.
 """
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import functools
 import re
 import warnings
+from typing import TypeAlias
 
 import exchange_calendars
+import numpy as np
+import pandas as pd
+from pandas.errors import OutOfBoundsDatetime
+from pandas.tseries.offsets import CustomBusinessDay
 
-from eventstudy.errors import CalendarError
+from eventstudy.errors import CalendarError, first_line
+
+DateLike: TypeAlias = str | datetime.date | pd.Timestamp | np.datetime64
+"""A value naming a date: ISO string, ``datetime.date``, or tz-naive midnight timestamp."""
 
 _SUGGESTED_CODES = ("XTKS", "XASX", "XNYS", "XNAS", "XLON", "XHKG", "XTSE", "XFRA", "XPAR")
 
@@ -126,21 +136,18 @@ _LABELS: dict[str, str] = {
 # --------------------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=64)
-def get_calendar(code: str) -> exchange_calendars.ExchangeCalendar:
-    """Return the exchange calendar for an exchange code (cached).
+def canonical_code(code: str) -> str:
+    """The :mod:`exchange_calendars` code an exchange code or alias names (nothing is built).
 
     Parameters
     ----------
     code : str
-        An :mod:`exchange_calendars` code such as ``"XTKS"`` (Tokyo), ``"XASX"`` (Sydney) or
-        ``"XNYS"`` (New York). Aliases (``"NYSE"``, ``"JPX"``) and lower case are accepted.
+        A code such as ``"XTKS"``, an alias (``"NYSE"``, ``"JPX"``), in any case.
 
     Returns
     -------
-    exchange_calendars.ExchangeCalendar
-        The calendar with :mod:`exchange_calendars`' default bounds (about 20 years back to one
-        year ahead of today).
+    str
+        The canonical code, e.g. ``"XNYS"`` for ``"nyse"``.
 
     Raises
     ------
@@ -159,13 +166,123 @@ def get_calendar(code: str) -> exchange_calendars.ExchangeCalendar:
             f"{', '.join(_SUGGESTED_CODES)} (see exchange_calendars.get_calendar_names()); "
             f'fix `exchange = "..."` for this security in events.toml'
         )
+    return str(exchange_calendars.resolve_alias(name))
+
+
+def _factory(code: str) -> type[exchange_calendars.ExchangeCalendar]:
+    """The calendar class of ``code``, as exchange_calendars' dispatcher registers it (the
+    library has no public accessor for the class; building an instance is what costs)."""
+    dispatcher = exchange_calendars.calendar_utils.global_calendar_dispatcher
+    return dispatcher._calendar_factories[canonical_code(code)]
+
+
+def supported_range(code: str) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """The first and last dates :mod:`exchange_calendars` can build the exchange's calendar for
+    (None: no bound). They are properties of the exchange's calendar, never of today's date."""
+    cls = _factory(code)
+    return cls.bound_min(), cls.bound_max()
+
+
+def exchange_tz(code: str) -> datetime.tzinfo:
+    """The exchange's time zone (nothing is built)."""
+    return _factory(code).tz
+
+
+@functools.lru_cache(maxsize=64)
+def _sized(cls: type[exchange_calendars.ExchangeCalendar]
+           ) -> type[exchange_calendars.ExchangeCalendar]:
+    """``cls``, its regular holidays computed over the calendar's range only.
+
+    :mod:`exchange_calendars` hands pandas a holiday calendar whose holidays are computed from
+    1970 to 2200 whatever the range asked for (``CustomBusinessDay(calendar=...)``): most of
+    the 0.1-0.3 s a calendar costs to build. The subclass passes the same rules' holidays over
+    the range and a year either side instead, which gives the same sessions, opens and closes
+    (tests/test_calendar_range.py compares them with the library's own calendar). Calendars
+    that define their own business day (special weekmasks: XBOM, XKRX, XMOS, XTAE) are used as
+    they are.
+    """
+    owner = next(c for c in cls.__mro__ if "day" in vars(c))
+    if owner is not exchange_calendars.ExchangeCalendar:
+        return cls
+
+    class Sized(cls):  # type: ignore[valid-type, misc]
+        def __init__(self, start: pd.Timestamp, end: pd.Timestamp) -> None:
+            self._holiday_range = (start - _PAD, end + _PAD)
+            super().__init__(start, end)
+
+        @functools.cached_property
+        def day(self) -> CustomBusinessDay:
+            regular = self.regular_holidays
+            dates = [] if regular is None else list(regular.holidays(*self._holiday_range))
+            return CustomBusinessDay(holidays=[*self.adhoc_holidays, *dates],
+                                     weekmask=self.weekmask)
+
+    Sized.__name__ = Sized.__qualname__ = cls.__name__
+    return Sized
+
+
+_PAD = pd.DateOffset(years=1)
+
+
+@functools.lru_cache(maxsize=64)
+def _build(code: str, start: pd.Timestamp, end: pd.Timestamp
+           ) -> exchange_calendars.ExchangeCalendar:
     with warnings.catch_warnings():
         # exchange_calendars 4.13 reads tz-aware ``Series.values`` while building a calendar,
         # which pandas >= 3.1 deprecates; the warning is theirs and not actionable here.
         warnings.filterwarnings(
             "ignore", message="Series.values returning an ndarray", category=DeprecationWarning
         )
-        return exchange_calendars.get_calendar(exchange_calendars.resolve_alias(name))
+        try:
+            return _sized(_factory(code))(start, end)
+        except (ValueError, OverflowError, OutOfBoundsDatetime) as exc:
+            raise CalendarError(f"exchange_calendars cannot build the {code} calendar for "
+                                f"{start.date()} to {end.date()} ({first_line(exc)})") from None
+
+
+def get_calendar(code: str, start: DateLike, end: DateLike) -> exchange_calendars.ExchangeCalendar:
+    """Return the exchange calendar of ``code`` over ``start`` to ``end`` (cached).
+
+    Parameters
+    ----------
+    code : str
+        An :mod:`exchange_calendars` code such as ``"XTKS"`` (Tokyo), ``"XASX"`` (Sydney) or
+        ``"XNYS"`` (New York). Aliases (``"NYSE"``, ``"JPX"``) and lower case are accepted.
+    start, end : date-like
+        The dates the calendar must span. The range is never taken from today's date (as
+        :mod:`exchange_calendars`' default is); it is cut to the dates the library supports
+        for the exchange (:func:`supported_range`).
+
+    Returns
+    -------
+    exchange_calendars.ExchangeCalendar
+        The calendar over the range, built once per process per exchange and range.
+
+    Raises
+    ------
+    CalendarError
+        If no calendar has that code (the message lists valid codes and says where to fix
+        it), or the range lies wholly outside the supported dates.
+    """
+    name = canonical_code(code)
+    lo, hi = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    first, last = supported_range(name)
+    lo = max(lo, first) if first is not None else lo
+    hi = min(hi, last) if last is not None else hi
+    if lo >= hi:
+        raise CalendarError(
+            f"{name}: {pd.Timestamp(start).date()} to {pd.Timestamp(end).date()} is outside the "
+            f"dates exchange_calendars supports for it ({_supported_text(name)})")
+    return _build(name, lo, hi)
+
+
+def _supported_text(code: str) -> str:
+    first, last = supported_range(code)
+    if first is None and last is None:
+        return "no bound"
+    a = "" if first is None else f"from {first.date()}"
+    b = "" if last is None else f"to {last.date()}"
+    return " ".join(x for x in (a, b) if x)
 
 
 def infer_exchange(ticker: str) -> str:

@@ -9,7 +9,19 @@ import operator
 import pandas as pd
 
 from eventstudy.errors import CalendarError
-from eventstudy.sessions.schedule import DateLike, _d, _parse_date, _schedule, _session_position
+from eventstudy.sessions.schedule import (
+    DateLike,
+    _around,
+    _d,
+    _parse_date,
+    _schedule,
+    _session_position,
+)
+
+#: Largest offset from day 0 (about 400 years of sessions): beyond it an offset is a typo.
+_MAX_OFFSET = 100_000
+#: Calendar days before the first session searched for the other exchange's last close.
+_LOOKBACK_DAYS = 45
 
 # --------------------------------------------------------------------------------------------
 # Offsets and ranges
@@ -44,11 +56,15 @@ def sessions_at(exchange: str, day0: DateLike, start: int, end: int) -> pd.Datet
     >>> [d.strftime("%m-%d") for d in sessions_at("XTKS", "2026-01-09", -1, 1)]
     ['01-08', '01-09', '01-13']
     """
-    sched = _schedule(exchange)
     start, end = operator.index(start), operator.index(end)
     if start > end:
         raise CalendarError(f"window start {start} is after its end {end}")
-    pos = _session_position(sched, day0)
+    if max(abs(start), abs(end)) > _MAX_OFFSET:
+        raise CalendarError(f"offset {start if abs(start) > _MAX_OFFSET else end:+d} from day 0: "
+                            f"offsets count sessions and must lie within ±{_MAX_OFFSET:,}")
+    ts = _parse_date(day0, "day0")
+    sched = _around(exchange, ts, max(0, -start), max(0, end))
+    pos = _session_position(sched, ts)
     lo, hi = -pos, len(sched.sessions) - 1 - pos
     for offset in (start, end):
         if not lo <= offset <= hi:
@@ -56,8 +72,7 @@ def sessions_at(exchange: str, day0: DateLike, start: int, end: int) -> pd.Datet
             first_last = sched.first if offset < lo else sched.last
             raise CalendarError(
                 f"offset {offset:+d} from day 0 {_d(sched.sessions[pos])} falls {edge} "
-                f"{sched.code} session, {_d(first_last)}; offsets from this day 0 must lie in "
-                f"{lo:+d} to {hi:+d} (sessions {sched.bounds()})"
+                f"{sched.code} session exchange_calendars supports, {_d(first_last)}"
             )
     return sched.sessions[pos + start : pos + end + 1]
 
@@ -106,9 +121,11 @@ def is_session(exchange: str, date: DateLike) -> bool:
     CalendarError
         If the date is not a plain date or lies outside the calendar.
     """
-    sched = _schedule(exchange)
-    ts = _parse_date(date, "date", sched)
-    return bool(sched.sessions[sched.sessions.searchsorted(ts)] == ts)
+    ts = _parse_date(date, "date")
+    sched = _schedule(exchange, ts)
+    sched.check(ts, "date")
+    pos = int(sched.sessions.searchsorted(ts))
+    return pos < len(sched.sessions) and bool(sched.sessions[pos] == ts)
 
 
 def sessions_in_range(exchange: str, start: DateLike, end: DateLike) -> pd.DatetimeIndex:
@@ -131,9 +148,11 @@ def sessions_in_range(exchange: str, start: DateLike, end: DateLike) -> pd.Datet
     CalendarError
         If either date is not a plain date or lies outside the calendar.
     """
-    sched = _schedule(exchange)
-    lo = _parse_date(start, "start", sched)
-    hi = _parse_date(end, "end", sched)
+    lo = _parse_date(start, "start")
+    hi = _parse_date(end, "end")
+    sched = _schedule(exchange, lo, max(lo, hi))
+    sched.check(lo, "start")
+    sched.check(hi, "end")
     i = sched.sessions.searchsorted(lo, side="left")
     j = sched.sessions.searchsorted(hi, side="right")
     return sched.sessions[i:j]
@@ -153,7 +172,11 @@ def align_sessions(exchange: str, sessions: pd.DatetimeIndex, other: str) -> pd.
     CalendarError
         If ``other`` has no session closing before the first of ``sessions`` opened.
     """
-    here, there = _schedule(exchange), _schedule(other)
+    if len(sessions) == 0:
+        return sessions
+    first, last = sessions[0], sessions[-1]
+    here = _schedule(exchange, first, last)
+    there = _schedule(other, first - pd.Timedelta(days=_LOOKBACK_DAYS), last)
     if here.code == there.code:
         return sessions
     pos = here.sessions.get_indexer(sessions)
@@ -164,6 +187,7 @@ def align_sessions(exchange: str, sessions: pd.DatetimeIndex, other: str) -> pd.
     if (last_closed < 0).any():
         raise CalendarError(
             f"no {there.label} session closed before the {here.label} open of "
-            f"{_d(sessions[0])}; the {there.code} calendar runs {there.bounds()}"
+            f"{_d(sessions[0])} among the sessions exchange_calendars supports for "
+            f"{there.code} (from {_d(there.first)})"
         )
     return pd.DatetimeIndex(there.sessions[last_closed])

@@ -1,32 +1,50 @@
-"""One exchange's sessions and open/close instants as cached arrays, and date parsing at the
-boundary (a date-like value becomes a tz-naive midnight timestamp inside the calendar).
+"""One exchange's sessions and open/close instants as arrays, over the dates a study needs, and
+date parsing at the boundary (a date-like value becomes a tz-naive midnight timestamp).
+
+A schedule is built for the years a caller asks about (with a year's margin either side) and
+grown when a later call reaches beyond them, once per process per exchange and range: the
+calendar of a 1997 study covers the 1990s, never "20 years back from today". Sessions are a
+function of the date alone, so which range was built first changes no result; the only bounds a
+message names are those :mod:`exchange_calendars` supports for the exchange (e.g. Tokyo from
+1997), never the range that happens to be built, and never today's date.
 """
 
 from __future__ import annotations
 
 import datetime
-import functools
+import threading
 from dataclasses import dataclass
-from typing import TypeAlias
 
-import numpy as np
 import pandas as pd
 
 from eventstudy.errors import CalendarError
-from eventstudy.sessions.exchanges import exchange_label, get_calendar
+from eventstudy.sessions.exchanges import (
+    DateLike,
+    canonical_code,
+    exchange_label,
+    get_calendar,
+    supported_range,
+)
 
-DateLike: TypeAlias = str | datetime.date | pd.Timestamp | np.datetime64
-"""A value naming a date: ISO string, ``datetime.date``, or tz-naive midnight timestamp."""
+__all__ = ["DateLike"]
+
+#: Calendar days per session assumed when turning an offset into dates (5 sessions a week,
+#: plus holidays); a schedule found short is grown, so this only sets the first guess.
+_DAYS_PER_SESSION = 1.6
+#: Calendar days of margin around the dates a call needs (long closures: Golden Week, Lunar New
+#: Year, exchange outages).
+_MARGIN_DAYS = 45
 
 
 # --------------------------------------------------------------------------------------------
-# Cached schedule arrays
+# Schedules over a range of years
 # --------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class _Schedule:
-    """Session labels and UTC instants of one calendar, as indexes ready for ``searchsorted``."""
+    """Session labels and UTC instants of one calendar over a range of years, as indexes ready
+    for ``searchsorted``, and the dates :mod:`exchange_calendars` supports for the exchange."""
 
     code: str
     label: str
@@ -37,6 +55,9 @@ class _Schedule:
     closes: pd.DatetimeIndex
     break_starts: pd.DatetimeIndex
     break_ends: pd.DatetimeIndex
+    span: tuple[pd.Timestamp, pd.Timestamp]  # the dates built (first, last)
+    floor: pd.Timestamp | None  # first supported date (None: no bound)
+    ceiling: pd.Timestamp | None  # last supported date
 
     @property
     def first(self) -> pd.Timestamp:
@@ -46,13 +67,66 @@ class _Schedule:
     def last(self) -> pd.Timestamp:
         return self.sessions[-1]
 
-    def bounds(self) -> str:
-        return f"{_d(self.first)} to {_d(self.last)}"
+    @property
+    def at_floor(self) -> bool:
+        """Whether the first session built is the first the exchange's calendar supports."""
+        return self.floor is not None and self.span[0] <= self.floor
+
+    @property
+    def at_ceiling(self) -> bool:
+        return self.ceiling is not None and self.span[1] >= self.ceiling
+
+    def covers(self, first: pd.Timestamp, last: pd.Timestamp) -> bool:
+        return ((first >= self.span[0] or self.at_floor)
+                and (last <= self.span[1] or self.at_ceiling))
+
+    def check(self, ts: pd.Timestamp, what: str) -> None:
+        """Refuse a date outside the dates the exchange's calendar supports."""
+        if self.floor is not None and ts < self.floor:
+            raise CalendarError(
+                f"{what} {_d(ts)} is before {_d(self.first)}, the first {self.code} session "
+                "exchange_calendars supports")
+        if self.ceiling is not None and ts > self.ceiling:
+            raise CalendarError(
+                f"{what} {_d(ts)} is after {_d(self.ceiling)}, the last date exchange_calendars "
+                f"supports for {self.code}")
 
 
-@functools.lru_cache(maxsize=64)
-def _schedule(code: str) -> _Schedule:
-    cal = get_calendar(code)
+_BUILT: dict[str, _Schedule] = {}
+_LOCK = threading.Lock()
+
+
+def _schedule(code: str, first: DateLike, last: DateLike | None = None) -> _Schedule:
+    """The schedule of ``code`` covering the dates ``first`` to ``last`` (as far as the
+    exchange's calendar is supported), from the process's registry or built."""
+    name = canonical_code(code)
+    lo = pd.Timestamp(first).normalize()
+    hi = lo if last is None else pd.Timestamp(last).normalize()
+    sched = _BUILT.get(name)
+    if sched is not None and sched.covers(lo, hi):
+        return sched
+    with _LOCK:
+        sched = _BUILT.get(name)
+        if sched is not None and sched.covers(lo, hi):
+            return sched
+        start = pd.Timestamp(year=lo.year - 1, month=1, day=1)
+        end = pd.Timestamp(year=hi.year + 1, month=12, day=31)
+        if sched is not None:
+            start, end = min(start, sched.span[0]), max(end, sched.span[1])
+        sched = _build_schedule(name, start, end)
+        _BUILT[name] = sched
+    return sched
+
+
+def _build_schedule(code: str, start: pd.Timestamp, end: pd.Timestamp) -> _Schedule:
+    floor, ceiling = supported_range(code)
+    if floor is not None:
+        start = max(start, floor)
+        end = max(end, floor + pd.DateOffset(years=1))
+    if ceiling is not None:
+        end = min(end, ceiling)
+        start = min(start, ceiling - pd.DateOffset(years=1))
+    cal = get_calendar(code, start, end)
     return _Schedule(
         code=cal.name,
         label=exchange_label(cal.name),
@@ -63,7 +137,36 @@ def _schedule(code: str) -> _Schedule:
         closes=pd.DatetimeIndex(cal.closes),
         break_starts=pd.DatetimeIndex(cal.break_starts),
         break_ends=pd.DatetimeIndex(cal.break_ends),
+        span=(start, end),
+        floor=floor,
+        ceiling=ceiling,
     )
+
+
+def _around(code: str, day: pd.Timestamp, before: int = 0, after: int = 0) -> _Schedule:
+    """A schedule holding ``before`` sessions before the date ``day`` and ``after`` after it
+    (as far as the calendar is supported), grown until it does."""
+    margin = pd.Timedelta(days=_MARGIN_DAYS)
+    back, ahead = int(before * _DAYS_PER_SESSION), int(after * _DAYS_PER_SESSION)
+    while True:
+        lo = _clip(day - pd.Timedelta(days=back) - margin)
+        hi = _clip(day + pd.Timedelta(days=ahead) + margin)
+        sched = _schedule(code, lo, hi)
+        pos = int(sched.sessions.searchsorted(day))
+        short_before = pos < before and not sched.at_floor
+        short_after = len(sched.sessions) - pos <= after and not sched.at_ceiling
+        if not (short_before or short_after):
+            return sched
+        back, ahead = 2 * back + 366, 2 * ahead + 366
+
+
+def _clip(ts: pd.Timestamp) -> pd.Timestamp:
+    """``ts`` kept inside the dates pandas represents (a window of absurd size stays finite)."""
+    return min(max(ts, _EARLIEST), _LATEST)
+
+
+_EARLIEST = pd.Timestamp("1800-01-01")
+_LATEST = pd.Timestamp("2200-12-31")
 
 
 def _d(ts: pd.Timestamp | datetime.date) -> str:
@@ -76,11 +179,11 @@ def _hm(ts: pd.Timestamp) -> str:
     return ts.strftime("%H:%M:%S" if ts.second else "%H:%M")
 
 
-def _parse_date(value: DateLike, param: str, sched: _Schedule) -> pd.Timestamp:
-    """Parse a date-like value to a tz-naive midnight timestamp within the calendar bounds."""
+def _parse_date(value: DateLike, param: str) -> pd.Timestamp:
+    """Parse a date-like value to a tz-naive midnight timestamp."""
     try:
         ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise CalendarError(f"{param} {value!r} is not a date") from exc
     if ts is pd.NaT:
         raise CalendarError(f"{param} is missing (NaT)")
@@ -89,22 +192,19 @@ def _parse_date(value: DateLike, param: str, sched: _Schedule) -> pd.Timestamp:
             f"{param} {value!r} is not a date (it has a time of day or a UTC offset); "
             "pass a plain date such as 2026-01-06"
         )
-    if not sched.first <= ts <= sched.last:
-        raise CalendarError(
-            f"{param} {_d(ts)} is outside the {sched.code} calendar, whose sessions run "
-            f"{sched.bounds()}"
-        )
     return ts
 
 
-def _session_position(sched: _Schedule, day0: DateLike) -> int:
-    ts = _parse_date(day0, "day0", sched)
+def _session_position(sched: _Schedule, ts: pd.Timestamp) -> int:
+    """Position of the session ``ts`` in ``sched`` (which covers it)."""
+    sched.check(ts, "day0")
     pos = int(sched.sessions.searchsorted(ts))
-    if sched.sessions[pos] != ts:
+    if pos == len(sched.sessions) or sched.sessions[pos] != ts:
         before = sched.sessions[pos - 1] if pos > 0 else None
-        nearest = f"{_d(before)} and " if before is not None else ""
+        after = sched.sessions[pos] if pos < len(sched.sessions) else None
+        near = " and ".join(_d(x) for x in (before, after) if x is not None)
         raise CalendarError(
             f"day0 {_d(ts)} is not a {sched.code} session ({sched.label} closed); the nearest "
-            f"sessions are {nearest}{_d(sched.sessions[pos])}"
+            f"sessions are {near}"
         )
     return pos

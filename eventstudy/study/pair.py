@@ -37,6 +37,7 @@ from eventstudy.study.sample import (
     _hygiene,
     _notes,
     _SampleCounts,
+    _split_days,
 )
 
 
@@ -46,15 +47,20 @@ def car_windows(settings: Settings, event: Event) -> tuple[Window, ...]:
     return windows if event.headline in windows else (*windows, event.headline)
 
 
+def _price_tickers(security: Security, settings: Settings) -> list[str]:
+    """The price series a pair reads: its own (or its basket's), factors, benchmark."""
+    tickers = [*(security.basket or (security.ticker,)), *(settings.factors or ())]
+    if security.benchmark and settings.model not in ("constant-mean", "multi-factor"):
+        tickers.append(security.benchmark)
+    return tickers
+
+
 def _price_notes(source: PriceSource, security: Security, settings: Settings,
                  start: pd.Timestamp, end: pd.Timestamp) -> tuple[str, ...]:
     """Validation warnings of the pair's price series in ``start..end`` (errors raise)."""
     if not hasattr(source, "notes_between"):  # a source not wrapped by prices.checked
         return ()
-    tickers = [*(security.basket or (security.ticker,)), *(settings.factors or ())]
-    if security.benchmark and settings.model not in ("constant-mean", "multi-factor"):
-        tickers.append(security.benchmark)
-    return source.notes_between(tickers, start, end)
+    return source.notes_between(_price_tickers(security, settings), start, end)
 
 
 def _load(source: PriceSource, ticker: str, security: Security, role: str) -> pd.Series:
@@ -146,6 +152,11 @@ def study_pair(
     usable = in_est & valid & (span == 1)
     if lagged is not None:
         usable &= np.isfinite(lagged).all(axis=1)
+    # a probable unadjusted split: its return leaves the fit (and is named in the notes)
+    on_split, split_notes = _split_days(
+        source, _price_tickers(security, settings), frame.index, valid, t, est, win[0],
+        shifts if lagged is not None else (0,))
+    data_usable, usable = usable, usable & ~on_split
     dropped_events, dropped_conf, other_ids = _hygiene(
         calendar, event, security, settings, frame.index, usable,
         shifts if lagged is not None else (0,))
@@ -156,9 +167,9 @@ def study_pair(
     before_data = in_est & (np.cumsum(valid) == 0)  # no return yet: a listing in the window
     counts = _SampleCounts(
         window=int(in_est.sum()), n_obs=n_obs, before_data=int(before_data.sum()),
-        missing=int(np.sum(in_est & ~before_data & ~(valid & (span > 1)) & ~usable)),
+        missing=int(np.sum(in_est & ~before_data & ~(valid & (span > 1)) & ~data_usable)),
         gaps=n_gaps, events=int(dropped_events.sum()), confounders=int(dropped_conf.sum()),
-        late=tuple(late))
+        late=tuple(late), splits=int(np.sum(data_usable & on_split)))
     if n_obs < settings.min_estimation:
         raise _Exclude(
             f"only {n_obs} usable estimation returns in {start.date()}..{end.date()}"
@@ -194,7 +205,7 @@ def study_pair(
         for c in calendar.confounders_for(security)
         if window_dates[0] <= pd.Timestamp(c.date) <= window_dates[1]
     )
-    notes = _notes(grid_notes, frame.index, security, counts)
+    notes = (*split_notes, *_notes(grid_notes, frame.index, security, counts))
     notes = (*notes, *_price_notes(source, security, settings, frame.index[0], frame.index[-1]))
     if fit.n_excluded_events or fit.n_excluded_confounders:
         notes = (*notes, f"estimation-window hygiene: {fit.n_excluded_events} session(s) in "

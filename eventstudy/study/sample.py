@@ -88,6 +88,38 @@ def _hygiene(calendar: Calendar, event: Event, security: Security, settings: Set
     return in_other, on_conf, tuple(hit)
 
 
+def _split_days(source: PriceSource, tickers: Sequence[str], dates: pd.DatetimeIndex,
+                valid: np.ndarray, t: np.ndarray, est: Window, event_start: int,
+                shifts: Sequence[int] = (0,)) -> tuple[np.ndarray, tuple[str, ...]]:
+    """The rows whose return spans a probable unadjusted split of one of ``tickers`` (the
+    ``split`` rule of :mod:`eventstudy.prices.validate`), and a note for each split.
+
+    A split day's return is the split, not a return: in the estimation window it leaves the
+    fit (with lagged or leading regressors, so do the rows that read it); in the event window
+    the pair is kept and the note says that day's abnormal return is the split if the check
+    is right (a real move of that size is what an event study looks for, so nothing is
+    dropped there).
+    """
+    rows = np.zeros(len(dates), dtype=bool)
+    issues = source.splits(tickers) if hasattr(source, "splits") else []
+    notes = []
+    priced = np.flatnonzero(valid)
+    for issue in issues:
+        at = priced.searchsorted(dates.searchsorted(issue.first))  # the return covering it
+        if issue.first < dates[0] or at == priced.size:
+            continue
+        row = int(priced[at])
+        date = dates[row].date()
+        if est[0] <= t[row] <= est[1]:
+            rows[row] = True
+            notes.append(f"{issue.message}; the return of {date} is left out of the estimation "
+                         "sample")
+        elif t[row] >= event_start:
+            notes.append(f"{issue.message}; if so, the abnormal return of {date} (t = "
+                         f"{int(t[row]):+d}) is the split, not a reaction")
+    return _spread(rows, shifts), tuple(notes)
+
+
 def _check_calendar(price: pd.Series, security: Security, source: PriceSource,
                     grid: pd.DatetimeIndex) -> None:
     """Refuse prices dated on days that are not sessions of the security's exchange.
@@ -139,11 +171,12 @@ class _SampleCounts:
     events: int  # hygiene: other events' windows
     confounders: int  # hygiene: confounder dates
     late: tuple[tuple[str, pd.Timestamp], ...] = ()  # series first priced inside the window
+    splits: int = 0  # returns on probable unadjusted split days
 
     @property
     def from_data(self) -> bool:
         """Whether the data (not hygiene) left sessions of the window out."""
-        return bool(self.before_data or self.missing or self.gaps)
+        return bool(self.before_data or self.missing or self.gaps or self.splits)
 
     def detail(self, lead: str) -> str:
         """``lead`` + the sessions left out and why ("" when none)."""
@@ -156,6 +189,8 @@ class _SampleCounts:
             parts.append(f"{self.missing} without a price")
         if self.gaps:
             parts.append(f"{self.gaps} spanning a gap")
+        if self.splits:
+            parts.append(f"{self.splits} on a probable split day")
         if self.events:
             parts.append(f"{self.events} in other events' windows")
         if self.confounders:
