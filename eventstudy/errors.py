@@ -36,8 +36,18 @@ class ReportError(EventStudyError):
     """Reports cannot be written (unwritable or invalid output folder)."""
 
 
+class InputError(EventStudyError, ValueError):
+    """A frame or value given to the library (``returns``, ``pairs``, ``day0``) is malformed:
+    wrong type, missing column, a date that is not a date, time-zone-aware stamps."""
+
+
 class EventStudyWarning(UserWarning):
     """Something the analyst should see, that does not stop the study."""
+
+
+class ExcludedPairsWarning(EventStudyWarning):
+    """A batch or pooled study left pairs out: one warning per call, with the count by reason
+    and how to list them (never one warning per pair)."""
 
 
 class DistributedError(EventStudyError):

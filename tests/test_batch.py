@@ -4,14 +4,13 @@
   per-pair reference written here: statsmodels OLS on the usable estimation rows, and the
   matrix form σ̂²[I + X*(X'X)⁻¹X*'] (abnormal.ar_covariance) for Var(AR) and Var(CAR) over the
   valid event days; both the running-sum and the direct path, every model.
-- The embedded dual-use-ban pairs against eventstudy.run (the per-event path) to 1e-10.
+- (Agreement with eventstudy.run on the embedded data, one exchange or several:
+  tests/test_batch_sessions.py.)
 - Exclusions with their reasons; typed errors; chunking and blocking do not change numbers;
   size of the CAR t test under H0 and power against an injected abnormal return.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,10 +19,8 @@ import statsmodels.api as sm
 from scipy import stats
 
 import eventstudy
-from eventstudy.errors import EstimationError, EventsFileError, PriceDataError
+from eventstudy.errors import EstimationError, InputError
 from eventstudy.inference.abnormal import ar_covariance
-from eventstudy.prices import embedded
-from eventstudy.sessions import sessions_in_range
 from eventstudy.study.batch import engine as batch_engine
 from eventstudy.study.batch import fit as batch_fit
 from eventstudy.study.batch import inputs as batch_inputs
@@ -32,6 +29,12 @@ from eventstudy.study.batch import tuning
 
 EST, WIN = (-120, -11), (-4, 6)
 RTOL = 1e-10
+
+
+def batch(*args, **kw) -> eventstudy.BatchResult:
+    """eventstudy.batch on simulated panels: business days of no exchange, so offsets count
+    rows of the index (sessions="index")."""
+    return eventstudy.batch(*args, **{"sessions": "index", **kw})
 
 
 def simulate(seed: int = 0, n_rows: int = 400, n_sec: int = 10) -> pd.DataFrame:
@@ -58,8 +61,20 @@ def sim_pairs(returns: pd.DataFrame, n: int, seed: int = 1) -> pd.DataFrame:
                         index=pd.Index([f"p{i}" for i in range(n)], name="pair"))
 
 
+def priced(column: np.ndarray) -> np.ndarray:
+    """Sessions with a price: those with a return, and the one before the first return."""
+    present = np.isfinite(column)
+    out = present.copy()
+    if present.any() and np.argmax(present) > 0:
+        out[np.argmax(present) - 1] = True
+    return out
+
+
 def reference(returns: pd.DataFrame, pair: pd.Series, model: str, est=EST, win=WIN) -> dict:
-    """One pair the slow way: statsmodels OLS, then the matrix form of the AR covariance.
+    """One pair the slow way, trade to trade: statsmodels OLS on the one-session returns of
+    the estimation window, then each event day's return since the last session where both
+    series are priced (over ``span`` sessions), and the matrix form of the AR covariance
+    with D = diag(span).
 
     The regressor is centred on its estimation mean (the same model, reparametrised: V is
     invariant) so that the reference itself stays accurate far from zero.
@@ -67,12 +82,14 @@ def reference(returns: pd.DataFrame, pair: pd.Series, model: str, est=EST, win=W
     d = returns.index.get_loc(pair["day0"])
     r = returns[pair["security"]].to_numpy()
     m = returns[pair["benchmark"]].to_numpy()
-    e = slice(d + est[0], d + est[1] + 1)
-    re, me = r[e], m[e]
-    ok = np.isfinite(re) if model == "constant-mean" else np.isfinite(re) & np.isfinite(me)
-    re, me = re[ok], me[ok]
+    common = priced(r) if model == "constant-mean" else priced(r) & priced(m)
+    before = np.concatenate([[True], common[:-1]])  # the row before row 0: taken as priced
+    lo, hi = max(d + est[0], 0), d + est[1] + 1
+    ok = (common & before & np.isfinite(r) & (np.isfinite(m) | (model == "constant-mean")))
+    ok = ok[lo:hi]
+    re, me = r[lo:hi][ok], m[lo:hi][ok]
     n = ok.sum()
-    centre = me.mean() if n else 0.0  # a centred regressor keeps X'X well conditioned
+    centre = me.mean() if n and model != "constant-mean" else 0.0
     if model == "market":
         ols = sm.OLS(re, sm.add_constant(me - centre, has_constant="add")).fit()
         beta, s2 = ols.params[1], ols.ssr / (n - 2)
@@ -85,20 +102,30 @@ def reference(returns: pd.DataFrame, pair: pd.Series, model: str, est=EST, win=W
     else:
         alpha, beta, s2 = 0.0, 1.0, np.sum((re - me) ** 2) / n
         x = np.zeros((n, 0))
-    w = slice(d + win[0], d + win[1] + 1)
-    rw, mw = r[w], m[w]
+    length = win[1] - win[0] + 1
+    rw, mw, span = np.full(length, np.nan), np.full(length, np.nan), np.zeros(length)
+    for j, t in enumerate(range(d + win[0], d + win[1] + 1)):
+        earlier = [u for u in range(max(d + est[0] - 1, 0), t) if common[u]]
+        if not common[t] or not earlier:
+            continue
+        u = earlier[-1]
+        rw[j] = np.nansum(r[u + 1:t + 1])
+        mw[j] = np.nansum(m[u + 1:t + 1])
+        span[j] = t - u
     if model == "constant-mean":
-        ar = rw - alpha
+        ar = rw - span * alpha
+    elif model == "market-adjusted":
+        ar = rw - mw
     else:
-        ar = rw - alpha - beta * mw
+        ar = rw - span * alpha - beta * mw
     valid = np.isfinite(ar)
-    xs = np.column_stack([np.ones(valid.sum()), mw[valid] - centre])[:, : x.shape[1]]
-    v = ar_covariance(np.sqrt(s2), x, xs, np.ones(valid.sum()))
+    xs = np.column_stack([span[valid], mw[valid] - span[valid] * centre])[:, : x.shape[1]]
+    v = ar_covariance(np.sqrt(s2), x, xs, span[valid])
     se = np.full(ar.size, np.nan)
     se[valid] = np.sqrt(np.diag(v))
     return {"alpha": alpha, "beta": beta, "sigma": np.sqrt(s2), "n_obs": n, "ar": ar,
             "se": se, "car": ar[valid].sum(), "car_se": np.sqrt(v.sum()), "v": v,
-            "valid": valid}
+            "valid": valid, "span": span}
 
 
 def check_against_reference(res: eventstudy.BatchResult, returns: pd.DataFrame,
@@ -153,7 +180,7 @@ def test_matches_per_pair_reference(sim, model: str, path: str,
     """Each path of each engine against the statsmodels / matrix-form reference."""
     returns, pairs = sim
     use_path(monkeypatch, path)
-    res = eventstudy.batch(returns, pairs, estimation=EST, window=WIN, model=model,
+    res = batch(returns, pairs, estimation=EST, window=WIN, model=model,
                            min_estimation=30)
     assert checked_enough(check_against_reference(res, returns, pairs, model), len(pairs))
     # the pair whose window sits in the outage of S3 has no security returns there
@@ -169,84 +196,17 @@ def test_paths_and_chunking_give_the_same_numbers(sim, monkeypatch: pytest.Monke
     returns, pairs = sim
     if batch_engine._load_jit() is not None:  # the compiled engine, however small the call
         monkeypatch.setattr(tuning, "ENGINE", "numba")
-    base = eventstudy.batch(returns, pairs, estimation=EST, window=WIN)
+    base = batch(returns, pairs, estimation=EST, window=WIN)
     monkeypatch.setattr(tuning, "ENGINE", "numpy")
     monkeypatch.setattr(tuning, "BLOCK_BYTES", 1)  # one combo per block
     monkeypatch.setattr(tuning, "DIRECT_RATIO", 0.0)
     for group in (1, 3, 16):
         monkeypatch.setattr(tuning, "PREFIX_GROUP", group)
-        small = eventstudy.batch(returns, pairs, estimation=EST, window=WIN, chunk_size=7)
+        small = batch(returns, pairs, estimation=EST, window=WIN, chunk_size=7)
         pd.testing.assert_frame_equal(base.ar, small.ar, rtol=1e-12)
         pd.testing.assert_frame_equal(base.se, small.se, rtol=1e-12)
         pd.testing.assert_series_equal(base.car_se, small.car_se, rtol=1e-12)
         pd.testing.assert_series_equal(base.excluded, small.excluded)
-
-
-# --- agreement with the per-event path on the embedded data -------------------------------
-
-DUAL_USE = """
-[defaults]
-estimation = [-250, -11]
-window = [-5, 5]
-car = [[-5, 5]]
-model = "market"
-returns = "log"
-exclude_event_windows = false
-exclude_confounders = false
-
-[securities.LYC]
-ticker = "LYC.AX"
-exchange = "XASX"
-benchmark = "^AXJO"
-
-[securities.TOYO]
-ticker = "6330.T"
-exchange = "XTKS"
-benchmark = "^TOPX"
-
-[[events]]
-id = "dual-use-ban"
-title = "dual-use ban"
-announced = 2026-01-06T16:25:00+08:00
-securities = ["LYC", "TOYO"]
-"""
-
-
-def session_log_returns(tickers: list[str], exchange: str) -> pd.DataFrame:
-    """Log returns on every session of ``exchange``: NaN where either close is missing."""
-    prices = {t: embedded.load(t) for t in tickers}
-    first = max(p.index[0] for p in prices.values())
-    last = min(p.index[-1] for p in prices.values())
-    grid = sessions_in_range(exchange, first, last)
-    closes = pd.DataFrame({t: p.reindex(grid) for t, p in prices.items()})
-    return np.log(closes).diff()
-
-
-def test_agrees_with_run_on_embedded_dual_use_ban(tmp_path: Path) -> None:
-    events = tmp_path / "events.toml"
-    events.write_text(DUAL_USE, encoding="utf-8")
-    study = eventstudy.run("dual-use-ban", events=events)
-    assert {p.security for p in study.pairs} == {"LYC", "TOYO"}
-    for p in study.pairs:
-        returns = session_log_returns([p.ticker, p.benchmark], p.exchange)
-        pairs = pd.DataFrame({"security": [p.ticker], "benchmark": [p.benchmark],
-                              "day0": [p.day0]}, index=[p.security])
-        res = eventstudy.batch(returns, pairs, estimation=(-250, -11), window=(-5, 5))
-        assert res.excluded.isna().all()
-        fit, got = p.estimation, res.estimation.iloc[0]
-        # LYC has no close on 2025-08-28: the per-event path leaves the spanning return out
-        # of the fit, the returns frame has NaN on that session and the next: same sample.
-        assert got["n_obs"] == fit.n_obs
-        for name in ("alpha", "beta", "sigma", "mean_m", "sxx", "r2"):
-            np.testing.assert_allclose(got[name], getattr(fit, name), rtol=RTOL)
-        spans = p.days["span"].to_numpy()
-        assert (spans == 1).all()  # no spanning return in the event window: all comparable
-        np.testing.assert_allclose(res.ar.iloc[0].to_numpy(), p.days["ar"], rtol=RTOL)
-        np.testing.assert_allclose(res.se.iloc[0].to_numpy(), p.days["se"], rtol=RTOL)
-        car = p.car.set_index("window").loc[[(-5, 5)]].iloc[0]
-        np.testing.assert_allclose(res.car.iloc[0], car["car"], rtol=RTOL)
-        np.testing.assert_allclose(res.car_se.iloc[0], car["se"], rtol=RTOL)
-        np.testing.assert_allclose(res.car_p.iloc[0], car["p"], rtol=1e-8)
 
 
 # --- exclusions and errors ------------------------------------------------------------------
@@ -273,7 +233,7 @@ def test_exclusions_have_reasons_and_nan_rows() -> None:
     }
     pairs = pd.DataFrame(rows.values(), index=list(rows), columns=["security", "benchmark",
                                                                    "day0"])
-    res = eventstudy.batch(returns, pairs, estimation=EST, window=WIN)
+    res = batch(returns, pairs, estimation=EST, window=WIN)
     assert res.excluded.index.equals(pairs.index)  # indexed like pairs (contract)
     why = res.excluded.dropna()
     assert list(why.index) == list(rows)[1:] and pd.isna(res.excluded["ok"])
@@ -304,13 +264,13 @@ def test_exclusions_have_reasons_and_nan_rows() -> None:
 def test_min_estimation_and_model_minimum() -> None:
     returns = simulate(n_rows=300)
     pairs = pd.DataFrame({"security": ["S0"], "benchmark": ["MA"], "day0": [returns.index[200]]})
-    res = eventstudy.batch(returns, pairs, estimation=(-13, -11), window=WIN, min_estimation=1)
+    res = batch(returns, pairs, estimation=(-13, -11), window=WIN, min_estimation=1)
     assert "model needs M − k − 2 > 0" in res.excluded.iloc[0]
     assert not res.studied.any() and res.to_frame().empty
-    n = eventstudy.batch(returns, pairs, estimation=EST, window=WIN).estimation["n_obs"].iloc[0]
-    res = eventstudy.batch(returns, pairs, estimation=EST, window=WIN, min_estimation=n + 1)
+    n = batch(returns, pairs, estimation=EST, window=WIN).estimation["n_obs"].iloc[0]
+    res = batch(returns, pairs, estimation=EST, window=WIN, min_estimation=n + 1)
     assert f"only {n} usable" in res.excluded.iloc[0]
-    assert eventstudy.batch(returns, pairs, estimation=EST, window=WIN,
+    assert batch(returns, pairs, estimation=EST, window=WIN,
                             min_estimation=n).excluded.isna().all()
 
 
@@ -318,15 +278,15 @@ def test_typed_errors() -> None:
     returns = simulate(n_rows=200)
     pairs = sim_pairs(returns, 3)
     with pytest.raises(EstimationError, match="dimson"):
-        eventstudy.batch(returns, pairs, model="dimson")
+        batch(returns, pairs, model="dimson")
     with pytest.raises(EstimationError, match="overlaps"):
-        eventstudy.batch(returns, pairs, estimation=(-100, -5), window=(-5, 5))
-    with pytest.raises(EventsFileError, match="benchmark"):
-        eventstudy.batch(returns, pairs.drop(columns="benchmark"))
-    with pytest.raises(PriceDataError, match="sorted"):
-        eventstudy.batch(returns.iloc[::-1], pairs)
+        batch(returns, pairs, estimation=(-100, -5), window=(-5, 5))
+    with pytest.raises(InputError, match="benchmark"):
+        batch(returns, pairs.drop(columns="benchmark"))
+    with pytest.raises(InputError, match="sorted"):
+        batch(returns.iloc[::-1], pairs)
     # the constant mean needs no benchmark column
-    res = eventstudy.batch(returns, pairs.drop(columns="benchmark"), estimation=(-60, -11),
+    res = batch(returns, pairs.drop(columns="benchmark"), estimation=(-60, -11),
                            window=(-2, 2), model="constant-mean", min_estimation=20)
     assert res.k == 1 and res.estimation["beta"].isna().all()
 
@@ -346,13 +306,13 @@ def test_car_test_size_and_power() -> None:
     day0 = np.tile([300, 660], n_sec)  # neither event day in the other's estimation window
     pairs = pd.DataFrame({"security": np.repeat(returns.columns[:n_sec], 2), "benchmark": "M",
                           "day0": returns.index[day0]})
-    res = eventstudy.batch(returns, pairs, estimation=(-250, -11), window=(-1, 1))
+    res = batch(returns, pairs, estimation=(-250, -11), window=(-1, 1))
     rate = float((res.car_p < 0.05).mean())
     assert abs(rate - 0.05) < 0.02, rate
     bumped = returns.copy()
     for t in (300, 660):
         bumped.iloc[t, :n_sec] += 0.08
-    hit = eventstudy.batch(bumped, pairs, estimation=(-250, -11), window=(-1, 1))
+    hit = batch(bumped, pairs, estimation=(-250, -11), window=(-1, 1))
     np.testing.assert_allclose(hit.car.mean() - res.car.mean(), 0.08, rtol=1e-9)
     assert (hit.ar[0] / hit.se[0]).mean() > 3.5
     assert (hit.estimation["df"] == 238).all()  # M = 240 returns in [-250, -11], k = 2
@@ -369,7 +329,7 @@ def test_aggregate_by_group_uses_the_shared_tests(sim) -> None:
 
     returns, pairs = sim
     pairs = pairs.assign(kind=np.where(np.arange(len(pairs)) % 3 == 0, "A", "B"))
-    res = eventstudy.batch(returns, pairs, estimation=EST, window=WIN, min_estimation=30)
+    res = batch(returns, pairs, estimation=EST, window=WIN, min_estimation=30)
     windows = [(0, 0), (-1, 1), WIN]
     groups = res.aggregate(by="kind", windows=windows)
     assert set(groups) == {"A", "B"}
@@ -398,10 +358,13 @@ def test_aggregate_by_group_uses_the_shared_tests(sim) -> None:
             d = returns.index.get_loc(pr["day0"])
             e = slice(d + EST[0], d + EST[1] + 1)
             fit = res.estimation.loc[lab]
-            resid = (returns[pr["security"]].to_numpy()[e] - fit["alpha"]
-                     - fit["beta"] * returns[pr["benchmark"]].to_numpy()[e])
+            r, m = returns[pr["security"]].to_numpy(), returns[pr["benchmark"]].to_numpy()
+            # the estimation sample: one-session returns (a return spanning a gap is not in it)
+            one = (np.concatenate([[True], priced(r)[:-1]])
+                   & np.concatenate([[True], priced(m)[:-1]]))
+            resid = np.where(one, r - fit["alpha"] - fit["beta"] * m, np.nan)[e]
             p_hat.append(np.mean(resid[np.isfinite(resid)] > 0))
-        one = eventstudy.batch(returns, pairs.loc[[label]], estimation=EST, window=WIN)
+        one = batch(returns, pairs.loc[[label]], estimation=EST, window=WIN)
         car_1 = one.aggregate(windows=[(-1, 1)]).car.loc[[(-1, 1)], "caar"].iloc[0]
         np.testing.assert_allclose(car_1, ref["ar"][sel].sum(), rtol=1e-10)
         arrays = res._pair_arrays(np.flatnonzero(rows), tuple(windows), kind)
@@ -416,7 +379,7 @@ def test_aggregate_by_group_uses_the_shared_tests(sim) -> None:
             sig.gsign_z(arrays.car[:, 1], np.array(p_hat)).stat, rel=1e-12)
     whole = res.aggregate()
     assert whole.n == studied.sum()
-    with pytest.raises(EventsFileError, match="no column 'nope'"):
+    with pytest.raises(InputError, match="no column 'nope'"):
         res.aggregate(by="nope")
     with pytest.raises(EstimationError, match="not inside the event window"):
         res.aggregate(windows=[(-9, 0)])
@@ -425,7 +388,7 @@ def test_aggregate_by_group_uses_the_shared_tests(sim) -> None:
 def test_aggregate_refuses_residual_matrices_beyond_the_budget(
         sim, monkeypatch: pytest.MonkeyPatch) -> None:
     returns, pairs = sim
-    res = eventstudy.batch(returns, pairs, estimation=EST, window=WIN, min_estimation=30)
+    res = batch(returns, pairs, estimation=EST, window=WIN, min_estimation=30)
     monkeypatch.setattr(tuning, "AGGREGATE_ELEMENTS", 1000)
     with pytest.raises(EstimationError, match="GB of residuals; aggregate by a finer column"):
         res.aggregate()
@@ -438,7 +401,7 @@ def test_centring_keeps_digits_far_from_zero(monkeypatch: pytest.MonkeyPatch, pa
     returns = simulate(seed=5, n_rows=300, n_sec=4)
     returns = 0.3 + returns * 0.01
     pairs = sim_pairs(returns, 12, seed=3)
-    res = eventstudy.batch(returns, pairs, estimation=EST, window=WIN, min_estimation=30)
+    res = batch(returns, pairs, estimation=EST, window=WIN, min_estimation=30)
     assert check_against_reference(res, returns, pairs, "market") >= 10
 
 
@@ -491,10 +454,10 @@ def test_threads_give_bit_identical_results(monkeypatch: pytest.MonkeyPatch, mod
 
         monkeypatch.setattr(_jit, "combos", spy(_jit.combos, 0.01))
     kw = {"estimation": EST, "window": WIN, "model": model, "chunk_size": 13}
-    one = eventstudy.batch(returns, pairs, threads=1, **kw)
+    one = batch(returns, pairs, threads=1, **kw)
     assert names == {threading.current_thread().name}
     names.clear()
-    two = eventstudy.batch(returns, pairs, threads=2, **kw)
+    two = batch(returns, pairs, threads=2, **kw)
     assert len(names) == 2 and threading.current_thread().name not in names  # the pool's
     assert one.threads == 1 and two.threads == 2
     assert one.excluded.notna().sum() >= 4
@@ -514,12 +477,12 @@ def test_threads_must_be_positive(monkeypatch: pytest.MonkeyPatch) -> None:
     returns = simulate(n_rows=300)
     pairs = sim_pairs(returns, 5)
     kw = {"estimation": EST, "window": WIN}
-    assert eventstudy.batch(returns, pairs, **kw).threads == 1  # few pairs: one thread
+    assert batch(returns, pairs, **kw).threads == 1  # few pairs: one thread
     monkeypatch.setattr(tuning, "THREAD_MIN_PAIRS", 5)
-    assert eventstudy.batch(returns, pairs, **kw).threads == min(2, os.cpu_count() or 1)
+    assert batch(returns, pairs, **kw).threads == min(2, os.cpu_count() or 1)
     for bad in (0, -1, 1.5, True):
         with pytest.raises(EstimationError, match="threads"):
-            eventstudy.batch(returns, pairs, estimation=EST, window=WIN, threads=bad)
+            batch(returns, pairs, estimation=EST, window=WIN, threads=bad)
 
 
 @pytest.mark.parametrize("model", ["market", "constant-mean", "market-adjusted"])
@@ -537,7 +500,7 @@ def test_compiled_engine_matches_numpy_engine(monkeypatch: pytest.MonkeyPatch, m
     got = {}
     for engine in ("numpy", "numba"):
         monkeypatch.setattr(tuning, "ENGINE", engine)
-        got[engine] = eventstudy.batch(returns, pairs, **kw)
+        got[engine] = batch(returns, pairs, **kw)
     a, b = got["numpy"], got["numba"]
     pd.testing.assert_series_equal(a.excluded, b.excluded)
     assert a.excluded.notna().sum() >= 4 and a.studied.sum() >= 250
@@ -574,12 +537,12 @@ def test_numpy_engine_when_numba_is_missing(sim, monkeypatch: pytest.MonkeyPatch
     event_window = batch_engine._event_window
     monkeypatch.setattr(batch_engine, "_event_window",
                         lambda *a, **k: calls.append(1) or event_window(*a, **k))
-    res = eventstudy.batch(returns, pairs, estimation=EST, window=WIN, min_estimation=30)
+    res = batch(returns, pairs, estimation=EST, window=WIN, min_estimation=30)
     assert calls and checked_enough(check_against_reference(res, returns, pairs, "market"),
                                     len(pairs))
     monkeypatch.setattr(tuning, "ENGINE", "numba")
     with pytest.raises(EstimationError, match="numba is not importable"):
-        eventstudy.batch(returns, pairs, estimation=EST, window=WIN)
+        batch(returns, pairs, estimation=EST, window=WIN)
 
 
 def test_auto_engine_by_size_of_the_call(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -610,7 +573,7 @@ def test_auto_engine_by_size_of_the_call(monkeypatch: pytest.MonkeyPatch) -> Non
         monkeypatch.setattr(tuning, "COMPILED_MIN_PAIRS", threshold)
         assert batch_engine.chosen_engine(n) == expected
         calls.clear()
-        eventstudy.batch(returns, pairs, estimation=EST, window=WIN)
+        batch(returns, pairs, estimation=EST, window=WIN)
         assert bool(calls) == (expected == "numba"), (setting, threshold)
     monkeypatch.setattr(tuning, "ENGINE", "auto")
     monkeypatch.setattr(tuning, "COMPILED_MIN_PAIRS", 10_000)
@@ -629,5 +592,5 @@ def test_compiled_kernels_have_one_specialisation(monkeypatch: pytest.MonkeyPatc
     with_inf.iloc[3, 0] = np.inf
     for frame in (returns, with_inf, returns.copy()):
         assert not batch_inputs._returns_matrix(frame)[0].flags.writeable
-        eventstudy.batch(frame, pairs, estimation=EST, window=WIN)
+        batch(frame, pairs, estimation=EST, window=WIN)
     assert len(jit.combos.signatures) == 1

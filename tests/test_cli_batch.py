@@ -18,7 +18,9 @@ from eventstudy.study.distributed.pairs_file import CAR_COLUMNS
 
 distributed = pytest.importorskip("distributed")
 runner = CliRunner()
-WINDOWS = ["--estimation", f"{EST[0]},{EST[1]}", "--window", f"{WIN[0]},{WIN[1]}"]
+# simulated returns on business days of no exchange: offsets count rows of the panel
+WINDOWS = ["--estimation", f"{EST[0]},{EST[1]}", "--window", f"{WIN[0]},{WIN[1]}",
+           "--sessions", "index"]
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +61,7 @@ def test_batch_writes_the_car_table(scheduler, files, suffix) -> None:
     table = pd.read_csv(out, keep_default_na=False, na_values=[""]) if suffix == ".csv" else (
         pd.read_parquet(out))
     assert list(table.columns) == list(CAR_COLUMNS)
-    local = eventstudy.batch(returns, pairs, estimation=EST, window=WIN)
+    local = eventstudy.batch(returns, pairs, estimation=EST, window=WIN, sessions="index")
     assert table["pair"].astype(str).tolist() == pairs.index.tolist()  # the file's order
     for column, expected in (("car", local.car), ("se", local.car_se), ("t", local.car_t),
                              ("p", local.car_p)):
@@ -106,7 +108,7 @@ def bad_cases(folder: Path, scheduler: str) -> list[tuple[list[str], str]]:
     cases.append(([pairs_file("nodate.csv", "security,benchmark\nS0001,MKT\n"),
                    "--returns", returns], "missing column(s) day0"))
     cases.append(([pairs_file("baddate.csv", "security,benchmark,day0\nS0001,MKT,06/06/15\n"),
-                   "--returns", returns], "line 2: day0 '06/06/15' is not a date"))
+                   "--returns", returns], "line 2: day0 '06/06/15' is not an ISO 8601 date"))
     cases.append(([str(folder / "absent.csv"), "--returns", returns], "no such pairs file"))
     corrupt = folder / "corrupt.parquet"
     corrupt.write_bytes(b"not parquet at all")
@@ -117,6 +119,12 @@ def bad_cases(folder: Path, scheduler: str) -> list[tuple[list[str], str]]:
                   "START,END"))
     cases.append(([str(pairs_csv), "--returns", returns, "--model", "capm"],
                   "model 'capm' is not available"))
+    cases = [([*args, "--sessions", "index"], message) for args, message in cases]
+    # on exchange sessions (the default), a ticker no exchange can be inferred from
+    cases.append(([str(pairs_csv), "--returns", returns],
+                  "cannot infer the exchange of ticker"))
+    cases.append(([str(pairs_csv), "--returns", returns, "--sessions", "rows"],
+                  "sessions = 'rows'"))
     return [([*args, *([] if "--scheduler" in args else ["--scheduler", scheduler])], message)
             for args, message in cases]
 

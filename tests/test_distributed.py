@@ -20,7 +20,8 @@ import eventstudy.distributed
 from eventstudy.errors import (
     DistributedError,
     EstimationError,
-    EventsFileError,
+    ExcludedPairsWarning,
+    InputError,
     MissingDependencyError,
     PriceDataError,
 )
@@ -28,6 +29,9 @@ from eventstudy.study.batch import engine as batch_engine
 from eventstudy.study.batch import tuning
 from eventstudy.study.distributed import panel as panel_module
 from eventstudy.study.distributed.plan import split
+
+#: simulated returns on business days of no exchange: offsets count rows of the panel
+ROWS = {"estimation": EST, "window": WIN, "sessions": "index"}
 
 distributed = pytest.importorskip("distributed")
 
@@ -81,12 +85,16 @@ def assert_same(local, dask, rtol: float = 1e-12, atol: float = 0.0) -> None:
 
 def test_200k_pairs_with_holes_equal_the_local_engine(client, data) -> None:
     returns, pairs = data
-    local = eventstudy.batch(returns, pairs, estimation=EST, window=WIN)
+    local = eventstudy.batch(returns, pairs, **ROWS)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         dask = eventstudy.distributed.batch(returns, pairs, client=client, estimation=EST,
-                                            window=WIN, tasks=7)
-    assert not caught, [str(w.message) for w in caught]  # e.g. Dask's "large graph"
+                                            sessions="index", window=WIN, tasks=7)
+    # one warning, the caller's count of the exclusions; nothing else (e.g. Dask's "large graph")
+    assert [w.category for w in caught] == [ExcludedPairsWarning], [str(w.message)
+                                                                    for w in caught]
+    assert str(caught[0].message).startswith("eventstudy.distributed.batch: 24,576 of 200,000 "
+                                             "pairs excluded (")
     excluded = local.excluded.dropna()
     for reason in ("security 'NOPE'", "benchmark 'NOBENCH'", "not a session", "before the first",
                    "after the last", "zero variance", "usable estimation returns"):
@@ -106,7 +114,8 @@ def test_parquet_models_and_strict_window_equal_the_local_engine(client, tmp_pat
     pairs = pairs_for(returns, 12_000, seed=4)
     path = tmp_path / "returns.parquet"
     returns.to_parquet(path)
-    kw = {"estimation": EST, "window": WIN, "model": model, "require_full_window": strict}
+    kw = {"estimation": EST, "window": WIN, "sessions": "index", "model": model,
+          "require_full_window": strict}
     local = eventstudy.batch(returns, pairs, **kw)
     dask = eventstudy.distributed.batch(path, pairs, client=client, **kw)
     assert_same(local, dask)
@@ -128,13 +137,13 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_result_complete(client, dat
     client.register_plugin(KillOnce(str(marker)), name="kill-once")
     try:
         dask = eventstudy.distributed.batch(returns, pairs, client=client, estimation=EST,
-                                            window=WIN, tasks=6)
+                                            sessions="index", window=WIN, tasks=6)
     finally:
         client.unregister_worker_plugin("kill-once")
     assert not marker.exists()  # the plugin fired
     client.wait_for_workers(2, timeout=60)
     assert set(client.run(os.getpid).values()) != before  # a new worker process
-    assert_same(eventstudy.batch(returns, pairs, estimation=EST, window=WIN), dask)
+    assert_same(eventstudy.batch(returns, pairs, **ROWS), dask)
 
 
 class KillOnce(distributed.WorkerPlugin):
@@ -168,7 +177,7 @@ def test_the_parquet_reader_reads_only_the_columns_a_task_needs(tmp_path, monkey
     monkeypatch.setattr(panel_module, "_read", spy)
     with distributed.Client(processes=False, n_workers=1, threads_per_worker=2,
                             dashboard_address=":0") as c:
-        dask = eventstudy.distributed.batch(path, pairs, client=c, estimation=EST, window=WIN,
+        dask = eventstudy.distributed.batch(path, pairs, client=c, **ROWS,
                                             tasks=5)
     assert requested[0] == ["date"]  # open_panel: the sessions only
     tasks = requested[1:]
@@ -184,7 +193,7 @@ def test_the_parquet_reader_reads_only_the_columns_a_task_needs(tmp_path, monkey
         assert not (securities & seen)  # a security is read by one task only
         seen |= securities
     assert seen == set(pairs["security"]) - {"NOPE"}
-    assert_same(eventstudy.batch(returns, pairs, estimation=EST, window=WIN), dask)
+    assert_same(eventstudy.batch(returns, pairs, **ROWS), dask)
 
 
 def test_a_dataset_of_files_and_dask_pairs(client, tmp_path) -> None:
@@ -198,19 +207,18 @@ def test_a_dataset_of_files_and_dask_pairs(client, tmp_path) -> None:
     for year, part in returns.groupby(returns.index.year):
         part.reset_index().to_parquet(folder / f"{year}.parquet", index=False)
     pairs = dd.from_pandas(pairs_for(returns, 5_000, seed=8), npartitions=3)
-    dask = eventstudy.distributed.batch(folder, pairs, client=client, estimation=EST,
-                                        window=WIN)
+    dask = eventstudy.distributed.batch(folder, pairs, client=client, **ROWS)
     computed = pairs.compute()  # dask's own dtypes (its strings are pyarrow's)
     pd.testing.assert_frame_equal(dask.pairs, computed)
-    assert_same(eventstudy.batch(returns.astype(float), computed, estimation=EST, window=WIN),
+    assert_same(eventstudy.batch(returns.astype(float), computed, **ROWS),
                 dask)
 
 
 def test_without_a_client_a_local_cluster_runs_the_call() -> None:
     returns = universe(20, 300, seed=9)
     pairs = pairs_for(returns, 400, seed=10)
-    dask = eventstudy.distributed.batch(returns, pairs, estimation=EST, window=WIN, workers=1)
-    assert_same(eventstudy.batch(returns, pairs, estimation=EST, window=WIN), dask)
+    dask = eventstudy.distributed.batch(returns, pairs, **ROWS, workers=1)
+    assert_same(eventstudy.batch(returns, pairs, **ROWS), dask)
 
 
 def test_numpy_engine_equal_to_the_last_bits(client, monkeypatch) -> None:
@@ -220,9 +228,9 @@ def test_numpy_engine_equal_to_the_last_bits(client, monkeypatch) -> None:
     monkeypatch.setattr(tuning, "ENGINE", "numpy")
     returns = universe(60, 500, seed=15)
     pairs = pairs_for(returns, 4_000, seed=16)
-    local = eventstudy.batch(returns, pairs, estimation=EST, window=WIN)
-    dask = eventstudy.distributed.batch(returns, pairs, client=client, estimation=EST,
-                                        window=WIN, tasks=5)
+    local = eventstudy.batch(returns, pairs, **ROWS)
+    dask = eventstudy.distributed.batch(returns, pairs, client=client, **ROWS,
+                                        tasks=5)
     assert_same(local, dask, atol=1e-15)
     pd.testing.assert_series_equal(local.estimation["n_obs"], dask.estimation["n_obs"])
 
@@ -231,7 +239,7 @@ def test_progress_is_reported_per_task(client) -> None:
     returns = universe(20, 300, seed=11)
     seen: list[tuple[int, int]] = []
     eventstudy.distributed.batch(returns, pairs_for(returns, 500), client=client,
-                                 estimation=EST, window=WIN, tasks=4,
+                                 **ROWS, tasks=4,
                                  progress=lambda done, total: seen.append((done, total)))
     assert seen == [(i, 4) for i in range(5)]
 
@@ -271,8 +279,7 @@ def test_bad_parquet_is_one_typed_error(client, tmp_path) -> None:
     pairs = pairs_for(universe(5, 200, seed=12), 50)
     for path, message in bad_panels(tmp_path):
         with pytest.raises(PriceDataError, match=message):
-            eventstudy.distributed.batch(path, pairs, client=client, estimation=EST,
-                                         window=WIN)
+            eventstudy.distributed.batch(path, pairs, client=client, **ROWS)
 
 
 def test_bad_settings_and_unreachable_scheduler() -> None:
@@ -283,10 +290,10 @@ def test_bad_settings_and_unreachable_scheduler() -> None:
                       ({"client": "tcp://127.0.0.1:9", "timeout": 0.5}, DistributedError),
                       ({"client": object()}, DistributedError)):
         with pytest.raises(error):
-            eventstudy.distributed.batch(returns, pairs, estimation=EST, window=WIN, **kw)
-    with pytest.raises(EventsFileError, match="missing column"):
-        eventstudy.distributed.batch(returns, pairs.drop(columns="day0"), estimation=EST,
-                                     window=WIN, client="tcp://127.0.0.1:9", timeout=0.5)
+            eventstudy.distributed.batch(returns, pairs, **ROWS, **kw)
+    with pytest.raises(InputError, match="missing column"):
+        eventstudy.distributed.batch(returns, pairs.drop(columns="day0"), **ROWS,
+                                     client="tcp://127.0.0.1:9", timeout=0.5)
 
 
 @pytest.mark.parametrize("module", ["distributed", "pyarrow"])
@@ -296,7 +303,7 @@ def test_missing_extra_is_a_typed_error(monkeypatch, tmp_path, module) -> None:
     monkeypatch.setitem(sys.modules, module, None)  # import fails as if not installed
     monkeypatch.setitem(sys.modules, f"{module}.dataset", None)
     with pytest.raises(MissingDependencyError, match=r"eventstudy\[distributed\]") as info:
-        eventstudy.distributed.batch(path, pairs_for(returns, 10), estimation=EST, window=WIN)
+        eventstudy.distributed.batch(path, pairs_for(returns, 10), **ROWS)
     assert repr(module) in str(info.value) and isinstance(info.value, ImportError)
 
 

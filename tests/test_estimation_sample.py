@@ -90,9 +90,10 @@ def write_study(folder: Path, strict: bool = False) -> Path:
 
 
 def session_returns(index: pd.DatetimeIndex = SESSIONS) -> pd.DataFrame:
-    """Log returns session to session on ``index``, NaN where either close is missing."""
-    closes = pd.DataFrame({t: s.reindex(index) for t, s in simulated_prices().items()})
-    return np.log(closes).diff()
+    """Each ticker's log returns on its own trading days (trade to trade across its outage),
+    on ``index``: NaN where it has no close."""
+    return pd.DataFrame({t: np.log(s).diff().reindex(index)
+                         for t, s in simulated_prices().items()})
 
 
 @pytest.fixture(scope="module")
@@ -280,8 +281,9 @@ def test_batch_window_before_the_first_row(engine, monkeypatch) -> None:
 @given(first=st.integers(-260, -2), holes=st.lists(st.integers(-240, -1), max_size=30),
        start=st.integers(0, 200), bench_first=st.integers(-260, -2))
 def test_batch_sample_is_the_rows_with_both_returns(first, holes, start, bench_first) -> None:
-    # Property: M is the number of window rows the frame holds with both returns present,
-    # whatever the listing offsets, holes and first row; both engines agree.
+    # Property: M is the number of window rows the frame holds with both returns present and
+    # over one session (the row before priced for both: a return after a hole spans it, trade
+    # to trade), whatever the listing offsets, holes and first row; both engines agree.
     index = SESSIONS[start:POS0 + WIN[1] + 1]
     d = POS0 - start
     rng = np.random.default_rng(abs(hash((first, start))) % 2**32)
@@ -294,7 +296,19 @@ def test_batch_sample_is_the_rows_with_both_returns(first, holes, start, bench_f
     frame = pd.DataFrame({"S": r, "M": m})
     pairs = pd.DataFrame({"security": ["S"], "benchmark": ["M"], "day0": [DAY0]})
     in_window = (offsets >= EST[0]) & (offsets <= EST[1])
-    expected = int((in_window & r.notna().to_numpy() & m.notna().to_numpy()).sum())
+    def before_priced(x: pd.Series) -> np.ndarray:
+        """Priced on the row before: a return there, or the row before the first return (the
+        first price); the row before row 0 counts as priced."""
+        present = x.notna().to_numpy()
+        priced = present.copy()
+        first = int(np.argmax(present))
+        if present.any() and first > 0:
+            priced[first - 1] = True
+        return np.concatenate([[True], priced[:-1]])
+
+    one_session = before_priced(r) & before_priced(m)
+    expected = int((in_window & r.notna().to_numpy() & m.notna().to_numpy()
+                    & one_session).sum())
     got = {}
     for engine in ("auto", "numpy"):
         tuning.ENGINE = engine

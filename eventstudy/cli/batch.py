@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import io
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from eventstudy.cli.common import fail
-from eventstudy.errors import EstimationError, EventStudyError
+from eventstudy.errors import EstimationError, EventStudyError, ExcludedPairsWarning
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,7 +36,8 @@ def _offsets(text: str, name: str) -> tuple[int, int]:
 def batch(
     pairs_file: Annotated[Path, typer.Argument(metavar="PAIRS.csv", show_default=False,
                                                help="CSV of pairs: security, benchmark, day0 "
-                                                    "(YYYY-MM-DD), optional pair label.")],
+                                                    "(YYYY-MM-DD); optional pair label, "
+                                                    "exchange, benchmark_exchange.")],
     returns: Annotated[Path, typer.Option(
         "--returns", metavar="DIR_OR_PARQUET", show_default=False,
         help="Wide Parquet returns: a file, or a folder of files split by rows; a 'date' "
@@ -57,8 +59,15 @@ def batch(
     workers: Annotated[int, typer.Option(help="Worker processes of the local cluster.")] = 2,
     tasks: Annotated[int | None, typer.Option(help="Tasks (default: by size).")] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to reach the scheduler.")] = 10.0,
+    sessions: Annotated[str, typer.Option(
+        help="What offsets count: exchange (each pair's exchange sessions; exchange column, "
+             "else inferred from the ticker) or index (rows of the returns).")] = "exchange",
+    returns_kind: Annotated[str, typer.Option(
+        "--returns-kind", help="log or simple: how returns combine over several sessions.")
+    ] = "log",
 ) -> None:
     """CARs of many pairs on a Dask cluster: one row per pair, CAR, se, t, p, exclusions."""
+    from eventstudy.study.batch.engine import _check_choices
     from eventstudy.study.distributed import batch as distributed_batch
     from eventstudy.study.distributed.deps import need
     from eventstudy.study.distributed.pairs_file import car_table, check_pairs, read_pairs
@@ -73,12 +82,15 @@ def batch(
         need("distributed")
         pairs = read_pairs(pairs_file, model)
         panel = open_panel(returns)
-        check_pairs(pairs, panel, pairs_file, model)
-        with _progress() as progress:
+        _check_choices(sessions, returns_kind)
+        check_pairs(pairs, panel, pairs_file, model, sessions)
+        with _progress() as progress, warnings.catch_warnings():
+            # the exclusions are the table's own column, and counted on the last line
+            warnings.simplefilter("ignore", ExcludedPairsWarning)
             result = distributed_batch(
                 panel, pairs, client=scheduler, estimation=est, window=win, model=model,
                 min_estimation=min_estimation, workers=workers, tasks=tasks, timeout=timeout,
-                progress=progress)
+                progress=progress, sessions=sessions, returns_kind=returns_kind)
         table = car_table(result)
         data = _encode(table, out)
     except EventStudyError as exc:

@@ -316,10 +316,13 @@ def _prefix_single(r, m, c_r, model, prefix):  # pragma: no cover - compiled
 
 
 @njit(**_OPTIONS)
-def combos(values, combo_s, combo_b, order, starts, c0, c1, d, est0, est_len, win0, length,
-           model, k, min_obs, direct_ratio, n_obs, alpha, beta, sig2, mean_m, sxx, r2, ar, se,
-           car, car_var, n_days, code):  # pragma: no cover - compiled
+def combos(values, window_values, combo_s, combo_b, order, starts, c0, c1, d, est0, est_len,
+           win0, length, model, k, min_obs, direct_ratio, n_obs, alpha, beta, sig2, mean_m, sxx,
+           r2, ar, se, car, car_var, n_days, code):  # pragma: no cover - compiled
     """Estimation, fit and event window of every pair of combos c0 .. c1 − 1 (fused).
+
+    The estimation sums read ``values``, the event windows ``window_values`` (the same array
+    unless some returns span a gap: those are NaN in ``values``).
 
     ``order[starts[c]:starts[c + 1]]`` are the pairs (rows of the outputs) of combo c, ``d``
     their day-0 rows: the combo's two series stay in cache while its pairs are done. An
@@ -337,6 +340,8 @@ def combos(values, combo_s, combo_b, order, starts, c0, c1, d, est0, est_len, wi
     for c in range(c0, c1):
         r = values[combo_s[c]]
         m = values[combo_b[c]]
+        r_win = window_values[combo_s[c]]
+        m_win = window_values[combo_b[c]]
         p0 = starts[c]
         p1 = starts[c + 1]
         direct = (p1 - p0) * est_len <= direct_ratio * n_rows
@@ -356,5 +361,6 @@ def combos(values, combo_s, combo_b, order, starts, c0, c1, d, est0, est_len, wi
                     w[f] = 0.0
                 w[6] = c_r if model != MARKET_ADJUSTED else 0.0
                 w[7] = c_m if model == MARKET else 0.0
-            _pair(w, p, r, m, d[p] + win0, length, model, k, min_obs, n_obs, alpha, beta,
-                  sig2, mean_m, sxx, r2, ar, se, car, car_var, n_days, code)
+            _pair(w, p, r_win, m_win, d[p] + win0, length, model, k, min_obs, n_obs, alpha,
+                  beta, sig2, mean_m, sxx, r2, ar, se, car, car_var, n_days, code)
+

@@ -8,32 +8,37 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from eventstudy._typing import FloatArray, Window
-from eventstudy.errors import EstimationError
+from eventstudy.errors import EstimationError, InputError
 from eventstudy.estimation import kernel
-from eventstudy.study.batch import tuning
+from eventstudy.study.batch import grid, spans, tuning
 from eventstudy.study.batch.fit import _event_window, _Outputs
 from eventstudy.study.batch.inputs import (
     _AFTER,
     _BEFORE,
+    _EMPTY,
     _NO_BENCHMARK,
     _NO_DAY0,
     _NO_SECURITY,
     _OK,
     _PARTIAL,
+    _UNPLACED,
     _check_settings,
     _check_threads,
-    _resolve,
+    _positions,
+    _reasons,
     _returns_matrix,
     _starts_late,
 )
-from eventstudy.study.batch.result import BatchResult, _result
+from eventstudy.study.batch.request import read_request
+from eventstudy.study.batch.result import BatchResult, _result, warn_excluded
 from eventstudy.study.batch.runner import _Runner
+from eventstudy.study.batch.spans import Prices
 from eventstudy.study.batch.sums import _estimate
 
 if TYPE_CHECKING:
@@ -53,21 +58,28 @@ def batch(
     require_full_window: bool = False,
     chunk_size: int = 4_096,
     threads: int | None = None,
+    sessions: Literal["exchange", "index"] = "exchange",
+    returns_kind: Literal["log", "simple"] = "log",
 ) -> BatchResult:
     """Event studies of many pairs on one returns frame, vectorised (contract "Library API").
 
     Parameters
     ----------
     returns : pd.DataFrame
-        Index: trading sessions (sorted, unique DatetimeIndex); columns: tickers; values:
-        returns (log or simple, as the caller chose), NaN where missing.
+        Index: session dates (sorted, unique, tz-naive DatetimeIndex), of one exchange or the
+        union of several; columns: tickers; values: each ticker's returns on its own trading
+        days (log or simple, see ``returns_kind``), NaN where missing. A missing value is a
+        missing price: the next return is read as spanning it (trade to trade).
     pairs : pd.DataFrame
         Columns ``security``, ``benchmark`` (tickers among ``returns``' columns; the
         benchmark is not needed by the constant-mean model) and ``day0`` (a session of the
-        index). Its index labels the pairs.
+        pair's exchange: a datetime, or an ISO date string YYYY-MM-DD; nothing else is read
+        as a date). Optional ``exchange`` and ``benchmark_exchange`` (exchange_calendars
+        codes; blank: inferred). Its index labels the pairs.
     estimation, window : (int, int)
-        Inclusive offsets, in rows of ``returns``, of the estimation and event windows
-        relative to day 0. The estimation window must end before the event window starts.
+        Inclusive offsets, in sessions of each pair's exchange (or rows of ``returns``, see
+        ``sessions``), of the estimation and event windows relative to day 0. The estimation
+        window must end before the event window starts.
     model : {"market", "constant-mean", "market-adjusted"}
     min_estimation : int
         Pairs with fewer usable estimation returns are excluded (default 60, the events
@@ -88,6 +100,17 @@ def batch(
         writing its own rows of the results, and numpy releases the GIL inside array operations, so
         they overlap; the results are bit-identical whatever ``threads``. Working memory grows by
         one block's buffers and one chunk's arrays per thread.
+    sessions : {"exchange", "index"}
+        "exchange" (default): each pair's offsets count the sessions of its security's
+        exchange (the ``exchange`` column, else inferred from the ticker as the events file
+        infers it: ``.T`` Tokyo, ``.AX`` Sydney, plain US tickers New York, ...); rows of
+        other exchanges are skipped for it, and a benchmark on another exchange is read by
+        instant, as :func:`eventstudy.run` reads it. A pair whose exchange cannot be inferred
+        is excluded with the reason. "index": offsets count rows of ``returns`` for every
+        pair (a panel already on one calendar, or synthetic dates).
+    returns_kind : {"log", "simple"}
+        How returns combine over several sessions: a return spanning a missing price, a
+        benchmark read by instant over several of its sessions.
 
     Returns
     -------
@@ -97,10 +120,15 @@ def batch(
     ------
     EstimationError
         Unknown model, invalid windows, ``min_estimation``, ``chunk_size`` or ``threads``.
-    PriceDataError
-        ``returns`` is not a frame of sessions × tickers.
-    EventsFileError
-        ``pairs`` lacks a required column or has a ``day0`` that is not a date.
+    InputError
+        ``returns`` is not a frame of session dates × tickers (tz-aware or timed stamps
+        included); ``pairs`` lacks a required column, has a ``day0`` that is not a date in an
+        accepted form, or an unknown exchange code.
+
+    Warns
+    -----
+    ExcludedPairsWarning
+        Once per call when pairs are excluded: their count by reason, and how to list them.
 
     Notes
     -----
@@ -124,53 +152,151 @@ def batch(
     .. [1] Campbell, J., Lo, A. and MacKinlay, A. C. (1997) *The Econometrics of Financial
        Markets*, Princeton University Press, §4.4.
     """
-    return _batch(returns, pairs, estimation=estimation, window=window, model=model,
-                  min_estimation=min_estimation, require_full_window=require_full_window,
-                  chunk_size=chunk_size, threads=threads, engine=None)
+    result = _batch(returns, pairs, estimation=estimation, window=window, model=model,
+                    min_estimation=min_estimation, require_full_window=require_full_window,
+                    chunk_size=chunk_size, threads=threads, engine=None, sessions=sessions,
+                    returns_kind=returns_kind)
+    warn_excluded(result.excluded, "eventstudy.batch")
+    return result
 
 
 def _batch(returns: pd.DataFrame, pairs: pd.DataFrame, *, estimation: Window, window: Window,
            model: str, min_estimation: int, require_full_window: bool, chunk_size: int,
-           threads: int | None, engine: str | None) -> BatchResult:
+           threads: int | None, engine: str | None, sessions: str = "exchange",
+           returns_kind: str = "log") -> BatchResult:
     """:func:`batch` on the engine ``engine`` ("numba" or "numpy"; None: :func:`chosen_engine`
     of the number of pairs). The Dask path fixes the engine for the whole call, so that its
     tasks, each a part of the pairs, compute what one local call would."""
     est, win = _check_settings(estimation, window, model, min_estimation, chunk_size)
+    _check_choices(sessions, returns_kind)
     n_threads = _check_threads(threads, len(pairs) if isinstance(pairs, pd.DataFrame) else 0)
     k = kernel.K[model]
     needs_benchmark = model != "constant-mean"
     values, index = _returns_matrix(returns)
-    s, b, d = _resolve(returns.columns, index, pairs, needs_benchmark)
-    if not needs_benchmark:
-        b = s
-    n_pairs, n_rows = len(pairs), values.shape[1]
-    length = win[1] - win[0] + 1
+    request = read_request(pairs, needs_benchmark)
+    s, b = _positions(returns.columns, request, needs_benchmark)
+    n_pairs, length = len(pairs), win[1] - win[0] + 1
+    plan = grid.layout(values, index, returns.columns, s, b, request.day0, request.exchange,
+                       request.benchmark_exchange, sessions, returns_kind)
+    out = _Outputs(n_pairs, length)
+    code = np.full(n_pairs, _UNPLACED, np.int8)
+    start = np.full(n_pairs, np.datetime64("NaT"), "datetime64[ns]")
+    end = start.copy()
+    reasons = np.full(n_pairs, None, dtype=object)
+    reasons[plan.unplaced] = plan.reasons
+    unknown = s < 0  # placed in no part: not a column of returns
+    code[unknown] = _NO_SECURITY
+    reasons[unknown] = [f"security {x!r} is not a column of returns"
+                        for x in request.security.iloc[np.flatnonzero(unknown)].tolist()]
+    jit = _jit_module(engine or chosen_engine(n_pairs)) if n_pairs else None
+    names = (request.security, request.benchmark if needs_benchmark else None, request.day0)
+    with _Runner(n_threads) as runner:
+        for part in plan.parts:
+            whole = part.rows.size == n_pairs  # every pair, in order: write in place
+            into = out if whole else _Outputs(part.rows.size, length)
+            part_code = _run_part(part, est, win, model, k, min_estimation, require_full_window,
+                                  chunk_size, returns_kind, jit, into, runner)
+            part_names = names if whole else (
+                names[0].iloc[part.rows],
+                None if names[1] is None else names[1].iloc[part.rows], names[2][part.rows])
+            p_start, p_end = _estimation_dates(part, est)
+            part_reasons = _reasons(part_code, part_names, part.index, part.exchange, est, win,
+                                    model, k, min_estimation, into.n_obs, p_start, p_end,
+                                    part.s, part.b, part.d, part.prices.raw)
+            if whole:
+                code, start, end, reasons = part_code, p_start, p_end, part_reasons
+            else:
+                into.scatter(out, part.rows)
+                code[part.rows] = part_code
+                start[part.rows], end[part.rows] = p_start, p_end
+                reasons[part.rows] = part_reasons
+    out.clear(np.flatnonzero(code != _OK))
+    return _result(out, code, pairs, est, win, model, k, start, end, reasons, returns,
+                   n_threads, sessions, returns_kind)
 
-    code = np.zeros(n_pairs, np.int8)
+
+def _check_choices(sessions: str, returns_kind: str) -> None:
+    if sessions not in ("exchange", "index"):
+        raise InputError(f"sessions = {sessions!r}: give 'exchange' (offsets count each "
+                         "pair's exchange sessions) or 'index' (rows of returns)")
+    if returns_kind not in ("log", "simple"):
+        raise InputError(f"returns_kind = {returns_kind!r}: give 'log' or 'simple'")
+
+
+def _run_part(part: grid.Part, est: Window, win: Window, model: str, k: int,
+              min_estimation: int, require_full_window: bool, chunk_size: int, kind: str,
+              jit: Any, out: _Outputs, runner: _Runner) -> np.ndarray:
+    """The engine on one part's pairs: their exclusion codes, and their rows of ``out``."""
+    prices = part.prices
+    s, b, d = part.s, part.b, part.d
+    needs_benchmark = model != "constant-mean"
+    n_rows = len(part.index)
+    code = np.zeros(s.size, np.int8)
     if require_full_window:
-        code[_starts_late(values, s, b, d, est[0], needs_benchmark)] = _PARTIAL
+        code[_starts_late(prices.raw, s, b, d, est[0], needs_benchmark)] = _PARTIAL
     code[(d + win[0] >= 0) & (d + win[1] >= n_rows)] = _AFTER
     code[(d >= 0) & (d + win[0] < 0)] = _BEFORE
     code[d < 0] = _NO_DAY0
     if needs_benchmark:
         code[b < 0] = _NO_BENCHMARK
     code[s < 0] = _NO_SECURITY
-
-    out = _Outputs(n_pairs, length)
     ok = code == _OK
     if ok.any():
-        jit = _jit_module(engine or chosen_engine(n_pairs))
-        with _Runner(n_threads) as runner:
-            if jit is not None:
-                _compiled(jit, values, s, b, d, ok, est, win, model,
-                          max(min_estimation, k + 3), out, code, runner)
-            else:
-                sums, at = _estimate(values, s, b, d, ok, est, model, runner)
-                _event_window(values, s, b, d, sums, at, win, model,
-                              max(min_estimation, k + 3), chunk_size, out, code, runner)
-    out.clear(np.flatnonzero(code != _OK))
-    return _result(out, code, pairs, index, est, win, model, k, min_estimation, s, b, d,
-                   values, returns, n_threads)
+        min_obs = max(min_estimation, k + 3)
+        if jit is not None:
+            _compiled(jit, prices.est, prices.raw, s, b, d, ok, est, win, model, min_obs, out,
+                      code, runner)
+        else:
+            sums, at = _estimate(prices.est, s, b, d, ok, est, model, runner)
+            _event_window(prices.raw, s, b, d, sums, at, win, model, min_obs, chunk_size, out,
+                          code, runner)
+        _respan(prices, s, b, d, code, est, win, model, kind, out, jit)
+    return code
+
+
+def _respan(prices: Prices, s: np.ndarray, b: np.ndarray, d: np.ndarray, code: np.ndarray,
+            est: Window, win: Window, model: str, kind: str, out: _Outputs, jit: Any) -> None:
+    """The event windows holding returns that span a gap, redone trade to trade
+    (:mod:`eventstudy.study.batch.spans`, or its compiled twin
+    :func:`eventstudy.estimation._jit.respan` on the compiled engine); the engine did them as
+    one-session returns."""
+    rows = spans.candidates(prices, s, b, d, win, code == _OK, out.n_days)
+    if not rows.size:
+        return
+    if jit is not None:
+        from eventstudy.estimation import _jit_spans
+
+        priced = prices.priced if prices.priced is not None else ~np.isnan(prices.raw)
+        _jit_spans.respan(prices.raw, priced, s, b, d, rows, est[0] - 1, win[0],
+                          win[1] - win[0] + 1,
+                          {"market": jit.MARKET, "constant-mean": jit.CONSTANT_MEAN,
+                           "market-adjusted": jit.MARKET_ADJUSTED}[model], kernel.K[model],
+                          kind == "simple", out.alpha, out.beta, out.sigma2, out.n_obs,
+                          out.mean_m, out.sxx, out.ar, out.se, out.car, out.car_var,
+                          out.n_days)
+        days = out.n_days[rows]
+    else:
+        ar, se, car, car_var, days = spans.respan(
+            prices, rows, s, b, d, est[0], win, model, kind, out.alpha, out.beta, out.sigma2,
+            out.n_obs.astype(float), out.mean_m, out.sxx)
+        out.ar[rows], out.se[rows], out.car[rows] = ar, se, car
+        out.car_var[rows], out.n_days[rows] = car_var, days
+    code[rows[days == 0]] = _EMPTY
+
+
+def _estimation_dates(part: grid.Part, est: Window) -> tuple[np.ndarray, np.ndarray]:
+    """First and last sessions of each pair's estimation window (the first session of the
+    part when it reaches before it; NaT when day 0 is unknown or the window lies outside)."""
+    d, n_rows = part.d, len(part.index)
+    sessions = part.index.to_numpy().astype("datetime64[ns]")
+    if n_rows == 0:
+        nat = np.full(d.size, np.datetime64("NaT"), "datetime64[ns]")
+        return nat, nat.copy()
+    inside = (d >= 0) & (d + est[1] >= 0) & (d + est[1] < n_rows)
+    start, end = (sessions.take(np.maximum(d + offset, 0), mode="clip") for offset in est)
+    if not inside.all():
+        start[~inside] = end[~inside] = np.datetime64("NaT")
+    return start, end
 
 
 def chosen_engine(n_pairs: int) -> str:
@@ -215,15 +341,18 @@ def _load_jit() -> Any:
     return _jit
 
 
-def _compiled(jit: Any, values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarray,
-              ok: np.ndarray, est: Window, win: Window, model: str, min_obs: int,
-              out: _Outputs, code: np.ndarray, runner: _Runner) -> None:
+def _compiled(jit: Any, values: FloatArray, window_values: FloatArray, s: np.ndarray,
+              b: np.ndarray, d: np.ndarray, ok: np.ndarray, est: Window, win: Window,
+              model: str, min_obs: int, out: _Outputs, code: np.ndarray,
+              runner: _Runner) -> None:
     """Estimation, fit and event window of the ``ok`` pairs by the compiled kernels.
 
     The pairs are grouped by combo (a counting sort); the combos are cut in ranges of about
     equal work, ``runner``'s tasks, each a call of :func:`eventstudy.estimation._jit.combos` (which
     releases the GIL) writing the rows of its own pairs: the numbers do not depend on the
-    threads. Same conventions and exclusions as :func:`_estimate` and :func:`_event_window`.
+    threads. Same conventions and exclusions as :func:`_estimate` and :func:`_event_window`:
+    the sums read ``values`` (the estimation sample's returns), the event window
+    ``window_values`` (trade to trade, :mod:`eventstudy.study.batch.spans`).
     """
     n_cols, n_rows = values.shape
     est_len = est[1] - est[0] + 1
@@ -243,7 +372,7 @@ def _compiled(jit: Any, values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.
             "market-adjusted": jit.MARKET_ADJUSTED}[model]
 
     def task(i: int) -> None:
-        jit.combos(values, combo_s, combo_b, pair_rows, starts, int(edges[i]),
+        jit.combos(values, window_values, combo_s, combo_b, pair_rows, starts, int(edges[i]),
                    int(edges[i + 1]), d, est[0], est_len, win[0], length, kind, kernel.K[model],
                    min_obs, tuning.DIRECT_RATIO, out.n_obs, out.alpha, out.beta, out.sigma2,
                    out.mean_m, out.sxx, out.r2, out.ar, out.se, out.car, out.car_var,

@@ -66,6 +66,11 @@ class _Outputs:
         """The estimation fields that are NaN on an excluded pair."""
         return self.alpha, self.beta, self.sigma2, self.mean_m, self.sxx, self.r2
 
+    def scatter(self, into: _Outputs, rows: np.ndarray) -> None:
+        """Write these rows (one part's pairs) at ``rows`` of ``into`` (all pairs)."""
+        for name, x in vars(self).items():
+            getattr(into, name)[rows] = x
+
     def clear(self, rows: np.ndarray) -> None:
         """NaN rows (zero days in the window) for the excluded pairs."""
         for x in (self.ar, self.se, self.car, self.car_var, *self.estimates()):

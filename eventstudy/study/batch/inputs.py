@@ -11,18 +11,38 @@ import numpy as np
 import pandas as pd
 
 from eventstudy._typing import FloatArray, Window
-from eventstudy.errors import EstimationError, EventsFileError, PriceDataError
+from eventstudy.errors import EstimationError, InputError
 from eventstudy.estimation import kernel
+from eventstudy.sessions import exchange_label
 from eventstudy.study.batch import tuning
 
 if TYPE_CHECKING:
-    pass
+    from eventstudy.study.batch.request import Request
 
 
 
-# Exclusion codes (_PARTIAL: require_full_window and a window reaching before the data).
+# Exclusion codes (_PARTIAL: require_full_window and a window reaching before the data;
+# _UNPLACED: no exchange for the security, or its returns are not on that exchange's sessions).
 (_OK, _NO_SECURITY, _NO_BENCHMARK, _NO_DAY0, _BEFORE, _AFTER, _FEW, _FLAT_M, _FLAT_R, _EMPTY,
- _PARTIAL) = range(11)
+ _PARTIAL, _UNPLACED) = range(12)
+
+#: Largest offset from day 0 (about 400 years of sessions).
+MAX_OFFSET = 100_000
+
+#: A short name of each exclusion, for the one warning a call gives (count by reason).
+KINDS = {
+    _NO_SECURITY: "security not a column of returns",
+    _NO_BENCHMARK: "benchmark not a column of returns",
+    _NO_DAY0: "day0 not a session",
+    _BEFORE: "event window before the first session",
+    _AFTER: "event window after the last session",
+    _FEW: "too few estimation returns",
+    _FLAT_M: "benchmark without variance",
+    _FLAT_R: "residuals without variance",
+    _EMPTY: "no returns in the event window",
+    _PARTIAL: "estimation window before the data (require_full_window)",
+    _UNPLACED: "exchange unknown, or returns not on its sessions",
+}
 
 
 def _first_rows(values: FloatArray, columns: np.ndarray) -> np.ndarray:
@@ -54,6 +74,32 @@ def _starts_late(values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarray
     return late
 
 
+#: How each reason text begins (or what it holds), to count the exclusions of a call by kind.
+_KIND_MARKS = (
+    ("(require_full_window=True)", _PARTIAL),
+    ("security ", _NO_SECURITY),
+    ("benchmark returns have zero variance", _FLAT_M),
+    ("benchmark ", _NO_BENCHMARK),
+    ("day0 ", _NO_DAY0),
+    ("event window starts", _BEFORE),
+    ("event window ends", _AFTER),
+    ("only ", _FEW),
+    ("residuals have zero variance", _FLAT_R),
+    ("no returns in the event window", _EMPTY),
+    ("cannot infer the exchange", _UNPLACED),
+)
+
+
+def kind_of(reason: str) -> str:
+    """The kind (:data:`KINDS`) of an exclusion reason, from its words."""
+    if "returns dated on days" in reason:
+        return KINDS[_UNPLACED]
+    for mark, code in _KIND_MARKS:
+        if reason.startswith(mark) or (mark.startswith("(") and mark in reason):
+            return KINDS[code]
+    return reason.split(";")[0][:60]
+
+
 def _check_settings(estimation: Window, window: Window, model: str, min_estimation: int,
                     chunk_size: int) -> tuple[Window, Window]:
     if model not in kernel.K:
@@ -69,6 +115,9 @@ def _check_settings(estimation: Window, window: Window, model: str, min_estimati
         if lo > hi:
             raise EstimationError(f"{name} = {list(w)}: the start must not follow the end")
         est.extend((lo, hi))
+    if max(abs(x) for x in est) > MAX_OFFSET:
+        raise EstimationError(f"estimation = {list(estimation)}, window = {list(window)}: "
+                              f"offsets count sessions and must lie within ±{MAX_OFFSET:,}")
     if est[1] >= est[2]:
         raise EstimationError(
             f"estimation window {est[:2]} overlaps or follows the event window {est[2:]}; "
@@ -90,20 +139,29 @@ def _check_threads(threads: int | None, n_pairs: int) -> int:
 
 
 def _check_frame(returns: pd.DataFrame) -> pd.DatetimeIndex:
-    """The index of ``returns`` once its shape is checked: a frame of sorted, unique sessions
-    by unique tickers (the values are checked by :func:`_returns_matrix`)."""
+    """The index of ``returns`` once its shape is checked: a frame of sorted, unique,
+    tz-naive session dates by unique tickers (the values are checked by
+    :func:`_returns_matrix`)."""
     if not isinstance(returns, pd.DataFrame):
-        raise PriceDataError("returns: expected a DataFrame (sessions × tickers), got "
-                             f"{type(returns).__name__}")
+        raise InputError("returns: expected a DataFrame (sessions × tickers), got "
+                         f"{type(returns).__name__}")
     index = returns.index
     if not isinstance(index, pd.DatetimeIndex):
-        raise PriceDataError("returns: the index must be a DatetimeIndex of trading sessions")
+        raise InputError("returns: the index must be a DatetimeIndex of trading sessions")
+    if index.tz is not None:
+        raise InputError(
+            f"returns: the index holds time-zone-aware stamps ({index.tz}); sessions are "
+            "exchange-local dates: returns.index = returns.index.tz_convert(<the exchange's "
+            "time zone>).tz_localize(None).normalize()")
+    if len(index) and not (index == index.normalize()).all():
+        raise InputError("returns: the index holds times of day; give one row per session "
+                         "date (returns.index.normalize(), then one row per date)")
     if not (index.is_monotonic_increasing and index.is_unique):
-        raise PriceDataError("returns: the index must hold sorted, unique sessions; sort it "
-                             "and drop duplicated dates")
+        raise InputError("returns: the index must hold sorted, unique sessions; sort it "
+                         "and drop duplicated dates")
     if not returns.columns.is_unique:
         dup = returns.columns[returns.columns.duplicated()][0]
-        raise PriceDataError(f"returns: ticker {dup!r} is a column more than once")
+        raise InputError(f"returns: ticker {dup!r} is a column more than once")
     return index
 
 
@@ -116,7 +174,7 @@ def _returns_matrix(returns: pd.DataFrame) -> tuple[FloatArray, pd.DatetimeIndex
     try:
         values = np.ascontiguousarray(returns.to_numpy(dtype=np.float64, na_value=np.nan).T)
     except (TypeError, ValueError):
-        raise PriceDataError("returns: values must be numeric (NaN where missing)") from None
+        raise InputError("returns: values must be numeric (NaN where missing)") from None
     if np.isinf(values).any():
         values = np.where(np.isfinite(values), values, np.nan)
     # read-only whether or not a copy was made: the compiled kernels then have one
@@ -126,37 +184,27 @@ def _returns_matrix(returns: pd.DataFrame) -> tuple[FloatArray, pd.DatetimeIndex
     return values, index
 
 
-def _resolve(columns: pd.Index, index: pd.DatetimeIndex, pairs: pd.DataFrame,
-             needs_benchmark: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _positions(columns: pd.Index, request: Request, needs_benchmark: bool
+               ) -> tuple[np.ndarray, np.ndarray]:
     """Positions, among the tickers ``columns`` of the returns, of each pair's security and
-    benchmark, and of its day 0 in the sessions ``index`` (−1: unknown)."""
-    if not isinstance(pairs, pd.DataFrame):
-        raise EventsFileError(f"pairs: expected a DataFrame, got {type(pairs).__name__}")
-    required = ("security", "benchmark", "day0") if needs_benchmark else ("security", "day0")
-    missing = [c for c in required if c not in pairs.columns]
-    if missing:
-        raise EventsFileError(f"pairs: missing column(s) {', '.join(missing)}; give "
-                              "security, benchmark and day0")
-    s = columns.get_indexer(pd.Index(pairs["security"]))
-    b = (columns.get_indexer(pd.Index(pairs["benchmark"])) if needs_benchmark
-         else np.full(len(pairs), -1))
-    try:
-        day0 = pd.DatetimeIndex(pd.to_datetime(pairs["day0"]))
-    except (TypeError, ValueError) as exc:
-        raise EventsFileError(f"pairs: day0 must hold dates ({exc})") from None
-    if (day0.tz is None) != (index.tz is None):
-        raise EventsFileError("pairs: day0 and the index of returns must both be time-zone "
-                              "naive or both aware")
-    d = index.get_indexer(day0)
-    return (s.astype(np.int64, copy=False), b.astype(np.int64, copy=False),
-            d.astype(np.int64, copy=False))
+    benchmark (−1: not a column; the benchmark is the security's when not needed)."""
+    s = columns.get_indexer(request.security).astype(np.int64, copy=False)
+    if not needs_benchmark or request.benchmark is None:
+        return s, s.copy()
+    b = columns.get_indexer(request.benchmark).astype(np.int64, copy=False)
+    return s, b
 
 
-def _reasons(code: np.ndarray, pairs: pd.DataFrame, index: pd.DatetimeIndex, est: Window,
-             win: Window, model: str, k: int, min_estimation: int, n_obs: np.ndarray,
-             start: np.ndarray, end: np.ndarray, s: np.ndarray, b: np.ndarray, d: np.ndarray,
-             values: FloatArray) -> pd.Series:
-    """The reason of each excluded pair, naming the value at fault; None for the others."""
+def _reasons(code: np.ndarray, names: tuple[pd.Series, pd.Series | None, np.ndarray],
+             index: pd.DatetimeIndex, exchange: str | None, est: Window, win: Window,
+             model: str, k: int, min_estimation: int, n_obs: np.ndarray, start: np.ndarray,
+             end: np.ndarray, s: np.ndarray, b: np.ndarray, d: np.ndarray,
+             values: FloatArray) -> np.ndarray:
+    """The reason of each excluded pair, naming the value at fault; None for the others.
+
+    ``names`` are the pairs' securities, benchmarks and days 0; ``index`` the sessions their
+    offsets count (of ``exchange``; None: the rows of the index of returns).
+    """
     bad = np.flatnonzero(code != _OK)
     messages = np.empty(bad.size, dtype=object)
     codes = code[bad]
@@ -174,17 +222,19 @@ def _reasons(code: np.ndarray, pairs: pd.DataFrame, index: pd.DatetimeIndex, est
     }
     for c, text in fixed.items():
         messages[codes == c] = text
-    for c, column, what in ((_NO_SECURITY, "security", "security"),
-                            (_NO_BENCHMARK, "benchmark", "benchmark")):
+    for c, column, what in ((_NO_SECURITY, names[0], "security"),
+                            (_NO_BENCHMARK, names[1], "benchmark")):
         at = np.flatnonzero(codes == c)
-        if at.size:
-            names = pairs[column].to_numpy()[bad[at]]
-            messages[at] = [f"{what} {x!r} is not a column of returns" for x in names]
+        if at.size and column is not None:
+            messages[at] = [f"{what} {x!r} is not a column of returns"
+                            for x in column.iloc[bad[at]].tolist()]
     at = np.flatnonzero(codes == _NO_DAY0)
     if at.size:
-        days = pd.DatetimeIndex(pd.to_datetime(pairs["day0"])).to_numpy()[bad[at]]
-        messages[at] = [f"day0 {_day(x)} is not a session in the index of returns"
-                        for x in days]
+        where = ("in the index of returns" if exchange is None else
+                 f"of {exchange} ({exchange_label(exchange)}) in the returns' dates "
+                 f"({first} to {last})")
+        messages[at] = [f"day0 {_day(x)} is not a session {where}"
+                        for x in names[2][bad[at]]]
     at = np.flatnonzero(codes == _FEW)
     if at.size:
         rows = bad[at]
@@ -202,21 +252,21 @@ def _reasons(code: np.ndarray, pairs: pd.DataFrame, index: pd.DatetimeIndex, est
         ]
     at = np.flatnonzero(codes == _PARTIAL)
     if at.size:
-        messages[at] = _partial_reasons(bad[at], pairs, index, est, s, b, d, values,
+        messages[at] = _partial_reasons(bad[at], names, index, est, s, b, d, values,
                                         model != "constant-mean")
-    reasons = np.full(len(pairs), None, dtype=object)
+    reasons = np.full(code.size, None, dtype=object)
     reasons[bad] = messages
-    return pd.Series(reasons, index=pairs.index, name="reason", dtype=object)
+    return reasons
 
 
-def _partial_reasons(rows: np.ndarray, pairs: pd.DataFrame, index: pd.DatetimeIndex,
-                     est: Window, s: np.ndarray, b: np.ndarray, d: np.ndarray,
-                     values: FloatArray, needs_benchmark: bool) -> list[str]:
+def _partial_reasons(rows: np.ndarray, names: tuple[pd.Series, pd.Series | None, np.ndarray],
+                     index: pd.DatetimeIndex, est: Window, s: np.ndarray, b: np.ndarray,
+                     d: np.ndarray, values: FloatArray, needs_benchmark: bool) -> list[str]:
     """Why ``require_full_window`` excludes each pair at ``rows`` (see :func:`_starts_late`)."""
     start = d[rows] + est[0]
-    firsts = [(what, pairs[what].to_numpy()[rows], _first_rows(values, col[rows]))
-              for what, col in (("security", s), ("benchmark", b))
-              if what == "security" or needs_benchmark]
+    firsts = [(what, column.iloc[rows].tolist(), _first_rows(values, col[rows]))
+              for what, column, col in (("security", names[0], s), ("benchmark", names[1], b))
+              if column is not None and (what == "security" or needs_benchmark)]
     out = []
     for i, at in enumerate(start.tolist()):
         if at < 0:

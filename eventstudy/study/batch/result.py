@@ -4,6 +4,7 @@ arrays.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -13,12 +14,11 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from eventstudy._typing import FloatArray, Window
-from eventstudy.errors import EstimationError, EventsFileError
-from eventstudy.estimation import kernel
+from eventstudy._typing import Window
+from eventstudy.errors import EstimationError, ExcludedPairsWarning, InputError
 from eventstudy.study.batch import tuning
-from eventstudy.study.batch.fit import _Outputs, _window
-from eventstudy.study.batch.inputs import _OK, _reasons
+from eventstudy.study.batch.fit import _Outputs
+from eventstudy.study.batch.inputs import _OK, kind_of
 from eventstudy.study.batch.runner import _Runner
 
 if TYPE_CHECKING:
@@ -61,6 +61,11 @@ class BatchResult:
         Parameters of the model (2 market, 1 constant-mean, 0 market-adjusted).
     estimation_window, window : (int, int)
         The offsets used.
+    sessions : {"exchange", "index"}
+        What the offsets count: each pair's exchange sessions, or rows of ``returns``.
+    returns_kind : {"log", "simple"}
+        How returns were combined over several sessions (a return spanning a gap, a
+        benchmark read by instant).
     threads : int
         Threads that computed the result; :attr:`car_p` uses as many.
     """
@@ -80,6 +85,8 @@ class BatchResult:
     window: Window
     returns: pd.DataFrame | None = field(default=None, repr=False, compare=False)
     threads: int = field(default=1, repr=False, compare=False)
+    sessions: str = "exchange"
+    returns_kind: str = "log"
 
     @cached_property
     def studied(self) -> np.ndarray:
@@ -192,7 +199,7 @@ class BatchResult:
             groups: dict[Hashable, np.ndarray] = {None: np.flatnonzero(studied)}
         else:
             if by not in self.pairs.columns:
-                raise EventsFileError(f"pairs has no column {by!r} to group by")
+                raise InputError(f"pairs has no column {by!r} to group by")
             labels = self.pairs[by].to_numpy()
             groups = {g: np.flatnonzero(studied & (labels == g))
                       for g in pd.unique(labels[studied])}
@@ -203,101 +210,39 @@ class BatchResult:
     def _pair_arrays(self, rows: np.ndarray, windows: tuple[Window, ...], group: Hashable
                      ) -> PairArrays:
         """The inputs of :func:`eventstudy.inference.aggregate.aggregate` for the pairs at
-        ``rows``."""
-        from eventstudy.inference.aggregate import PairArrays
+        ``rows`` (:func:`eventstudy.study.batch.pooling.pair_arrays`)."""
+        from eventstudy.study.batch.pooling import pair_arrays
 
-        if self.returns is None:
-            raise EstimationError("this BatchResult has no returns frame to aggregate from")
-        values = np.ascontiguousarray(self.returns.to_numpy(np.float64, na_value=np.nan).T)
-        index = self.returns.index
-        pairs = self.pairs.iloc[rows]
-        s = self.returns.columns.get_indexer(pd.Index(pairs["security"]))
-        b = (self.returns.columns.get_indexer(pd.Index(pairs["benchmark"]))
-             if self.model != "constant-mean" else s)
-        d = index.get_indexer(pd.DatetimeIndex(pd.to_datetime(pairs["day0"])))
-        est = self.estimation.iloc[rows]
-        alpha, beta = est["alpha"].to_numpy(float), est["beta"].to_numpy(float)
-        sigma = est["sigma"].to_numpy(float)
-        n_obs = est["n_obs"].to_numpy(float)
-        est_len = self.estimation_window[1] - self.estimation_window[0] + 1
-        start = d + self.estimation_window[0]
-        r_est = _window(values, s, start, est_len)
-        if self.model == "constant-mean":
-            resid = r_est - alpha[:, None]
-        else:
-            m_est = _window(values, b, start, est_len)
-            resid = r_est - m_est if self.model == "market-adjusted" else (
-                r_est - alpha[:, None] - beta[:, None] * m_est)
-        # by date, from the first row any window holds (a window may start before row 0)
-        lo = max(int(start.min()), 0) if rows.size else 0
-        width = int((start + est_len).max()) - lo if rows.size else 0
-        if rows.size * (width + est_len) > tuning.AGGREGATE_ELEMENTS:
-            raise EstimationError(
-                f"aggregating {rows.size} pairs whose estimation windows span {width} sessions "
-                f"needs {rows.size * (width + est_len) * 8 / 2**30:.1f} GB of residuals; "
-                "aggregate by a finer column of pairs (by=...) or a subsample")
-        by_date = np.full((rows.size, width), np.nan)
-        at = (start - lo)[:, None] + np.arange(est_len)
-        if (start < 0).any():  # offsets before row 0: nothing to place there
-            held = at >= 0
-            by_date[np.nonzero(held)[0], at[held]] = resid[held]
-        else:
-            np.put_along_axis(by_date, at, resid, axis=1)
-        ar = self.ar.to_numpy()[rows]
-        length = ar.shape[1]
-        valid = ~np.isnan(ar)
-        m_win = (np.where(valid, _window(values, b, d + self.window[0], length), 0.0)
-                 if self.model == "market" else np.zeros_like(ar))
-        offsets = self.ar.columns.to_numpy()
-        car = np.full((rows.size, len(windows)), np.nan)
-        car_se = np.full((rows.size, len(windows)), np.nan)
-        for j, (w0, w1) in enumerate(windows):
-            sel = (offsets >= w0) & (offsets <= w1)
-            s_n = valid[:, sel].sum(axis=1)
-            car[:, j] = np.where(s_n > 0, np.where(valid[:, sel], ar[:, sel], 0.0).sum(axis=1),
-                                 np.nan)
-            var = kernel.car_variance(sigma**2, self.k, n_obs, est["mean_m"].to_numpy(float),
-                                      est["sxx"].to_numpy(float), s_n,
-                                      m_win[:, sel].sum(axis=1))
-            car_se[:, j] = np.sqrt(var)
-        label = "" if group is None else str(group)
-        return PairArrays(
-            offsets=offsets, ar=ar, se=self.se.to_numpy()[rows], windows=windows,
-            car=car, car_se=car_se, df=est["df"].to_numpy(float), sigma=sigma,
-            k=np.full(rows.size, float(self.k)),
-            estimation_offsets=np.arange(self.estimation_window[0],
-                                         self.estimation_window[1] + 1),
-            estimation_ar=resid, residuals=by_date,
-            day0=index.to_numpy()[d].astype("datetime64[D]"),
-            residual_dates=index.to_numpy()[lo:lo + width].astype("datetime64[D]"),
-            keys=tuple((label, str(x)) for x in pairs.index),
-        )
+        return pair_arrays(self, rows, windows, "" if group is None else str(group))
 
 
-def _result(out: _Outputs, code: np.ndarray, pairs: pd.DataFrame, index: pd.DatetimeIndex,
-            est: Window, win: Window, model: str, k: int, min_estimation: int, s: np.ndarray,
-            b: np.ndarray, d: np.ndarray, values: FloatArray, returns: pd.DataFrame,
-            threads: int) -> BatchResult:
+def warn_excluded(excluded: pd.Series, caller: str) -> None:
+    """One :class:`~eventstudy.errors.ExcludedPairsWarning` for the excluded pairs of a call:
+    their count by reason and how to list them (nothing when none is excluded)."""
+    reasons = excluded.dropna()
+    if reasons.empty:
+        return
+    counts = pd.Series([kind_of(str(x)) for x in reasons.to_numpy()]).value_counts()
+    by_reason = "; ".join(f"{n:,} {kind}" for kind, n in counts.items())
+    warnings.warn(f"{caller}: {len(reasons):,} of {len(excluded):,} pairs excluded ({by_reason}); "
+                  "list them with result.excluded.dropna()", ExcludedPairsWarning, stacklevel=3)
+
+
+def _result(out: _Outputs, code: np.ndarray, pairs: pd.DataFrame, est: Window, win: Window,
+            model: str, k: int, start: np.ndarray, end: np.ndarray, reasons: np.ndarray,
+            returns: pd.DataFrame, threads: int, sessions: str, returns_kind: str
+            ) -> BatchResult:
     labels = pairs.index
     offsets = pd.Index(np.arange(win[0], win[1] + 1), name="t")
     car_se = np.sqrt(out.car_var, out=out.car_var)
     df = np.where(code == _OK, out.n_obs - k, -1)
     with np.errstate(invalid="ignore", divide="ignore"):
         car_t = out.car / car_se
-    n_rows = len(index)
-    # a window reaching before the data starts, as the data holds it, on the first session
-    inside = (d >= 0) & (d + est[1] >= 0) & (d + est[1] < n_rows)
-    sessions = index.to_numpy().astype("datetime64[ns]")
-    start, end = (sessions.take(np.maximum(d + offset, 0), mode="clip") for offset in est)
-    if not inside.all():
-        start[~inside] = end[~inside] = np.datetime64("NaT")
     estimation = pd.DataFrame({
         "alpha": out.alpha, "beta": out.beta, "sigma": np.sqrt(out.sigma2, out=out.sigma2),
         "n_obs": out.n_obs, "df": np.where(df > 0, df, 0), "mean_m": out.mean_m,
         "sxx": out.sxx, "r2": out.r2, "start": start, "end": end,
     }, index=labels, copy=False)
-    excluded = _reasons(code, pairs, index, est, win, model, k, min_estimation, out.n_obs,
-                        start, end, s, b, d, values)
     return BatchResult(
         ar=pd.DataFrame(out.ar, index=labels, columns=offsets, copy=False),
         se=pd.DataFrame(out.se, index=labels, columns=offsets, copy=False),
@@ -305,6 +250,9 @@ def _result(out: _Outputs, code: np.ndarray, pairs: pd.DataFrame, index: pd.Date
         car_se=pd.Series(car_se, index=labels, name="car_se", copy=False),
         car_t=pd.Series(car_t, index=labels, name="car_t", copy=False),
         n_days=pd.Series(out.n_days, index=labels, name="n_days", copy=False),
-        estimation=estimation, excluded=excluded, pairs=pairs, model=model, k=k,
+        estimation=estimation,
+        excluded=pd.Series(reasons, index=labels, name="reason", dtype=object),
+        pairs=pairs, model=model, k=k,
         estimation_window=est, window=win, returns=returns, threads=threads,
+        sessions=sessions, returns_kind=returns_kind,
     )

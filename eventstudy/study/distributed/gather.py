@@ -35,7 +35,8 @@ class Assembly:
         self.filled += positions.size
 
     def result(self, pairs: pd.DataFrame, estimation: Window, window: Window, model: str,
-               k: int, returns: pd.DataFrame | None, threads: int) -> BatchResult:
+               k: int, returns: pd.DataFrame | None, threads: int, sessions: str = "exchange",
+               returns_kind: str = "log") -> BatchResult:
         """The :class:`BatchResult` once every pair is filled, indexed like ``pairs``."""
         if self.filled != self.n:
             raise RuntimeError(f"{self.filled} of {self.n} pairs assembled")  # a bug, not input
@@ -55,5 +56,5 @@ class Assembly:
                                      if name.startswith("est.")}, index=labels, copy=False),
             excluded=pd.Series(self.reasons, index=labels, name="reason", dtype=object),
             pairs=pairs, model=model, k=k, estimation_window=estimation, window=window,
-            returns=returns, threads=threads,
+            returns=returns, threads=threads, sessions=sessions, returns_kind=returns_kind,
         )

@@ -14,8 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from eventstudy.errors import EventsFileError, first_line
-from eventstudy.study.batch.inputs import _resolve
+from eventstudy.errors import InputError, first_line
+from eventstudy.study.batch.grid import _no_exchange, exchange_grid, pair_exchanges
+from eventstudy.study.batch.inputs import _positions
+from eventstudy.study.batch.request import ISO_DATE, read_request
 from eventstudy.study.batch.result import BatchResult
 from eventstudy.study.distributed.panel import Panel
 
@@ -29,27 +31,29 @@ def read_pairs(path: Path, model: str = "market") -> pd.DataFrame:
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
     except FileNotFoundError:
-        raise EventsFileError(f"{path}: no such pairs file") from None
+        raise InputError(f"{path}: no such pairs file") from None
     except (OSError, UnicodeDecodeError, pd.errors.ParserError,
             pd.errors.EmptyDataError) as exc:
-        raise EventsFileError(f"{path}: not a CSV file of pairs ({first_line(exc)})") from None
+        raise InputError(f"{path}: not a CSV file of pairs ({first_line(exc)})") from None
     required = ("security", "benchmark", "day0") if model != "constant-mean" else (
         "security", "day0")
     missing = [c for c in required if c not in frame.columns]
     if missing:
-        raise EventsFileError(f"{path}: missing column(s) {', '.join(missing)}; the header "
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)}; the header "
                               "names security, benchmark and day0")
     if frame.empty:
-        raise EventsFileError(f"{path}: no pairs (a header and no rows)")
+        raise InputError(f"{path}: no pairs (a header and no rows)")
     for column in required:
         blank = np.flatnonzero(frame[column].str.strip().eq("").to_numpy())
         if blank.size:
-            raise EventsFileError(f"{path} line {blank[0] + 2}: {column} is empty")
-    day0 = pd.to_datetime(frame["day0"], format="%Y-%m-%d", errors="coerce")
+            raise InputError(f"{path} line {blank[0] + 2}: {column} is empty")
+    text = frame["day0"].str.strip()
+    iso = text.str.fullmatch(ISO_DATE)
+    day0 = pd.to_datetime(text.where(iso), format="%Y-%m-%d", errors="coerce")
     bad = np.flatnonzero(day0.isna().to_numpy())
     if bad.size:
-        raise EventsFileError(f"{path} line {bad[0] + 2}: day0 {frame['day0'].iloc[bad[0]]!r} "
-                              "is not a date (YYYY-MM-DD)")
+        raise InputError(f"{path} line {bad[0] + 2}: day0 {frame['day0'].iloc[bad[0]]!r} "
+                         "is not an ISO 8601 date (YYYY-MM-DD, e.g. 2026-02-03)")
     frame["day0"] = day0
     labels = frame.pop("pair") if "pair" in frame.columns else pd.Series(
         np.arange(1, len(frame) + 1))
@@ -57,25 +61,45 @@ def read_pairs(path: Path, model: str = "market") -> pd.DataFrame:
     return frame
 
 
-def check_pairs(pairs: pd.DataFrame, panel: Panel, path: Path, model: str = "market") -> None:
-    """Every ticker of ``pairs`` a column of the returns and every day 0 one of its sessions:
-    else an :class:`~eventstudy.errors.EventsFileError` naming the first line at fault (the
-    library excludes such pairs; the command, given a file to fix, refuses it)."""
+def check_pairs(pairs: pd.DataFrame, panel: Panel, path: Path, model: str = "market",
+                sessions: str = "exchange") -> None:
+    """Every ticker of ``pairs`` a column of the returns, every security's exchange known and
+    every day 0 one of its sessions (of the pair's exchange, in the returns' dates; or of the
+    index with ``sessions="index"``): else an :class:`~eventstudy.errors.InputError` naming
+    the first line at fault (the library excludes such pairs; the command, given a file to
+    fix, refuses it)."""
     needs_benchmark = model != "constant-mean"
-    s, b, d = _resolve(panel.tickers, panel.index, pairs, needs_benchmark)
+    request = read_request(pairs, needs_benchmark, str(path))
+    s, b = _positions(panel.tickers, request, needs_benchmark)
     checks = [("security", s)] + ([("benchmark", b)] if needs_benchmark else [])
     for column, found in checks:
         bad = np.flatnonzero(found < 0)
         if bad.size:
-            raise EventsFileError(
+            raise InputError(
                 f"{path} line {bad[0] + 2}: {column} {pairs[column].iloc[bad[0]]!r} is not a "
                 f"column of {panel.name}{_more(bad.size)}")
+    if sessions == "index":
+        d = panel.index.get_indexer(request.day0)
+        where = np.full(len(pairs), f"of {panel.name}", dtype=object)
+    else:
+        codes = pair_exchanges(panel.tickers, s, request.exchange)
+        bad = np.flatnonzero(codes == "")
+        if bad.size:
+            raise InputError(f"{path} line {bad[0] + 2}: "
+                             f"{_no_exchange(pairs['security'].iloc[bad[0]])}"
+                             f"{_more(bad.size)}")
+        d = np.full(len(pairs), -1, np.int64)
+        where = np.empty(len(pairs), dtype=object)
+        for code in pd.unique(codes):
+            at = np.flatnonzero(codes == code)
+            d[at] = exchange_grid(code, panel.index).get_indexer(request.day0[at])
+            where[at] = f"of {code} in the dates of {panel.name}"
     bad = np.flatnonzero(d < 0)
     if bad.size:
-        day = pd.Timestamp(pairs["day0"].iloc[bad[0]])
-        raise EventsFileError(
+        day = pd.Timestamp(request.day0[bad[0]])
+        raise InputError(
             f"{path} line {bad[0] + 2}: day0 {day.date()} ({day.day_name()}) is not a session "
-            f"of {panel.name} ({panel.index[0].date()} to {panel.index[-1].date()})"
+            f"{where[bad[0]]} ({panel.index[0].date()} to {panel.index[-1].date()})"
             f"{_more(bad.size)}")
 
 

@@ -16,9 +16,11 @@ import pandas as pd
 from eventstudy._typing import Window
 from eventstudy.errors import DistributedError, EstimationError
 from eventstudy.estimation import kernel
-from eventstudy.study.batch.engine import _batch, chosen_engine
-from eventstudy.study.batch.inputs import _check_settings, _check_threads, _resolve
-from eventstudy.study.batch.result import BatchResult
+from eventstudy.study.batch.engine import _batch, _check_choices, chosen_engine
+from eventstudy.study.batch.inputs import _check_settings, _check_threads
+from eventstudy.study.batch.inputs import _positions as _positions_of
+from eventstudy.study.batch.request import read_request
+from eventstudy.study.batch.result import BatchResult, warn_excluded
 from eventstudy.study.distributed.cluster import session, worker_threads
 from eventstudy.study.distributed.deps import need
 from eventstudy.study.distributed.gather import Assembly
@@ -46,6 +48,8 @@ def batch(
     retries: int = 2,
     timeout: float = 10.0,
     progress: Progress | None = None,
+    sessions: str = "exchange",
+    returns_kind: str = "log",
 ) -> BatchResult:
     """:func:`eventstudy.batch` on a Dask cluster: the same numbers, exclusions and order.
 
@@ -66,8 +70,10 @@ def batch(
         The cluster: a client (left open), a scheduler address (connected within ``timeout``
         seconds, closed after) or None: a ``LocalCluster`` of ``workers`` worker processes,
         one thread each, started and closed for the call.
-    estimation, window, model, min_estimation, require_full_window, chunk_size
-        As :func:`eventstudy.batch`.
+    estimation, window, model, min_estimation, require_full_window, chunk_size, sessions, \
+    returns_kind
+        As :func:`eventstudy.batch` (the ``exchange`` and ``benchmark_exchange`` columns of
+        ``pairs`` too).
     threads : int or None
         Threads of the engine inside each task (default 1: Dask runs one task per worker
         thread).
@@ -117,9 +123,11 @@ def batch(
         raise EstimationError(f"tasks = {tasks!r}: give a positive integer or None")
     need("distributed")
     panel = open_panel(returns)
+    _check_choices(sessions, returns_kind)
     settings = {"estimation": est, "window": win, "model": model,
                 "min_estimation": min_estimation, "require_full_window": require_full_window,
-                "chunk_size": chunk_size, "threads": n_threads}
+                "chunk_size": chunk_size, "threads": n_threads, "sessions": sessions,
+                "returns_kind": returns_kind}
     lazy = hasattr(pairs, "__dask_graph__") and hasattr(pairs, "columns")
     if not lazy:  # checked before any cluster starts
         s, b = _positions(panel, pairs, model)
@@ -137,7 +145,10 @@ def batch(
         empty = pd.DataFrame(index=panel.index)
         part = _batch(empty, _slim(pairs, orphans), engine="numpy", **settings)
         assembly.add(orphans, pack(part))
-    return assembly.result(pairs, est, win, model, kernel.K[model], panel.frame, n_threads)
+    result = assembly.result(pairs, est, win, model, kernel.K[model], panel.frame, n_threads,
+                             sessions, returns_kind)
+    warn_excluded(result.excluded, "eventstudy.distributed.batch")
+    return result
 
 
 def _run(client: Any, panel: Panel, plan: list, pairs: pd.DataFrame, settings: dict,
@@ -180,13 +191,14 @@ def _positions(panel: Panel, pairs: pd.DataFrame, model: str) -> tuple[np.ndarra
     """Column positions of each pair's security and benchmark (−1: unknown, or not needed);
     the pairs' columns and dates checked as :func:`eventstudy.batch` checks them."""
     needs_benchmark = model != "constant-mean"
-    s, b, _ = _resolve(panel.tickers, panel.index, pairs, needs_benchmark)
+    s, b = _positions_of(panel.tickers, read_request(pairs, needs_benchmark), needs_benchmark)
     return s, (b if needs_benchmark else np.full(len(pairs), -1))
 
 
 def _slim(pairs: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
     """The rows at ``positions`` with the engine's columns only, on a plain position index."""
-    cols = [c for c in ("security", "benchmark", "day0") if c in pairs.columns]
+    cols = [c for c in ("security", "benchmark", "day0", "exchange", "benchmark_exchange")
+            if c in pairs.columns]
     part = pairs.iloc[positions][cols]
     part.index = pd.RangeIndex(positions.size)
     return part
