@@ -11,6 +11,8 @@ Public API (contract.md, "Library API"):
   :class:`PooledResult` whose aggregate keys pairs on (event, security).
 """
 
+from typing import TYPE_CHECKING
+
 from eventstudy._version import __version__ as __version__
 from eventstudy.errors import (
     CalendarError,
@@ -18,12 +20,13 @@ from eventstudy.errors import (
     EstimationError,
     EventsFileError,
     EventStudyError,
+    ExcludedPairsWarning,
+    InputError,
     MissingDependencyError,
     PriceDataError,
     UnknownEventError,
 )
 from eventstudy.events import Calendar, load_events
-from eventstudy.study.batch import BatchResult, batch
 from eventstudy.study.pooled import PooledResult, run_many
 from eventstudy.study.results import EventStudyResult, PairResult
 from eventstudy.study.single import run
@@ -37,7 +40,18 @@ _MOVED = ("abnormal", "aggregate", "batching", "kernel", "models", "pooled", "re
           "sensitivity", "significance")
 
 
+#: Names loaded on first use: the batch engine is not needed to run one event from the CLI.
+_LAZY = {"batch": "eventstudy.study.batch", "BatchResult": "eventstudy.study.batch"}
+
+if TYPE_CHECKING:
+    from eventstudy.study.batch import BatchResult, batch
+
+
 def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
     if name in _MOVED:
         import importlib
 
@@ -54,6 +68,8 @@ __all__ = [
     "EventStudyError",
     "EventStudyResult",
     "EventsFileError",
+    "ExcludedPairsWarning",
+    "InputError",
     "MissingDependencyError",
     "PairResult",
     "PooledResult",

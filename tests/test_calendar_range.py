@@ -159,3 +159,29 @@ def _log_returns(ticker: str) -> pd.Series:
     close = pd.read_csv(sp500adds.PRICES / f"{ticker}.csv", index_col="date",
                         parse_dates=True)["close"]
     return np.log(close).diff()
+
+
+def test_schedules_kept_on_disk_read_back_the_same(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A schedule built once is read back by the next process, array for array; a file that
+    cannot be read is rebuilt; with the cache off nothing is written."""
+    from eventstudy.sessions import stored
+
+    monkeypatch.setenv("EVENTSTUDY_CALENDAR_CACHE", str(tmp_path / "cal"))
+    start, end = pd.Timestamp("2023-01-01"), pd.Timestamp("2027-12-31")
+    built = schedule._build_schedule("XTKS", start, end)
+    (saved,) = (tmp_path / "cal").glob("XTKS-20230101-20271231-*.npz")
+    read = schedule._build_schedule("XTKS", start, end)  # from the file this time
+    for name in ("sessions", "opens", "closes", "break_starts", "break_ends"):
+        assert getattr(read, name).equals(getattr(built, name)), name
+    assert (read.tz, read.weekmask) == (built.tz, built.weekmask)
+    theirs = exchange_calendars.get_calendar("XTKS", start=start, end=end)
+    assert read.sessions.equals(theirs.sessions)
+    assert read.closes.equals(pd.DatetimeIndex(theirs.closes))
+    saved.write_bytes(b"torn")  # unreadable: built again, and written again
+    again = schedule._build_schedule("XTKS", start, end)
+    assert again.sessions.equals(built.sessions) and saved.stat().st_size > 100
+    monkeypatch.setenv("EVENTSTUDY_CALENDAR_CACHE", "off")
+    assert stored.folder() is None
+    schedule._build_schedule("XASX", start, end)
+    assert not list((tmp_path / "cal").glob("XASX-*"))

@@ -677,3 +677,15 @@ def test_refresh_from_cache_refuses_an_unadjusted_split(tmp_path: Path) -> None:
                        match=r"4-for-1 split .* probably a split .* nothing was rebuilt"):
         refresh.refresh_from_cache(cache_dir, target)
     assert (target / "LYC.AX.csv").read_bytes() == before
+
+
+def test_embedded_files_read_as_the_strict_reader_reads_them() -> None:
+    """The embedded dataset is parsed directly (every CLI start reads it); the strict reader
+    of --prices DIR files must give the same series, file for file."""
+    from eventstudy.prices import embedded as emb
+
+    folder = emb._data_dir()
+    for ticker in emb.tickers():
+        path = folder / f"{ticker}.csv"
+        pd.testing.assert_series_equal(emb._read_trusted(path, ticker),
+                                       read_price_csv(path, ticker=ticker))

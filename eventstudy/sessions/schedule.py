@@ -3,7 +3,8 @@ date parsing at the boundary (a date-like value becomes a tz-naive midnight time
 
 A schedule is built for the years a caller asks about (with a year's margin either side) and
 grown when a later call reaches beyond them, once per process per exchange and range: the
-calendar of a 1997 study covers the 1990s, never "20 years back from today". Sessions are a
+calendar of a 1997 study covers the 1990s, never "20 years back from today"; a schedule built
+once is kept on disk for the next process (:mod:`eventstudy.sessions.stored`). Sessions are a
 function of the date alone, so which range was built first changes no result; the only bounds a
 message names are those :mod:`exchange_calendars` supports for the exchange (e.g. Tokyo from
 1997), never the range that happens to be built, and never today's date.
@@ -15,13 +16,16 @@ import datetime
 import threading
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from eventstudy.errors import CalendarError
+from eventstudy.sessions import stored
 from eventstudy.sessions.exchanges import (
     DateLike,
     canonical_code,
     exchange_label,
+    exchange_tz,
     get_calendar,
     supported_range,
 )
@@ -126,21 +130,33 @@ def _build_schedule(code: str, start: pd.Timestamp, end: pd.Timestamp) -> _Sched
     if ceiling is not None:
         end = min(end, ceiling)
         start = min(start, ceiling - pd.DateOffset(years=1))
-    cal = get_calendar(code, start, end)
+    arrays = stored.load(code, start, end)
+    if arrays is None:
+        cal = get_calendar(code, start, end)
+        arrays = {"sessions": cal.sessions.as_unit("ns").to_numpy(),
+                  "weekmask": np.array(cal.weekmask)}
+        for name in ("opens", "closes", "break_starts", "break_ends"):
+            stamps = pd.DatetimeIndex(getattr(cal, name))
+            arrays[name] = stamps.tz_convert(None).as_unit("ns").to_numpy()
+        stored.save(code, start, end, arrays)
     return _Schedule(
-        code=cal.name,
-        label=exchange_label(cal.name),
-        tz=cal.tz,
-        weekmask=cal.weekmask,
-        sessions=cal.sessions,
-        opens=pd.DatetimeIndex(cal.opens),
-        closes=pd.DatetimeIndex(cal.closes),
-        break_starts=pd.DatetimeIndex(cal.break_starts),
-        break_ends=pd.DatetimeIndex(cal.break_ends),
+        code=code,
+        label=exchange_label(code),
+        tz=exchange_tz(code),
+        weekmask=str(arrays["weekmask"]),
+        sessions=pd.DatetimeIndex(arrays["sessions"]),
+        opens=_utc(arrays["opens"]),
+        closes=_utc(arrays["closes"]),
+        break_starts=_utc(arrays["break_starts"]),
+        break_ends=_utc(arrays["break_ends"]),
         span=(start, end),
         floor=floor,
         ceiling=ceiling,
     )
+
+
+def _utc(stamps: np.ndarray) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(stamps).tz_localize("UTC")
 
 
 def _around(code: str, day: pd.Timestamp, before: int = 0, after: int = 0) -> _Schedule:
