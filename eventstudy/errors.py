@@ -7,6 +7,10 @@ line or field at fault and say what to do.
 
 from __future__ import annotations
 
+import warnings
+from collections import Counter
+from collections.abc import Sequence
+
 
 class EventStudyError(Exception):
     """Base class of every error caused by input: events file, prices, options."""
@@ -63,3 +67,16 @@ def first_line(exc: BaseException) -> str:
     empty): what a one-line error message quotes of a library's exception."""
     lines = [line for line in str(exc).splitlines() if line.strip()]
     return " ".join(lines[0].split()) if lines else type(exc).__name__
+
+
+def warn_excluded(caller: str, total: int, kinds: Sequence[str], listing: str,
+                  stacklevel: int = 3) -> None:
+    """One :class:`ExcludedPairsWarning` for the pairs a call left out: how many of ``total``,
+    the count by kind of reason, and ``listing``, how to list them. Nothing when none is
+    excluded. ``stacklevel`` points at the caller's line (as :func:`warnings.warn`)."""
+    if not kinds:
+        return
+    counts = Counter(kinds).most_common()
+    by_reason = "; ".join(f"{n:,} {kind}" for kind, n in counts)
+    warnings.warn(f"{caller}: {len(kinds):,} of {total:,} pairs excluded ({by_reason}); "
+                  f"list them with {listing}", ExcludedPairsWarning, stacklevel=stacklevel + 1)

@@ -246,7 +246,7 @@ def test_one_warning_with_counts_by_reason() -> None:
         warnings.simplefilter("always")
         res = eventstudy.batch(panel, pairs, estimation=(-250, -11), window=(-5, 5))
     found = [w for w in caught if issubclass(w.category, ExcludedPairsWarning)]
-    assert len(found) == 1
+    assert len(found) == 1 and found[0].filename == __file__  # at the caller's line
     text = str(found[0].message)
     assert text.startswith("eventstudy.batch: 4 of 5 pairs excluded (")
     for part in ("2 security not a column of returns", "1 day0 not a session",
@@ -283,3 +283,21 @@ def test_compiled_engine_reads_sessions_the_same(tmp_path: Path,
         res = eventstudy.batch(panel, batch_pairs(study), estimation=(-250, -11),
                                window=(-5, 5), returns_kind="simple")
         compare(study, res)
+
+
+def test_run_many_warns_once_with_counts_by_reason(tmp_path: Path) -> None:
+    """A pooled study that leaves pairs out says so once: how many, why, how to list them."""
+    text = EVENTS.format(kind="log", model="market")
+    for name, day in (("early", "2026-01-07"), ("late", "2026-04-28")):  # data end 04-30
+        text += (f'\n[[events]]\nid = "{name}"\nannounced = {day}\ntiming = "before-open"\n'
+                 'tags = ["t"]\nsecurities = ["LYC", "TOYO", "N225"]\n')
+    path = tmp_path / "events.toml"
+    path.write_text(text, encoding="utf-8")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pooled = eventstudy.run_many(tag="t", events=path, bootstrap=0)
+    found = [str(w.message) for w in caught if issubclass(w.category, ExcludedPairsWarning)]
+    assert found == ["eventstudy.run_many: 3 of 6 pairs excluded (3 no prices to the end of "
+                     "the event window); list them with result.excluded"]
+    assert len(pooled.pairs) == 3 and len(pooled.excluded) == 3
+    assert [w for w in caught if w.filename != __file__] == []  # pointed at the caller's line

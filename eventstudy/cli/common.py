@@ -15,6 +15,8 @@ from typing import Annotated, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
+from eventstudy.errors import ExcludedPairsWarning
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -51,12 +53,15 @@ def console() -> Console:
 def price_warnings() -> Iterator[None]:
     """Print the library's price warnings as one ``warning:`` line each on stderr.
 
-    Other warnings are passed on unchanged.
+    The count of excluded pairs (:class:`~eventstudy.errors.ExcludedPairsWarning`) is dropped:
+    the output lists them. Other warnings are passed on unchanged.
     """
     from eventstudy.prices.yahoo import PriceDataWarning
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PriceDataWarning)
+        # the output lists every excluded pair with its reason: no warning line for them
+        warnings.simplefilter("ignore", ExcludedPairsWarning)
         try:
             yield
         finally:

@@ -90,7 +90,7 @@ def study_pair(
         model = get_model(settings.model, factors=settings.factors, lags=settings.lags,
                           leads=settings.leads)
     except EstimationError as exc:
-        raise _Exclude(str(exc)) from None
+        raise _Exclude(str(exc), "model not available") from None
     design = isinstance(model, DesignModel)
     shifts = model.shifts if design and not settings.model == "multi-factor" else (0,)
     pre = max(0, -min(shifts))  # extra sessions before the window for lagged benchmark returns
@@ -173,8 +173,8 @@ def study_pair(
     if n_obs < settings.min_estimation:
         raise _Exclude(
             f"only {n_obs} usable estimation returns in {start.date()}..{end.date()}"
-            f"{counts.detail(': ')} (min_estimation = {settings.min_estimation})"
-        )
+            f"{counts.detail(': ')} (min_estimation = {settings.min_estimation})",
+            "too few estimation returns")
     try:
         if design:
             regressors = lagged if lagged is not None else x
@@ -182,7 +182,7 @@ def study_pair(
         else:
             fit = model.fit(r[sample], m[sample], start, end, n_gaps=n_gaps)
     except EstimationError as exc:
-        raise _Exclude(str(exc)) from None
+        raise _Exclude(str(exc), "the model cannot be fitted (zero variance)") from None
     used = frame.index[sample]
     fit = replace(fit, n_excluded_events=counts.events, n_excluded_confounders=counts.confounders,
                   n_before_data=counts.before_data, n_missing=counts.missing,
@@ -195,7 +195,8 @@ def study_pair(
     in_win = t >= win[0]
     if not valid[in_win].any():
         raise _Exclude(f"no returns in the event window {frame.index[in_win][0].date()}.."
-                       f"{frame.index[-1].date()} (no prices on those sessions)")
+                       f"{frame.index[-1].date()} (no prices on those sessions)",
+                       "no returns in the event window")
     has_regressor = benchmark is not None or x_all is not None
     days = _days(frame[in_win], fit, valid[in_win], has_regressor, x[in_win])
     car = _cars(days, fit, car_windows(settings, event), kind, x[in_win])

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from eventstudy import _display
-from eventstudy.errors import EstimationError, UnknownEventError
+from eventstudy.errors import EstimationError, UnknownEventError, warn_excluded
 from eventstudy.events import Calendar, Event, load_events
 from eventstudy.inference.aggregate import BOOTSTRAP, Aggregate
 from eventstudy.study.arrays import aggregate_pairs
@@ -214,14 +214,20 @@ def run_many(event_ids: Sequence[str] = (), *, tag: str | None = None,
         calendar, selected = restrict(calendar, selected, securities)
     results: list[EventStudyResult] = []
     failed: list[tuple[Event, str]] = []
+    kinds: list[str] = []
     for event in selected:
         try:
             results.append(run(event.id, events=calendar, **options))
         except EstimationError as exc:  # no pair of this event: keep pooling the others
             failed.append((event, str(exc)))
+            kinds += [x.kind or "excluded" for x in getattr(exc, "excluded", ())] or [
+                "event not studied"] * len(event.securities)
     if not results:
         raise EstimationError("no pair of the selected events can be studied: "
                               + "; ".join(reason for _, reason in failed))
+    kinds += [x.kind or "excluded" for r in results for x in r.excluded]
+    total = sum(len(e.securities) for e in selected)
+    warn_excluded("eventstudy.run_many", total, kinds, "result.excluded", stacklevel=2)
     windows = tuple(dict.fromkeys(w for r in results for w in r.windows))
     pairs = [p for r in results for p in r.pairs]
     keys = [(r.event.id, p.security) for r in results for p in r.pairs]

@@ -68,11 +68,12 @@ class PairResult:
 
 @dataclass(frozen=True)
 class Excluded:
-    """A pair that could not be studied, and why."""
+    """A pair that could not be studied, and why (``kind``: the reason in a few words)."""
 
     security: str
     ticker: str
     reason: str
+    kind: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)

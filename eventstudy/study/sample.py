@@ -25,7 +25,12 @@ from eventstudy.prices import PriceSource
 
 
 class _Exclude(Exception):
-    """Internal: this pair cannot be studied, for ``reason``."""
+    """Internal: this pair cannot be studied, for ``reason``; ``kind`` names the reason in a
+    few words (the count by reason of a pooled study's warning)."""
+
+    def __init__(self, reason: str, kind: str) -> None:
+        super().__init__(reason)
+        self.kind = kind
 
 
 @functools.lru_cache(maxsize=4096)
@@ -151,11 +156,12 @@ def _check_coverage(what: str, first: pd.Timestamp, last: pd.Timestamp, start: p
     if first > start:
         if strict:
             raise _Exclude(f"{what}: estimation window starts {start.date()}, before the first "
-                           f"price {first.date()} (full_estimation = true)")
+                           f"price {first.date()} (full_estimation = true)",
+                           "estimation window before the first price (full_estimation)")
         late.append((what, first))
     if last < end:
         raise _Exclude(f"{what}: no prices after {last.date()}; the event window ends "
-                       f"{end.date()}")
+                       f"{end.date()}", "no prices to the end of the event window")
 
 
 @dataclass(frozen=True)

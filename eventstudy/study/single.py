@@ -83,10 +83,12 @@ def run(
         try:
             pairs.append(study_pair(calendar, event, security, settings, price_source))
         except _Exclude as why:
-            excluded.append(Excluded(security.alias, security.ticker, str(why)))
+            excluded.append(Excluded(security.alias, security.ticker, str(why), why.kind))
     if not pairs:
         reasons = "; ".join(f"{x.security}: {x.reason}" for x in excluded)
-        raise EstimationError(f"no pair of event '{event.id}' can be studied ({reasons})")
+        error = EstimationError(f"no pair of event '{event.id}' can be studied ({reasons})")
+        error.excluded = tuple(excluded)  # type: ignore[attr-defined]  # for run_many's count
+        raise error
     windows = tuple(dict.fromkeys(w for p in pairs for w in p.car["window"]))
     agg = aggregate_pairs(pairs, windows, [(event.id, p.security) for p in pairs])
     return EventStudyResult(event, tuple(pairs), tuple(excluded), agg, CONVENTIONS, windows)

@@ -4,7 +4,6 @@ arrays.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -14,8 +13,9 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from eventstudy import errors
 from eventstudy._typing import Window
-from eventstudy.errors import EstimationError, ExcludedPairsWarning, InputError
+from eventstudy.errors import EstimationError, InputError
 from eventstudy.study.batch import tuning
 from eventstudy.study.batch.fit import _Outputs
 from eventstudy.study.batch.inputs import _OK, kind_of
@@ -219,13 +219,9 @@ class BatchResult:
 def warn_excluded(excluded: pd.Series, caller: str) -> None:
     """One :class:`~eventstudy.errors.ExcludedPairsWarning` for the excluded pairs of a call:
     their count by reason and how to list them (nothing when none is excluded)."""
-    reasons = excluded.dropna()
-    if reasons.empty:
-        return
-    counts = pd.Series([kind_of(str(x)) for x in reasons.to_numpy()]).value_counts()
-    by_reason = "; ".join(f"{n:,} {kind}" for kind, n in counts.items())
-    warnings.warn(f"{caller}: {len(reasons):,} of {len(excluded):,} pairs excluded ({by_reason}); "
-                  "list them with result.excluded.dropna()", ExcludedPairsWarning, stacklevel=3)
+    reasons = excluded.dropna().to_numpy()
+    errors.warn_excluded(caller, len(excluded), [kind_of(str(x)) for x in reasons],
+                         "result.excluded.dropna()", stacklevel=3)
 
 
 def _result(out: _Outputs, code: np.ndarray, pairs: pd.DataFrame, est: Window, win: Window,
