@@ -49,7 +49,7 @@ import eventstudy  # noqa: E402
 import eventstudy.distributed  # noqa: E402
 from eventstudy._atomic import atomic_write  # noqa: E402
 
-KW = {"estimation": ESTIMATION, "window": WINDOW}
+KW = {"estimation": ESTIMATION, "window": WINDOW, "sessions": "index"}  # business days
 
 
 def peak_rss_mb() -> float:

@@ -250,12 +250,13 @@ def _run_part(part: grid.Part, est: Window, win: Window, model: str, k: int,
             sums, at = _estimate(prices.est, s, b, d, ok, est, model, runner)
             _event_window(prices.raw, s, b, d, sums, at, win, model, min_obs, chunk_size, out,
                           code, runner)
-        _respan(prices, s, b, d, code, est, win, model, kind, out, jit)
+        _respan(prices, s, b, d, code, est, win, model, kind, out, jit, runner)
     return code
 
 
 def _respan(prices: Prices, s: np.ndarray, b: np.ndarray, d: np.ndarray, code: np.ndarray,
-            est: Window, win: Window, model: str, kind: str, out: _Outputs, jit: Any) -> None:
+            est: Window, win: Window, model: str, kind: str, out: _Outputs, jit: Any,
+            runner: _Runner) -> None:
     """The event windows holding returns that span a gap, redone trade to trade
     (:mod:`eventstudy.study.batch.spans`, or its compiled twin
     :func:`eventstudy.estimation._jit.respan` on the compiled engine); the engine did them as
@@ -267,13 +268,17 @@ def _respan(prices: Prices, s: np.ndarray, b: np.ndarray, d: np.ndarray, code: n
         from eventstudy.estimation import _jit_spans
 
         priced = prices.priced if prices.priced is not None else ~np.isnan(prices.raw)
-        _jit_spans.respan(prices.raw, priced, s, b, d, rows, est[0] - 1, win[0],
-                          win[1] - win[0] + 1,
-                          {"market": jit.MARKET, "constant-mean": jit.CONSTANT_MEAN,
-                           "market-adjusted": jit.MARKET_ADJUSTED}[model], kernel.K[model],
-                          kind == "simple", out.alpha, out.beta, out.sigma2, out.n_obs,
-                          out.mean_m, out.sxx, out.ar, out.se, out.car, out.car_var,
-                          out.n_days)
+        kind_code = {"market": jit.MARKET, "constant-mean": jit.CONSTANT_MEAN,
+                     "market-adjusted": jit.MARKET_ADJUSTED}[model]
+
+        def part(chunk: np.ndarray) -> None:  # each writes its own pairs' rows (nogil)
+            _jit_spans.respan(prices.raw, priced, s, b, d, chunk, est[0] - 1, win[0],
+                              win[1] - win[0] + 1, kind_code, kernel.K[model],
+                              kind == "simple", out.alpha, out.beta, out.sigma2, out.n_obs,
+                              out.mean_m, out.sxx, out.ar, out.se, out.car, out.car_var,
+                              out.n_days)
+
+        runner.map(part, np.array_split(rows, 4 * runner.threads if rows.size > 4096 else 1))
         days = out.n_days[rows]
     else:
         ar, se, car, car_var, days = spans.respan(

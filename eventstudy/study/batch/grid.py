@@ -32,6 +32,7 @@ from eventstudy.sessions import (
     sessions_in_range,
     supported_range,
 )
+from eventstudy.study.batch.request import Codes
 from eventstudy.study.batch.spans import Prices, derived_returns, levels_of, priced_of
 
 #: A security with at least this many returns on days its exchange was closed, and at least
@@ -82,8 +83,8 @@ class Layout:
 
 
 def layout(values: FloatArray, index: pd.DatetimeIndex, columns: pd.Index, s: np.ndarray,
-           b: np.ndarray, day0: np.ndarray, exchange: np.ndarray | None,
-           benchmark_exchange: np.ndarray | None, sessions: str, kind: str) -> Layout:
+           b: np.ndarray, day0: np.ndarray, exchange: Codes | None,
+           benchmark_exchange: Codes | None, sessions: str, kind: str) -> Layout:
     """Cut the pairs into parts by the exchange of their security.
 
     Parameters
@@ -98,8 +99,8 @@ def layout(values: FloatArray, index: pd.DatetimeIndex, columns: pd.Index, s: np
         Per pair, the column of its security and benchmark (−1: not a column; b = s when the
         model needs no benchmark).
     day0 : ndarray of datetime64
-    exchange, benchmark_exchange : object arrays or None
-        Per pair, canonical exchange codes from the ``pairs`` frame (None where not given:
+    exchange, benchmark_exchange : Codes or None
+        Per pair, canonical exchange codes from the ``pairs`` frame (None, or "", where not given:
         inferred from the ticker as the events file infers it; a benchmark whose exchange
         cannot be inferred is read on its security's exchange, as the per-event path does).
     sessions : {"exchange", "index"}
@@ -135,18 +136,33 @@ def layout(values: FloatArray, index: pd.DatetimeIndex, columns: pd.Index, s: np
 def _index_part(values: FloatArray, index: pd.DatetimeIndex, rows: np.ndarray, s: np.ndarray,
                 b: np.ndarray, day0: np.ndarray) -> Part:
     """Every pair on the rows of the index (``sessions="index"``)."""
+    values, s, b = _compact(values, s, b)
     return Part(None, rows, index, priced_of(values), s, b, index.get_indexer(day0))
 
 
-def pair_exchanges(columns: pd.Index, s: np.ndarray, given: np.ndarray | None
+def _compact(values: FloatArray, s: np.ndarray, b: np.ndarray
+             ) -> tuple[FloatArray, np.ndarray, np.ndarray]:
+    """The columns the pairs read, when they are under half of them (renumbered): what is
+    priced, and the estimation sample's returns, are then worked out on those alone, so a call
+    of a few pairs on a wide panel costs in proportion to its pairs. All of them (no copy)
+    otherwise."""
+    used = used_columns(values.shape[0], s, b)
+    if 2 * used.size > values.shape[0]:
+        return values, s, b
+    at = np.full(values.shape[0] + 1, -1, np.int64)  # position −1 (not a column) stays −1
+    at[used] = np.arange(used.size)
+    return values[used], at[s], at[b]
+
+
+def pair_exchanges(columns: pd.Index, s: np.ndarray, given: Codes | None
                    ) -> np.ndarray:
     """Each pair's exchange code: given, else inferred from its ticker ("" when neither)."""
     names, sec, _ = _exchange_ids(columns, s, s, given, None)
     return np.array(names, dtype=object)[sec]
 
 
-def _exchange_ids(columns: pd.Index, s: np.ndarray, b: np.ndarray, given: np.ndarray | None,
-                  given_b: np.ndarray | None) -> tuple[list[str], np.ndarray, np.ndarray]:
+def _exchange_ids(columns: pd.Index, s: np.ndarray, b: np.ndarray, given: Codes | None,
+                  given_b: Codes | None) -> tuple[list[str], np.ndarray, np.ndarray]:
     """The exchanges as small integers (0: none) and their codes: each pair's security's
     (given, else inferred from its ticker) and benchmark's (given, else inferred, else its
     security's, as the per-event path reads a benchmark it cannot place)."""
@@ -162,12 +178,14 @@ def _exchange_ids(columns: pd.Index, s: np.ndarray, b: np.ndarray, given: np.nda
             out.append(known[code])
         return np.array(out, dtype=np.int64)
 
-    def given_ids(over: np.ndarray) -> np.ndarray:
-        inverse, uniques = pd.factorize(over)  # "" (blank) maps to 0
-        return np.append(ids(str(x) for x in uniques), 0)[inverse]
+    def given_ids(over: Codes) -> np.ndarray:
+        return np.append(ids(over.names), 0)[over.inverse]  # "" (blank) and −1 map to 0
 
-    # by column; position −1 (not a column) reads the last entry: none
-    by_column = np.append(ids(_infer(str(t)) for t in columns), 0)
+    # by column (those the pairs read); position −1 (not a column) reads the last entry: none
+    needed = used_columns(len(columns), s, b)
+    by_column = np.zeros(len(columns) + 1, np.int64)
+    names_of = columns[needed].astype(str)
+    by_column[needed] = ids(_infer(t) for t in names_of)
     sec = by_column[s]
     if given is not None:
         over = given_ids(given)
@@ -178,6 +196,14 @@ def _exchange_ids(columns: pd.Index, s: np.ndarray, b: np.ndarray, given: np.nda
         over = given_ids(given_b)
         bench = np.where(over != 0, over, bench)
     return names, sec, bench
+
+
+def used_columns(n_columns: int, *positions: np.ndarray) -> np.ndarray:
+    """The distinct columns among ``positions`` (−1: none), sorted; O(pairs), no sort."""
+    seen = np.zeros(n_columns + 1, dtype=bool)
+    for at in positions:
+        seen[at] = True  # −1 marks the spare last entry
+    return np.flatnonzero(seen[:-1])
 
 
 @functools.lru_cache(maxsize=2**16)
@@ -219,8 +245,9 @@ def _exchange_part(values: FloatArray, index: pd.DatetimeIndex, columns: pd.Inde
     # securities with returns on days the exchange was closed: many → not on this exchange
     off_rows = np.ones(len(index), dtype=bool)
     off_rows[at[at >= 0]] = False
-    wrong_cols, dropped = _off_session(values, np.unique(s_p[s_p >= 0]), off_rows)
-    bad = np.isin(s_p, wrong_cols)
+    wrong_cols, dropped = (_off_session(values, used_columns(values.shape[0], s_p), off_rows)
+                           if off_rows.any() else (np.zeros(0, np.int64), 0))
+    bad = np.isin(s_p, wrong_cols) if wrong_cols.size else np.zeros(s_p.size, dtype=bool)
     wrong = rows[bad]
     text = np.array([_off_text(columns[x], code, values[x], off_rows, index) for x in s_p[bad]],
                     dtype=object)
@@ -229,10 +256,11 @@ def _exchange_part(values: FloatArray, index: pd.DatetimeIndex, columns: pd.Inde
     if rows.size == 0:
         return None, wrong, text, dropped
     d = grid.get_indexer(day0[rows])
-    if on_index and same.all():  # the index is this exchange's sessions: no copy
-        return Part(code, rows, grid, priced_of(values), s_p, b_p, d), wrong, text, dropped
+    if on_index and same.all():  # the index is this exchange's sessions: its rows as they are
+        values_p, s_c, b_c = _compact(values, s_p, b_p)
+        return Part(code, rows, grid, priced_of(values_p), s_c, b_c, d), wrong, text, dropped
     # the columns the part reads: securities and same-exchange benchmarks by date ...
-    native = np.unique(np.concatenate([s_p[s_p >= 0], b_p[same & (b_p >= 0)]]))
+    native = used_columns(values.shape[0], s_p, np.where(same, b_p, -1))
     gathered = np.full((native.size, len(grid)), np.nan)
     has = at >= 0
     gathered[:, has] = values[native][:, at[has]]

@@ -22,6 +22,15 @@ ACCEPTED = "an ISO 8601 date (YYYY-MM-DD, e.g. 2026-02-03) or a datetime"
 
 
 @dataclass(frozen=True)
+class Codes:
+    """A column of exchange codes, factorized: ``names[inverse[i]]`` is pair i's canonical
+    code ("" where blank; ``inverse`` −1 where missing)."""
+
+    inverse: np.ndarray
+    names: list[str]
+
+
+@dataclass(frozen=True)
 class Request:
     """The pairs as the engine reads them.
 
@@ -34,8 +43,8 @@ class Request:
     security: pd.Series
     benchmark: pd.Series | None
     day0: np.ndarray
-    exchange: np.ndarray | None
-    benchmark_exchange: np.ndarray | None
+    exchange: Codes | None
+    benchmark_exchange: Codes | None
 
 
 def read_request(pairs: object, needs_benchmark: bool, what: str = "pairs") -> Request:
@@ -124,12 +133,12 @@ def _date_like(value: object, labels: pd.Index, at: int, what: str) -> np.dateti
     raise InputError(f"{what} {_label(labels, at)}: day0 {value!r} is not {ACCEPTED}")
 
 
-def _codes(pairs: pd.DataFrame, column: str, what: str) -> np.ndarray | None:
+def _codes(pairs: pd.DataFrame, column: str, what: str) -> Codes | None:
     """Canonical exchange codes of an optional column ("" where blank)."""
     if column not in pairs.columns:
         return None
     inverse, uniques = pd.factorize(pairs[column])  # missing: −1
-    names = np.full(len(uniques) + 1, "", dtype=object)  # the last: missing
+    names = [""] * len(uniques)
     for i, value in enumerate(uniques):
         text = str(value).strip()
         if not text:
@@ -142,7 +151,7 @@ def _codes(pairs: pd.DataFrame, column: str, what: str) -> np.ndarray | None:
                 f"{what} {_label(pairs.index, at)}: {column} {text!r} is no exchange code; "
                 "give an exchange_calendars code such as XNYS, XTKS, XASX "
                 "(exchange_calendars.get_calendar_names())") from None
-    return names[inverse]
+    return Codes(np.asarray(inverse, np.int64), names)
 
 
 def _label(labels: pd.Index, at: int) -> str:
