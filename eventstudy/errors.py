@@ -70,13 +70,20 @@ def first_line(exc: BaseException) -> str:
 
 
 def warn_excluded(caller: str, total: int, kinds: Sequence[str], listing: str,
-                  stacklevel: int = 3) -> None:
+                  stacklevel: int = 3, also: str = "") -> None:
     """One :class:`ExcludedPairsWarning` for the pairs a call left out: how many of ``total``,
-    the count by kind of reason, and ``listing``, how to list them. Nothing when none is
-    excluded. ``stacklevel`` points at the caller's line (as :func:`warnings.warn`)."""
-    if not kinds:
+    the count by kind of reason, and ``listing``, how to list them; ``also`` what else it
+    left out (a clause). Nothing when nothing is left out. ``stacklevel`` points at the
+    caller's line (as :func:`warnings.warn`)."""
+    if not kinds and not also:
         return
-    counts = Counter(kinds).most_common()
-    by_reason = "; ".join(f"{n:,} {kind}" for kind, n in counts)
-    warnings.warn(f"{caller}: {len(kinds):,} of {total:,} pairs excluded ({by_reason}); "
-                  f"list them with {listing}", ExcludedPairsWarning, stacklevel=stacklevel + 1)
+    parts = []
+    if kinds:
+        counts = Counter(kinds).most_common()
+        by_reason = "; ".join(f"{n:,} {kind}" for kind, n in counts)
+        parts.append(f"{len(kinds):,} of {total:,} pairs excluded ({by_reason}); list them "
+                     f"with {listing}")
+    if also:
+        parts.append(also)
+    warnings.warn(f"{caller}: " + "; ".join(parts), ExcludedPairsWarning,
+                  stacklevel=stacklevel + 1)

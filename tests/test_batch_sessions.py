@@ -301,3 +301,19 @@ def test_run_many_warns_once_with_counts_by_reason(tmp_path: Path) -> None:
                      "the event window); list them with result.excluded"]
     assert len(pooled.pairs) == 3 and len(pooled.excluded) == 3
     assert [w for w in caught if w.filename != __file__] == []  # pointed at the caller's line
+
+
+def test_a_few_returns_on_closed_days_are_left_out_and_said() -> None:
+    """Two Toyo returns dated on Tokyo holidays (a few: the security stays) leave its windows,
+    and the call's one warning counts them."""
+    panel = quant_panel()
+    holidays = pd.to_datetime(["2025-11-03", "2025-11-24"])  # Culture Day, Labour Thanksgiving
+    panel.loc[holidays, "6330.T"] = 0.05
+    pairs = one_pair("2026-01-07")
+    with pytest.warns(ExcludedPairsWarning,
+                      match=r"2 returns dated on days their security's exchange was closed "
+                            r"were left out"):
+        res = eventstudy.batch(panel, pairs, estimation=(-250, -11), window=(-5, 5))
+    assert res.left_out == 2 and res.excluded.isna().all()
+    clean = eventstudy.batch(quant_panel(), pairs, estimation=(-250, -11), window=(-5, 5))
+    pd.testing.assert_frame_equal(res.estimation, clean.estimation)

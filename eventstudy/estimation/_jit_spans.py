@@ -19,13 +19,14 @@ from eventstudy.estimation._jit import _OPTIONS, CONSTANT_MEAN, MARKET, MARKET_A
 
 
 @njit(**_OPTIONS)
-def respan(raw, priced, s, b, d, rows, first, win0, length, model, k, simple, alpha, beta,
+def respan(raw, anchor, s, b, d, rows, first, win0, length, model, k, simple, alpha, beta,
            sig2, n_obs, mean_m, sxx, ar, se, car, car_var, n_days):  # pragma: no cover
     """The event windows of the pairs at ``rows``, trade to trade (as
     :func:`eventstudy.study.batch.spans.respan`): each window session where the security and
     (but for the constant mean) the benchmark are priced carries the return since the previous
     such session, searched back to offset ``first`` (the session before the estimation
-    window), over ``span`` sessions; AR = R − (span·α + β·R_m) and Var(AR) = σ̂²[span +
+    window), over ``span`` sessions (a column is priced where it has a return, and on its
+    first price's session, ``anchor``); AR = R − (span·α + β·R_m) and Var(AR) = σ̂²[span +
     span²/M + (R_m − span·R̄_m)²/S_xx] (market; CLM 1997 eq. 4.4.8 with D = diag(span)).
     Writes the rows of those pairs only.
     """
@@ -40,8 +41,14 @@ def respan(raw, priced, s, b, d, rows, first, win0, length, model, k, simple, al
         n = float(n_obs[p])
         mm = mean_m[p]
         ratio = s2 / sxx[p] if model == MARKET else 0.0
-        prev = -1  # the last row both are priced on
-        l_s = 0.0  # running log levels since the search began
+        # the last session before the window both are priced on (searched back to ``first``)
+        prev = -1
+        for q in range(d[p] + win0 - 1, d[p] + first - 1, -1):
+            if 0 <= q < n_rows and _priced(raw, anchor, sc, q) and (
+                    model == CONSTANT_MEAN or _priced(raw, anchor, bc, q)):
+                prev = q
+                break
+        l_s = 0.0  # running log levels since ``prev``
         l_b = 0.0
         prev_s = 0.0
         prev_b = 0.0
@@ -49,7 +56,7 @@ def respan(raw, priced, s, b, d, rows, first, win0, length, model, k, simple, al
         m_sum = 0.0
         span_sum = 0.0
         days = 0
-        for q in range(d[p] + first, d[p] + win0 + length):
+        for q in range(prev + 1 if prev >= 0 else d[p] + win0, d[p] + win0 + length):
             j = q - d[p] - win0  # column of the event window (negative: before it)
             inside = 0 <= q < n_rows
             x = raw[sc, q] if inside else np.nan
@@ -58,7 +65,8 @@ def respan(raw, priced, s, b, d, rows, first, win0, length, model, k, simple, al
                 l_s += np.log1p(x) if simple else x
             if y == y:
                 l_b += np.log1p(y) if simple else y
-            both = inside and priced[sc, q] and (model == CONSTANT_MEAN or priced[bc, q])
+            both = (inside and (x == x or q == anchor[sc])
+                    and (model == CONSTANT_MEAN or y == y or q == anchor[bc]))
             if j >= 0:
                 ar[p, j] = np.nan
                 se[p, j] = np.nan
@@ -112,3 +120,10 @@ def respan(raw, priced, s, b, d, rows, first, win0, length, model, k, simple, al
             t = m_sum - span_sum * mm
             v = t * t * ratio + v
         car_var[p] = v
+
+
+@njit(inline="always", **_OPTIONS)
+def _priced(raw, anchor, col, q):  # pragma: no cover - compiled
+    """A price on session ``q``: a return there, or the first price's session."""
+    x = raw[col, q]
+    return x == x or q == anchor[col]

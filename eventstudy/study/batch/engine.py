@@ -156,7 +156,7 @@ def batch(
                     min_estimation=min_estimation, require_full_window=require_full_window,
                     chunk_size=chunk_size, threads=threads, engine=None, sessions=sessions,
                     returns_kind=returns_kind)
-    warn_excluded(result.excluded, "eventstudy.batch")
+    warn_excluded(result, "eventstudy.batch")
     return result
 
 
@@ -212,7 +212,7 @@ def _batch(returns: pd.DataFrame, pairs: pd.DataFrame, *, estimation: Window, wi
                 reasons[part.rows] = part_reasons
     out.clear(np.flatnonzero(code != _OK))
     return _result(out, code, pairs, est, win, model, k, start, end, reasons, returns,
-                   n_threads, sessions, returns_kind)
+                   n_threads, sessions, returns_kind, plan.left_out)
 
 
 def _check_choices(sessions: str, returns_kind: str) -> None:
@@ -267,12 +267,13 @@ def _respan(prices: Prices, s: np.ndarray, b: np.ndarray, d: np.ndarray, code: n
     if jit is not None:
         from eventstudy.estimation import _jit_spans
 
-        priced = prices.priced if prices.priced is not None else ~np.isnan(prices.raw)
+        anchor = prices.anchor if prices.anchor is not None else np.full(
+            prices.raw.shape[0], -1, np.int64)
         kind_code = {"market": jit.MARKET, "constant-mean": jit.CONSTANT_MEAN,
                      "market-adjusted": jit.MARKET_ADJUSTED}[model]
 
         def part(chunk: np.ndarray) -> None:  # each writes its own pairs' rows (nogil)
-            _jit_spans.respan(prices.raw, priced, s, b, d, chunk, est[0] - 1, win[0],
+            _jit_spans.respan(prices.raw, anchor, s, b, d, chunk, est[0] - 1, win[0],
                               win[1] - win[0] + 1, kind_code, kernel.K[model],
                               kind == "simple", out.alpha, out.beta, out.sigma2, out.n_obs,
                               out.mean_m, out.sxx, out.ar, out.se, out.car, out.car_var,

@@ -188,11 +188,18 @@ def _positions(columns: pd.Index, request: Request, needs_benchmark: bool
                ) -> tuple[np.ndarray, np.ndarray]:
     """Positions, among the tickers ``columns`` of the returns, of each pair's security and
     benchmark (−1: not a column; the benchmark is the security's when not needed)."""
-    s = columns.get_indexer(request.security).astype(np.int64, copy=False)
+    s = _lookup(columns, request.security)
     if not needs_benchmark or request.benchmark is None:
         return s, s.copy()
-    b = columns.get_indexer(request.benchmark).astype(np.int64, copy=False)
-    return s, b
+    return s, _lookup(columns, request.benchmark)
+
+
+def _lookup(columns: pd.Index, names: pd.Series) -> np.ndarray:
+    """Column of each name (−1: none): the distinct names looked up once (a million pairs name
+    a few thousand tickers)."""
+    codes, uniques = pd.factorize(names, use_na_sentinel=True)
+    at = np.append(columns.get_indexer(uniques), -1)  # code −1 (missing): the last entry
+    return at[codes].astype(np.int64, copy=False)
 
 
 def _reasons(code: np.ndarray, names: tuple[pd.Series, pd.Series | None, np.ndarray],

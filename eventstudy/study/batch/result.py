@@ -66,6 +66,9 @@ class BatchResult:
     returns_kind : {"log", "simple"}
         How returns were combined over several sessions (a return spanning a gap, a
         benchmark read by instant).
+    left_out : int
+        Returns of securities dated on days their exchange was closed, left out of their
+        pairs' windows (a security with many such returns is excluded instead).
     threads : int
         Threads that computed the result; :attr:`car_p` uses as many.
     """
@@ -87,6 +90,7 @@ class BatchResult:
     threads: int = field(default=1, repr=False, compare=False)
     sessions: str = "exchange"
     returns_kind: str = "log"
+    left_out: int = field(default=0, compare=False)
 
     @cached_property
     def studied(self) -> np.ndarray:
@@ -216,18 +220,21 @@ class BatchResult:
         return pair_arrays(self, rows, windows, "" if group is None else str(group))
 
 
-def warn_excluded(excluded: pd.Series, caller: str) -> None:
-    """One :class:`~eventstudy.errors.ExcludedPairsWarning` for the excluded pairs of a call:
-    their count by reason and how to list them (nothing when none is excluded)."""
-    reasons = excluded.dropna().to_numpy()
-    errors.warn_excluded(caller, len(excluded), [kind_of(str(x)) for x in reasons],
-                         "result.excluded.dropna()", stacklevel=3)
+def warn_excluded(result: BatchResult, caller: str) -> None:
+    """One :class:`~eventstudy.errors.ExcludedPairsWarning` for what a call left out: the
+    excluded pairs (count by reason, how to list them) and the returns dated on days their
+    security's exchange was closed (nothing when nothing was left out)."""
+    reasons = result.excluded.dropna().to_numpy()
+    also = (f"{result.left_out:,} returns dated on days their security's exchange was closed "
+            "were left out" if result.left_out else "")
+    errors.warn_excluded(caller, len(result.excluded), [kind_of(str(x)) for x in reasons],
+                         "result.excluded.dropna()", stacklevel=3, also=also)
 
 
 def _result(out: _Outputs, code: np.ndarray, pairs: pd.DataFrame, est: Window, win: Window,
             model: str, k: int, start: np.ndarray, end: np.ndarray, reasons: np.ndarray,
-            returns: pd.DataFrame, threads: int, sessions: str, returns_kind: str
-            ) -> BatchResult:
+            returns: pd.DataFrame, threads: int, sessions: str, returns_kind: str,
+            left_out: int = 0) -> BatchResult:
     labels = pairs.index
     offsets = pd.Index(np.arange(win[0], win[1] + 1), name="t")
     car_se = np.sqrt(out.car_var, out=out.car_var)
@@ -250,5 +257,5 @@ def _result(out: _Outputs, code: np.ndarray, pairs: pd.DataFrame, est: Window, w
         excluded=pd.Series(reasons, index=labels, name="reason", dtype=object),
         pairs=pairs, model=model, k=k,
         estimation_window=est, window=win, returns=returns, threads=threads,
-        sessions=sessions, returns_kind=returns_kind,
+        sessions=sessions, returns_kind=returns_kind, left_out=left_out,
     )

@@ -34,71 +34,96 @@ from eventstudy.estimation import kernel
 class Prices:
     """Returns on a part's sessions, read trade to trade.
 
+    A column is priced on the sessions where it has a return and on one more, its first
+    price: the session before its first return (or, for a benchmark read by instant, its
+    first level).
+
     Attributes
     ----------
     raw : (columns × sessions) array
         The returns as given (read-only), or derived on these sessions (a benchmark read by
         instant).
-    priced : (columns × sessions) bool array or None
-        Where each column has a price. None when no column has a gap between its first and
-        last return: then the returns are all one-session returns, and nothing spans.
+    anchor : int array or None
+        Per column, the session of its first price (−1: none, or before the first session).
+        None when no column has a gap between its first and last return: then the returns
+        are all one-session returns, and nothing spans.
+    spanning : (int array, int array) or None
+        Where a return spans a gap (columns, sessions): it follows a session without a price.
     """
 
     raw: FloatArray
-    priced: np.ndarray | None
+    anchor: np.ndarray | None
+    spanning: tuple[np.ndarray, np.ndarray] | None = None
 
     @cached_property
     def est(self) -> FloatArray:
         """``raw`` with the returns that span a gap set to NaN (the estimation sample's
         returns); ``raw`` itself when nothing spans."""
-        if self.priced is None:
+        if self.spanning is None or not self.spanning[0].size:
             return self.raw
-        before = np.ones_like(self.priced)
-        before[:, 1:] = self.priced[:, :-1]
-        out = np.where(before, self.raw, np.nan)
+        out = self.raw.copy()
+        out[self.spanning] = np.nan
         out.flags.writeable = False
         return out
+
+    def priced(self, col: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """Whether column ``col`` has a price on session ``at`` (arrays that broadcast)."""
+        present = ~np.isnan(self.raw[col, at])
+        if self.anchor is None:
+            return present
+        return present | (at == self.anchor[col])
 
     def stack(self, derived: list[tuple[FloatArray, np.ndarray]]) -> Prices:
         """These columns followed by ``derived`` ones (returns, priced), read-only."""
         raw = np.vstack([self.raw, *(r[None, :] for r, _ in derived)])
         raw.flags.writeable = False
-        priced = np.vstack([_priced(self), *(p[None, :] for _, p in derived)])
-        return Prices(raw, priced)
+        anchor = self.anchor if self.anchor is not None else _anchors(~np.isnan(self.raw))
+        firsts = [int(np.argmax(p)) if p.any() else -1 for _, p in derived]
+        cols, rows = ([], []) if self.spanning is None else (
+            list(self.spanning[0]), list(self.spanning[1]))
+        for i, (r, p) in enumerate(derived):
+            gap = np.flatnonzero(~np.isnan(r[1:]) & ~p[:-1]) + 1
+            cols += [self.raw.shape[0] + i] * gap.size
+            rows += gap.tolist()
+        return Prices(raw, np.concatenate([anchor, np.array(firsts, np.int64)]),
+                      (np.array(cols, np.int64), np.array(rows, np.int64)))
 
 
-def _priced(prices: Prices) -> np.ndarray:
-    if prices.priced is not None:
-        return prices.priced
-    return _priced_where(~np.isnan(prices.raw))
+def _anchors(present: np.ndarray) -> np.ndarray:
+    """Per column, the session before its first return (−1: none, or it is the first)."""
+    first = present.argmax(axis=1)
+    return np.where(present.any(axis=1), first - 1, -1).astype(np.int64)
 
 
 def _priced_where(present: np.ndarray) -> np.ndarray:
     """Priced sessions: those with a return, and the one before each column's first."""
     priced = present.copy()
-    first = present.argmax(axis=1)
-    anchor = present.any(axis=1) & (first > 0)
-    priced[np.flatnonzero(anchor), first[anchor] - 1] = True
+    anchor = _anchors(present)
+    at = np.flatnonzero(anchor >= 0)
+    priced[at, anchor[at]] = True
     return priced
 
 
 def priced_of(values: FloatArray) -> Prices:
-    """The returns ``values`` (read-only) with where they are priced; ``priced`` is None when
-    no column has a gap (one pass over the values)."""
+    """The returns ``values`` (read-only) with where they are priced and where a return spans
+    a gap; ``anchor`` is None when no column has a gap (one pass over the values)."""
     values = values.view()
     values.flags.writeable = False  # the compiled kernels keep one specialisation
     present = ~np.isnan(values)
     n_rows = values.shape[1]
-    if n_rows == 0:
-        return Prices(values, None)
-    if present.all():
+    if n_rows == 0 or present.all():
         return Prices(values, None)
     count = present.sum(axis=1)
     first = present.argmax(axis=1)
     last = n_rows - 1 - present[:, ::-1].argmax(axis=1)
     if not ((count > 0) & (count < last - first + 1)).any():
         return Prices(values, None)
-    return Prices(values, _priced_where(present))
+    # a return right after a session without one, but for the first (after the first price)
+    after = present[:, 1:] & ~present[:, :-1]
+    cols, rows = np.nonzero(after)
+    rows += 1
+    keep = rows != first[cols]
+    return Prices(values, _anchors(present), (cols[keep], rows[keep]))
 
 
 def levels_of(values: FloatArray, kind: str) -> FloatArray:
@@ -132,14 +157,14 @@ def candidates(prices: Prices, s: np.ndarray, b: np.ndarray, d: np.ndarray, win:
     every day, after a session where both were priced, holds one-session returns only. The
     others (a missing value inside, or a gap just before) are redone trade to trade.
     """
-    if prices.priced is None or not ok.any():
+    if prices.anchor is None or not ok.any():
         return np.zeros(0, np.int64)
     rows = np.flatnonzero(ok)
     length = win[1] - win[0] + 1
     before = d[rows] + win[0] - 1
     inside = before >= 0
     at = np.maximum(before, 0)
-    priced = prices.priced[s[rows], at] & prices.priced[b[rows], at]
+    priced = prices.priced(s[rows], at) & prices.priced(b[rows], at)
     return rows[(n_days[rows] < length) | (inside & ~priced)]
 
 
@@ -179,13 +204,12 @@ def _event_returns(prices: Prices, s: np.ndarray, b: np.ndarray, d: np.ndarray, 
     at = (d + first)[:, None] + np.arange(width)
     inside = (at >= 0) & (at < n_rows)
     at = np.clip(at, 0, max(n_rows - 1, 0))
-    priced = _priced(prices)
-    p_s = priced[s[:, None], at] & inside
+    p_s = prices.priced(s[:, None], at) & inside
     raw_s = prices.raw[s[:, None], at]
     l_s = _levels(raw_s, p_s, kind)
     common = p_s
     if needs_benchmark:
-        p_b = priced[b[:, None], at] & inside
+        p_b = prices.priced(b[:, None], at) & inside
         raw_b = prices.raw[b[:, None], at]
         l_b = _levels(raw_b, p_b, kind)
         common = p_s & p_b

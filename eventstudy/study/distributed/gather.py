@@ -22,6 +22,7 @@ class Assembly:
         self.n = n
         self.full: dict[str, np.ndarray] = {}
         self.reasons = np.full(n, None, dtype=object)
+        self.left_out = 0
         self.filled = 0
 
     def add(self, positions: np.ndarray, part: dict[str, np.ndarray]) -> None:
@@ -32,6 +33,7 @@ class Assembly:
         for name, into in self.full.items():
             into[positions] = part[name]
         self.reasons[positions[part["excluded.at"]]] = part["excluded.text"]
+        self.left_out += int(part["excluded.left_out"][0])
         self.filled += positions.size
 
     def result(self, pairs: pd.DataFrame, estimation: Window, window: Window, model: str,
@@ -57,4 +59,5 @@ class Assembly:
             excluded=pd.Series(self.reasons, index=labels, name="reason", dtype=object),
             pairs=pairs, model=model, k=k, estimation_window=estimation, window=window,
             returns=returns, threads=threads, sessions=sessions, returns_kind=returns_kind,
+            left_out=self.left_out,
         )

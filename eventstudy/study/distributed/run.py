@@ -147,7 +147,7 @@ def batch(
         assembly.add(orphans, pack(part))
     result = assembly.result(pairs, est, win, model, kernel.K[model], panel.frame, n_threads,
                              sessions, returns_kind)
-    warn_excluded(result.excluded, "eventstudy.distributed.batch")
+    warn_excluded(result, "eventstudy.distributed.batch")
     return result
 
 

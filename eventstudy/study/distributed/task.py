@@ -41,4 +41,5 @@ def pack(result: BatchResult) -> dict[str, np.ndarray]:
     out["excluded.text"] = result.excluded.to_numpy(dtype=object)[excluded]
     for name, column in result.estimation.items():
         out[f"est.{name}"] = column.to_numpy()
+    out["excluded.left_out"] = np.array([result.left_out])
     return out
