@@ -88,7 +88,14 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
     if args.out:
-        args.out.write_text(table + "\n", encoding="utf-8")
+        before = (f" Before: the package of `{args.before}` (an earlier checkout), timed in the "
+                  "same turns." if args.before else "")
+        head = (f"# Cold `eventstudy run` against the import floor (benchmarks/bench_cli.py)\n\n"
+                f"Machine: {os.cpu_count()} cores, shared; Python {sys.version.split()[0]}. "
+                f"Every command a fresh process, the commands in turns, {args.repeat} turns; "
+                "the ratio is taken within each turn (median, min–max). The calendar cache is "
+                "warm but for the 'cache off' row (a machine's first run)." + before + "\n\n")
+        args.out.write_text(head + table + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

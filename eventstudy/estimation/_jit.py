@@ -240,15 +240,23 @@ def _pair(w, p, r, m, start, length, model, k, min_obs, n_obs, alpha, beta, sig2
         code[p] = EMPTY
         return
     car[p] = total
-    span = float(days)
+    car_var[p] = prediction_variance(model, k, s2, n, float(days), m_sum, mm, ratio)
+
+
+@njit(inline="always", **_OPTIONS)
+def prediction_variance(model, k, s2, n, span, m, mm, ratio):  # pragma: no cover - compiled
+    """σ̂²[span + span²/M + (R_m − span·R̄_m)²/S_xx] (the last term for the market model
+    only, no estimation term for k = 0), ``ratio`` = σ̂²/S_xx: Var(AR) of a return over
+    ``span`` sessions, or Var(CAR) with the window's sums (CLM 1997, eq. 4.4.8-4.4.13;
+    :func:`eventstudy.estimation.kernel.ar_variance`)."""
     if k == 0:
         v = s2 * span
     else:
         v = s2 * (span + span * span / n)
     if model == MARKET:
-        t = m_sum - span * mm
+        t = m - span * mm
         v = t * t * ratio + v
-    car_var[p] = v
+    return v
 
 
 @njit(**_OPTIONS)

@@ -15,7 +15,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from eventstudy.estimation._jit import _OPTIONS, CONSTANT_MEAN, MARKET, MARKET_ADJUSTED
+from eventstudy.estimation._jit import (
+    _OPTIONS,
+    CONSTANT_MEAN,
+    MARKET,
+    MARKET_ADJUSTED,
+    prediction_variance,
+)
 
 
 @njit(**_OPTIONS)
@@ -90,15 +96,8 @@ def respan(raw, anchor, s, b, d, rows, first, win0, length, model, k, simple, al
                     e = r_q - m_q
                 else:
                     e = r_q - (span * a + bt * m_q)
-                if k == 0:
-                    v = s2 * span
-                else:
-                    v = s2 * (span + span * span / n)
-                if model == MARKET:
-                    t = m_q - span * mm
-                    v = t * t * ratio + v
                 ar[p, j] = e
-                se[p, j] = np.sqrt(v)
+                se[p, j] = np.sqrt(prediction_variance(model, k, s2, n, span, m_q, mm, ratio))
                 days += 1
                 total += e
                 m_sum += m_q
@@ -112,14 +111,7 @@ def respan(raw, anchor, s, b, d, rows, first, win0, length, model, k, simple, al
             car_var[p] = np.nan
             continue
         car[p] = total
-        if k == 0:
-            v = s2 * span_sum
-        else:
-            v = s2 * (span_sum + span_sum * span_sum / n)
-        if model == MARKET:
-            t = m_sum - span_sum * mm
-            v = t * t * ratio + v
-        car_var[p] = v
+        car_var[p] = prediction_variance(model, k, s2, n, span_sum, m_sum, mm, ratio)
 
 
 @njit(inline="always", **_OPTIONS)
