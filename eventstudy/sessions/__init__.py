@@ -26,8 +26,9 @@ later call needs more), for any date :mod:`exchange_calendars` supports for that
 date outside those (Tokyo before 1997, say) raises :class:`~eventstudy.errors.CalendarError`
 naming the first (or last) supported date. No result or message depends on today's date.
 
-Modules: :mod:`~eventstudy.sessions.exchanges` (calendar by code, exchange of a ticker),
-:mod:`~eventstudy.sessions.schedule` (cached session arrays, date parsing),
+Modules: :mod:`~eventstudy.sessions.exchanges` (calendar by code over a range, exchange of a
+ticker), :mod:`~eventstudy.sessions.schedule` (session arrays over the years asked for, date
+parsing), :mod:`~eventstudy.sessions.stored` (built schedules kept on disk between processes),
 :mod:`~eventstudy.sessions.day_zero` and :mod:`~eventstudy.sessions.offsets`.
 """
 
