@@ -173,13 +173,20 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
-def batch_only(n_pairs: int, args: argparse.Namespace) -> dict:
-    """The batch timing alone (for --before: the same call on an earlier checkout)."""
+def warmed_up(n_pairs: int, args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The universe and ``n_pairs`` pairs, after a warm-up call on the engine the timed calls
+    choose (a 50-pair call alone would take numpy)."""
     returns = universe(args.securities, args.sessions)
     pairs = random_pairs(returns, n_pairs)
     setting, tuning.ENGINE = tuning.ENGINE, batch_engine.chosen_engine(n_pairs)
     eventstudy.batch(returns, pairs.iloc[:50], estimation=ESTIMATION, window=WINDOW)
     tuning.ENGINE = setting
+    return returns, pairs
+
+
+def batch_only(n_pairs: int, args: argparse.Namespace) -> dict:
+    """The batch timing alone (for --before: the same call on an earlier checkout)."""
+    returns, pairs = warmed_up(n_pairs, args)
 
     def run_batch() -> None:
         eventstudy.batch(returns, pairs, estimation=ESTIMATION, window=WINDOW).car_p  # noqa: B018
@@ -188,12 +195,7 @@ def batch_only(n_pairs: int, args: argparse.Namespace) -> dict:
 
 
 def worker(n_pairs: int, args: argparse.Namespace) -> dict:
-    returns = universe(args.securities, args.sessions)
-    pairs = random_pairs(returns, n_pairs)
-    # warm-up on the engine the timed calls choose (a 50-pair call alone would take numpy)
-    setting, tuning.ENGINE = tuning.ENGINE, batch_engine.chosen_engine(n_pairs)
-    eventstudy.batch(returns, pairs.iloc[:50], estimation=ESTIMATION, window=WINDOW)
-    tuning.ENGINE = setting
+    returns, pairs = warmed_up(n_pairs, args)
     rss_before = rss_mb()
 
     def run_batch(threads: int | None) -> eventstudy.BatchResult:

@@ -34,6 +34,7 @@ from eventstudy.study.batch.inputs import (
     _reasons,
     _returns_matrix,
     _starts_late,
+    not_a_column,
 )
 from eventstudy.study.batch.request import read_request
 from eventstudy.study.batch.result import BatchResult, _result, warn_excluded
@@ -186,8 +187,7 @@ def _batch(returns: pd.DataFrame, pairs: pd.DataFrame, *, estimation: Window, wi
     reasons[plan.unplaced] = plan.reasons
     unknown = s < 0  # placed in no part: not a column of returns
     code[unknown] = _NO_SECURITY
-    reasons[unknown] = [f"security {x!r} is not a column of returns"
-                        for x in request.security.iloc[np.flatnonzero(unknown)].tolist()]
+    reasons[unknown] = not_a_column("security", request.security.iloc[np.flatnonzero(unknown)])
     jit = _jit_module(engine or chosen_engine(n_pairs)) if n_pairs else None
     names = (request.security, request.benchmark if needs_benchmark else None, request.day0)
     with _Runner(n_threads) as runner:

@@ -202,6 +202,11 @@ def _lookup(columns: pd.Index, names: pd.Series) -> np.ndarray:
     return at[codes].astype(np.int64, copy=False)
 
 
+def not_a_column(what: str, names: pd.Series) -> list[str]:
+    """The reason of pairs whose ``what`` (security, benchmark) ``names`` no column."""
+    return [f"{what} {x!r} is not a column of returns" for x in names.tolist()]
+
+
 def _reasons(code: np.ndarray, names: tuple[pd.Series, pd.Series | None, np.ndarray],
              index: pd.DatetimeIndex, exchange: str | None, est: Window, win: Window,
              model: str, k: int, min_estimation: int, n_obs: np.ndarray, start: np.ndarray,
@@ -233,8 +238,7 @@ def _reasons(code: np.ndarray, names: tuple[pd.Series, pd.Series | None, np.ndar
                             (_NO_BENCHMARK, names[1], "benchmark")):
         at = np.flatnonzero(codes == c)
         if at.size and column is not None:
-            messages[at] = [f"{what} {x!r} is not a column of returns"
-                            for x in column.iloc[bad[at]].tolist()]
+            messages[at] = not_a_column(what, column.iloc[bad[at]])
     at = np.flatnonzero(codes == _NO_DAY0)
     if at.size:
         where = ("in the index of returns" if exchange is None else

@@ -8,6 +8,7 @@ could be 3 February or 2 March, and guessing is how a study ends up on the wrong
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,17 +78,16 @@ def read_request(pairs: object, needs_benchmark: bool, what: str = "pairs") -> R
 def day0_dates(column: pd.Series, labels: pd.Index, what: str = "pairs") -> np.ndarray:
     """A column of day 0 values as datetime64[ns] dates, or an InputError naming the first
     pair at fault and the accepted forms."""
-    values = column
-    dtype = values.dtype
+    dtype = column.dtype
     if isinstance(dtype, pd.DatetimeTZDtype):
         raise InputError(
             f"{what}: day0 holds time-zone-aware stamps ({dtype.tz}); day 0 is the session's "
             "date on its exchange: pass pairs['day0'].dt.tz_convert(<the exchange's time "
             "zone>).dt.tz_localize(None).dt.normalize(), or ISO dates")
     if pd.api.types.is_datetime64_dtype(dtype):
-        stamps = pd.DatetimeIndex(values)
+        stamps = pd.DatetimeIndex(column)
     else:
-        stamps = _parse_objects(values, labels, what)
+        stamps = _parse_objects(column, labels, what)
     if stamps.isna().any():
         at = int(np.flatnonzero(stamps.isna())[0])
         raise InputError(f"{what} {_label(labels, at)}: day0 is missing; give {ACCEPTED}")
@@ -105,23 +105,28 @@ def _parse_objects(values: pd.Series, labels: pd.Index, what: str) -> pd.Datetim
     is_text = np.fromiter((isinstance(x, str) for x in objects), bool, len(objects))
     out = np.full(len(objects), np.datetime64("NaT"), dtype="datetime64[ns]")
     if is_text.any():
-        text = pd.Series(objects[is_text], dtype=object).str.strip()
-        iso = text.str.fullmatch(ISO_DATE).to_numpy(dtype=bool)
-        parsed = pd.to_datetime(text.where(iso), format="%Y-%m-%d", errors="coerce")
-        bad = ~iso | parsed.isna().to_numpy()
+        parsed = iso_dates(pd.Series(objects[is_text], dtype=object))
+        bad = np.isnat(parsed)
         if bad.any():
             at = int(np.flatnonzero(is_text)[np.flatnonzero(bad)[0]])
             raise InputError(f"{what} {_label(labels, at)}: day0 {objects[at]!r} is not "
                              f"{ACCEPTED}")
-        out[is_text] = parsed.to_numpy(dtype="datetime64[ns]")
+        out[is_text] = parsed
     for at in np.flatnonzero(~is_text):
         out[at] = _date_like(objects[at], labels, at, what)
     return pd.DatetimeIndex(out)
 
 
-def _date_like(value: object, labels: pd.Index, at: int, what: str) -> np.datetime64:
-    import datetime
+def iso_dates(text: pd.Series) -> np.ndarray:
+    """Strings read as ISO 8601 dates (YYYY-MM-DD, surrounding spaces allowed), as
+    datetime64[ns]; NaT for anything else, "2026-1-7" and "2026-02-30" included."""
+    text = text.str.strip()
+    iso = text.str.fullmatch(ISO_DATE).fillna(False).to_numpy(dtype=bool)
+    parsed = pd.to_datetime(text.where(iso), format="%Y-%m-%d", errors="coerce")
+    return parsed.to_numpy(dtype="datetime64[ns]")
 
+
+def _date_like(value: object, labels: pd.Index, at: int, what: str) -> np.datetime64:
     if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
         return np.datetime64("NaT")
     if isinstance(value, (datetime.date, np.datetime64)):

@@ -78,15 +78,17 @@ class Prices:
         raw = np.vstack([self.raw, *(r[None, :] for r, _ in derived)])
         raw.flags.writeable = False
         anchor = self.anchor if self.anchor is not None else _anchors(~np.isnan(self.raw))
-        firsts = [int(np.argmax(p)) if p.any() else -1 for _, p in derived]
-        cols, rows = ([], []) if self.spanning is None else (
-            list(self.spanning[0]), list(self.spanning[1]))
-        for i, (r, p) in enumerate(derived):
+        firsts = np.array([int(np.argmax(p)) if p.any() else -1 for _, p in derived], np.int64)
+        cols, rows = [], []
+        if self.spanning is not None:
+            cols.append(self.spanning[0])
+            rows.append(self.spanning[1])
+        for i, (r, p) in enumerate(derived):  # a return after a session without a level
             gap = np.flatnonzero(~np.isnan(r[1:]) & ~p[:-1]) + 1
-            cols += [self.raw.shape[0] + i] * gap.size
-            rows += gap.tolist()
-        return Prices(raw, np.concatenate([anchor, np.array(firsts, np.int64)]),
-                      (np.array(cols, np.int64), np.array(rows, np.int64)))
+            cols.append(np.full(gap.size, self.raw.shape[0] + i, np.int64))
+            rows.append(gap)
+        return Prices(raw, np.concatenate([anchor, firsts]),
+                      (np.concatenate(cols), np.concatenate(rows)))
 
 
 def _anchors(present: np.ndarray) -> np.ndarray:

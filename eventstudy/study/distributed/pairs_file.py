@@ -17,7 +17,7 @@ import pandas as pd
 from eventstudy.errors import InputError, first_line
 from eventstudy.study.batch.grid import _no_exchange, exchange_grid, pair_exchanges
 from eventstudy.study.batch.inputs import _positions
-from eventstudy.study.batch.request import ISO_DATE, read_request
+from eventstudy.study.batch.request import iso_dates, read_request
 from eventstudy.study.batch.result import BatchResult
 from eventstudy.study.distributed.panel import Panel
 
@@ -40,17 +40,15 @@ def read_pairs(path: Path, model: str = "market") -> pd.DataFrame:
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise InputError(f"{path}: missing column(s) {', '.join(missing)}; the header "
-                              "names security, benchmark and day0")
+                         "names security, benchmark and day0")
     if frame.empty:
         raise InputError(f"{path}: no pairs (a header and no rows)")
     for column in required:
         blank = np.flatnonzero(frame[column].str.strip().eq("").to_numpy())
         if blank.size:
             raise InputError(f"{path} line {blank[0] + 2}: {column} is empty")
-    text = frame["day0"].str.strip()
-    iso = text.str.fullmatch(ISO_DATE)
-    day0 = pd.to_datetime(text.where(iso), format="%Y-%m-%d", errors="coerce")
-    bad = np.flatnonzero(day0.isna().to_numpy())
+    day0 = iso_dates(frame["day0"])
+    bad = np.flatnonzero(np.isnat(day0))
     if bad.size:
         raise InputError(f"{path} line {bad[0] + 2}: day0 {frame['day0'].iloc[bad[0]]!r} "
                          "is not an ISO 8601 date (YYYY-MM-DD, e.g. 2026-02-03)")
