@@ -128,34 +128,87 @@ class NormalReturnModel:
     ) -> ModelFit:
         """Estimate on single-session returns ``r`` (security) and ``m`` (benchmark)."""
         r = np.asarray(r, dtype=float)
-        n = _check_size(r.size, self.name, self.k)
+        _check_size(r.size, self.name, self.k)
         m = np.asarray(m, dtype=float)
-        if not np.isfinite(r).all() or (self.needs_benchmark and not np.isfinite(m).all()):
-            raise EstimationError(
-                "estimation returns hold NaN or infinite values; pass finite returns only"
-            )
-        with np.errstate(all="ignore"):
-            alpha, beta, resid, r2, mean_m, sxx = self._ols(r, m)
-            df = n - self.k
-            ssr = float(resid @ resid)
-        if not np.isfinite([alpha, ssr]).all() or (self.needs_benchmark and not np.isfinite(beta)):
-            raise EstimationError(
-                "estimation returns are too large to fit (the sums overflow); check the prices"
-            )
-        if kernel.zero_residual_variance(n, ssr, float(r @ r)):
-            raise EstimationError(
-                "residuals have zero variance in the estimation window (constant prices, or "
-                "a security identical to its benchmark)"
-            )
-        sigma = float(np.sqrt(kernel.sigma2(ssr, n, self.k)))
-        return ModelFit(
-            model=self.name, k=self.k, alpha=alpha, beta=beta, sigma=sigma,
-            r2=r2, n_obs=n, df=df, mean_m=mean_m, sxx=sxx, start=start, end=end, n_gaps=n_gaps,
-        )
+        rows = self.fit_rows(r.reshape(1, -1), m.reshape(1, -1))
+        if rows.error[0]:
+            raise EstimationError(FIT_ERRORS[int(rows.error[0])])
+        return rows.fit(0, start, end, n_gaps)
 
-    def _ols(self, r: FloatArray, m: FloatArray
-             ) -> tuple[float, float, FloatArray, float, float, float]:
+    def fit_rows(self, r: FloatArray, m: FloatArray) -> RowFits:
+        """Estimate on many samples of one length at once: row i of ``r`` and ``m`` (P × M).
+
+        Row i gives the same numbers, to the last bit, as a fit on row i alone: the means are
+        row-wise sums of contiguous rows and the cross products row-wise BLAS dot products
+        (``np.matmul`` on stacked vectors), which numpy evaluates row by row exactly as it does
+        one vector; :meth:`fit` is this function on one row. Rows that cannot be fitted carry
+        a code of :data:`FIT_ERRORS` in ``error`` (0 where the fit is good).
+        """
+        r = np.asarray(r, dtype=float)
+        m = np.asarray(m, dtype=float)
+        n = r.shape[1]
+        with np.errstate(all="ignore"):
+            bad_input = ~np.isfinite(r).all(axis=1)
+            if self.needs_benchmark:
+                bad_input |= ~np.isfinite(m).all(axis=1)
+            alpha, beta, resid, r2, mean_m, sxx, flat = self._ols(r, m)
+            ssr = _rowdot(resid, resid)
+            overflow = ~(np.isfinite(alpha) & np.isfinite(ssr))
+            if self.needs_benchmark:
+                overflow |= ~np.isfinite(beta)
+            zero = kernel.zero_residual_variance(n, ssr, _rowdot(r, r))
+            sigma = np.sqrt(kernel.sigma2(ssr, n, self.k))
+        error = np.select([bad_input, flat, overflow, zero], [1, 2, 3, 4], 0)
+        return RowFits(self.name, self.k, n, alpha, beta, sigma, r2, mean_m, sxx, error)
+
+    def _ols(self, r: FloatArray, m: FloatArray) -> tuple[FloatArray, ...]:
+        """Per row: α, β, residuals, R², R̄_m, S_xx and whether the benchmark is flat."""
         raise NotImplementedError
+
+
+#: Why a sample cannot be fitted, by the codes of :attr:`RowFits.error`.
+FIT_ERRORS = {
+    1: "estimation returns hold NaN or infinite values; pass finite returns only",
+    2: "benchmark returns have zero variance in the estimation window; the market model "
+       "cannot be estimated",
+    3: "estimation returns are too large to fit (the sums overflow); check the prices",
+    4: "residuals have zero variance in the estimation window (constant prices, or a "
+       "security identical to its benchmark)",
+}
+
+
+def _rowdot(a: FloatArray, b: FloatArray) -> FloatArray:
+    """Σ a_ij b_ij per row i, by BLAS as ``a[i] @ b[i]`` computes it (bit for bit)."""
+    return np.matmul(a[:, None, :], b[:, :, None])[:, 0, 0]
+
+
+@dataclass(frozen=True)
+class RowFits:
+    """The closed-form fits of P samples of M returns each (:meth:`NormalReturnModel.fit_rows`).
+
+    Arrays of length P; ``error`` holds a code of :data:`FIT_ERRORS` (0: fitted).
+    """
+
+    model: str
+    k: int
+    n: int
+    alpha: FloatArray
+    beta: FloatArray
+    sigma: FloatArray
+    r2: FloatArray
+    mean_m: FloatArray
+    sxx: FloatArray
+    error: np.ndarray
+
+    def fit(self, i: int, start: pd.Timestamp, end: pd.Timestamp, n_gaps: int = 0,
+            **counts: object) -> ModelFit:
+        """Row ``i`` as a :class:`ModelFit` (Python floats)."""
+        return ModelFit(
+            model=self.model, k=self.k, alpha=float(self.alpha[i]), beta=float(self.beta[i]),
+            sigma=float(self.sigma[i]), r2=float(self.r2[i]), n_obs=self.n,
+            df=self.n - self.k, mean_m=float(self.mean_m[i]), sxx=float(self.sxx[i]),
+            start=start, end=end, n_gaps=n_gaps, **counts,  # type: ignore[arg-type]
+        )
 
 
 class MarketModel(NormalReturnModel):
@@ -164,24 +217,20 @@ class MarketModel(NormalReturnModel):
     name = "market"
     k = 2
 
-    def _ols(self, r: FloatArray, m: FloatArray
-             ) -> tuple[float, float, FloatArray, float, float, float]:
-        mean_m, mean_r = float(m.mean()), float(r.mean())
-        dm, dr = m - mean_m, r - mean_r
+    def _ols(self, r: FloatArray, m: FloatArray) -> tuple[FloatArray, ...]:
+        n = m.shape[1]
+        mean_m, mean_r = m.mean(axis=1), r.mean(axis=1)
+        dm, dr = m - mean_m[:, None], r - mean_r[:, None]
         # the closed form of kernel.py (shared with the batch engine), on the sums about the
         # sample means (Σdr = Σdm = 0 by construction)
-        est = kernel.market_model(m.size, 0.0, 0.0, dr @ dm, dm @ dm, dr @ dr, mean_r, mean_m)
-        sxx = float(est.sxx)
-        if kernel.zero_benchmark_variance(m.size, sxx, float(m @ m)):
-            raise EstimationError(
-                "benchmark returns have zero variance in the estimation window; the market "
-                "model cannot be estimated"
-            )
-        beta, alpha, mean_m = float(est.beta), float(est.alpha), float(est.mean_m)
-        resid = dr - beta * dm
-        syy = float(est.syy)
-        r2 = 1.0 - float(resid @ resid) / syy if syy > 0 else float("nan")
-        return alpha, beta, resid, r2, mean_m, sxx
+        est = kernel.market_model(n, 0.0, 0.0, _rowdot(dr, dm), _rowdot(dm, dm),
+                                  _rowdot(dr, dr), mean_r, mean_m)
+        flat = kernel.zero_benchmark_variance(n, est.sxx, _rowdot(m, m))
+        beta = np.asarray(est.beta, float)
+        resid = dr - beta[:, None] * dm
+        syy = np.asarray(est.syy, float)
+        r2 = np.where(syy > 0, 1.0 - _rowdot(resid, resid) / syy, np.nan)
+        return est.alpha, beta, resid, r2, est.mean_m, est.sxx, flat
 
 
 class ConstantMean(NormalReturnModel):
@@ -191,11 +240,11 @@ class ConstantMean(NormalReturnModel):
     k = 1
     needs_benchmark = False
 
-    def _ols(self, r: FloatArray, m: FloatArray
-             ) -> tuple[float, float, FloatArray, float, float, float]:
-        mu = float(kernel.constant_mean(r.size, r.sum(), r @ r).mu)
-        nan = float("nan")
-        return mu, nan, r - mu, nan, nan, nan
+    def _ols(self, r: FloatArray, m: FloatArray) -> tuple[FloatArray, ...]:
+        mu = np.asarray(kernel.constant_mean(r.shape[1], r.sum(axis=1), _rowdot(r, r)).mu,
+                        float)
+        nan = np.full(len(r), np.nan)
+        return mu, nan, r - mu[:, None], nan, nan, nan, np.zeros(len(r), bool)
 
 
 class MarketAdjusted(NormalReturnModel):
@@ -204,10 +253,10 @@ class MarketAdjusted(NormalReturnModel):
     name = "market-adjusted"
     k = 0
 
-    def _ols(self, r: FloatArray, m: FloatArray
-             ) -> tuple[float, float, FloatArray, float, float, float]:
-        nan = float("nan")
-        return 0.0, 1.0, r - m, nan, nan, nan
+    def _ols(self, r: FloatArray, m: FloatArray) -> tuple[FloatArray, ...]:
+        nan = np.full(len(r), np.nan)
+        return (np.zeros(len(r)), np.ones(len(r)), r - m, nan, nan, nan,
+                np.zeros(len(r), bool))
 
 
 def _check_size(n: int, name: str, k: int) -> int:
