@@ -292,10 +292,10 @@ def test_security_equal_to_its_benchmark(seed: int, n: int, scale: float) -> Non
     m = np.random.default_rng(seed).normal(0.0, scale, n)
     assume(np.ptp(m) > 0)
     # The OLS step: β = 1, α = 0 and every residual (abnormal return) zero ...
-    alpha, beta, resid, *_ = MarketModel()._ols(m.copy(), m)
-    assert beta == pytest.approx(1.0, rel=1e-12)
-    assert alpha == pytest.approx(0.0, abs=1e-12 * scale)
-    np.testing.assert_allclose(resid, 0.0, atol=1e-12 * scale)
+    alpha, beta, resid, *_ = MarketModel()._ols(m[None].copy(), m[None])
+    assert beta[0] == pytest.approx(1.0, rel=1e-12)
+    assert alpha[0] == pytest.approx(0.0, abs=1e-12 * scale)
+    np.testing.assert_allclose(resid[0], 0.0, atol=1e-12 * scale)
     # ... so σ̂ = 0 and no t statistic exists: the fit is refused, never infinite t.
     with pytest.raises(EstimationError, match="identical to its benchmark"):
         MarketModel().fit(m.copy(), m, START, END)

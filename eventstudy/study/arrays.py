@@ -37,29 +37,25 @@ def pair_arrays(pairs: Sequence[PairResult], windows: Sequence[Window],
         keys = [("", p.security) for p in pairs]
     if len(set(keys)) != len(keys):
         raise ValueError("pairs must be keyed on unique (event, security)")
-    offsets = np.unique(np.concatenate([p.days["t"].to_numpy(int) for p in pairs]))
-    ar = _scatter([p.days["ar"].to_numpy(float) for p in pairs],
-                  [np.searchsorted(offsets, p.days["t"].to_numpy(int)) for p in pairs],
-                  len(offsets))
-    se = _scatter([p.days["se"].to_numpy(float) for p in pairs],
-                  [np.searchsorted(offsets, p.days["t"].to_numpy(int)) for p in pairs],
-                  len(offsets))
+    vec = [p.vectors() for p in pairs]
+    offsets = np.unique(np.concatenate([v.t for v in vec]))
+    at = [np.searchsorted(offsets, v.t) for v in vec]
+    ar = _scatter([v.ar for v in vec], at, len(offsets))
+    se = _scatter([v.se for v in vec], at, len(offsets))
     win_index = {tuple(w): j for j, w in enumerate(windows)}
     car = np.full((len(pairs), len(windows)), np.nan)
     car_se = np.full((len(pairs), len(windows)), np.nan)
-    for i, p in enumerate(pairs):
-        for w, c, s in zip(p.car["window"], p.car["car"], p.car["se"], strict=True):
+    for i, v in enumerate(vec):
+        for w, c, s in zip(v.windows, v.car, v.car_se, strict=True):
             if tuple(w) in win_index:
                 car[i, win_index[tuple(w)]] = c
                 car_se[i, win_index[tuple(w)]] = s
-    res = [p.residuals for p in pairs]
-    est_offsets = np.unique(np.concatenate([r["t"].to_numpy(int) for r in res]))
-    est_ar = _scatter([r["ar"].to_numpy(float) for r in res],
-                      [np.searchsorted(est_offsets, r["t"].to_numpy(int)) for r in res],
-                      len(est_offsets))
-    dates = [pd.DatetimeIndex(r["date"]).to_numpy("datetime64[D]") for r in res]
+    est_offsets = np.unique(np.concatenate([v.residual_t for v in vec]))
+    est_ar = _scatter([v.residual_ar for v in vec],
+                      [np.searchsorted(est_offsets, v.residual_t) for v in vec], len(est_offsets))
+    dates = [v.residual_dates.to_numpy("datetime64[D]") for v in vec]
     all_dates = np.unique(np.concatenate(dates)) if dates else np.array([], "datetime64[D]")
-    by_date = _scatter([r["ar"].to_numpy(float) for r in res],
+    by_date = _scatter([v.residual_ar for v in vec],
                        [np.searchsorted(all_dates, d) for d in dates], len(all_dates))
     fits = [p.estimation for p in pairs]
     return PairArrays(

@@ -27,9 +27,9 @@ from eventstudy.estimation.returns import (
     shifted_returns,
 )
 from eventstudy.events import Calendar, Event, Security, Settings
-from eventstudy.inference import abnormal
+from eventstudy.inference import abnormal, windows
 from eventstudy.prices import PriceSource
-from eventstudy.study.results import DAY_COLUMNS, PairResult
+from eventstudy.study.results import CAR_COLUMNS, DAY_COLUMNS, PairResult
 from eventstudy.study.sample import (
     _check_calendar,
     _check_coverage,
@@ -260,30 +260,45 @@ def _days(frame: pd.DataFrame, fit: ModelFit, valid: np.ndarray, has_benchmark: 
     m = frame["benchmark_return"].to_numpy() if has_benchmark else np.zeros(len(frame))
     x = m if x is None else x  # the prediction regressors (n × p for a multi-factor fit)
     span = frame["span"].to_numpy().astype(float)
-    ar = np.where(valid, abnormal.abnormal_returns(fit, r, x, span), np.nan)
-    se = np.where(valid, np.sqrt(abnormal.pair_ar_variance(fit, x, span)), np.nan)
-    t_stat = ar / se
-    out = pd.DataFrame({
-        "t": frame["t"].to_numpy(), "date": frame.index,
-        "return": np.where(valid, r, np.nan),
-        "benchmark_return": np.where(valid, m, np.nan) if has_benchmark else np.nan,
-        "expected": np.where(valid, r - ar, np.nan),
-        "ar": ar, "se": se, "t_stat": t_stat, "p": abnormal.two_sided_p(t_stat, fit.df),
-        "car": np.nancumsum(ar), "span": frame["span"].to_numpy(),
-    })
-    return out[list(DAY_COLUMNS)].reset_index(drop=True)
+    if fit.general:
+        ar = np.where(valid, abnormal.abnormal_returns(fit, r, x, span), np.nan)
+        se = np.where(valid, np.sqrt(abnormal.pair_ar_variance(fit, x, span)), np.nan)
+        t_stat = ar / se
+        rows = windows.Days(ar, se, t_stat, abnormal.two_sided_p(t_stat, fit.df),
+                            np.where(valid, r - ar, np.nan), np.nancumsum(ar))
+    else:  # the closed forms: the stacked computation, on one row
+        one = windows.days(windows.Fits.of([fit]), r[None], x[None], span[None], valid[None])
+        rows = one.row(0)
+    return day_frame(frame["t"].to_numpy(), frame.index, np.where(valid, r, np.nan),
+                     np.where(valid, m, np.nan) if has_benchmark else None, rows,
+                     frame["span"].to_numpy())
 
 
-def _cars(days: pd.DataFrame, fit: ModelFit, windows: Sequence[Window], kind: str,
+def day_frame(t: np.ndarray, dates: pd.DatetimeIndex | np.ndarray, r: np.ndarray,
+              m: np.ndarray | None, rows: windows.Days, span: np.ndarray) -> pd.DataFrame:
+    """The ``days`` frame of a pair (columns :data:`DAY_COLUMNS`); ``m`` None: no benchmark."""
+    return pd.DataFrame({
+        "t": t, "date": dates, "return": r,
+        "benchmark_return": np.nan if m is None else m, "expected": rows.expected,
+        "ar": rows.ar, "se": rows.se, "t_stat": rows.t_stat, "p": rows.p, "car": rows.car,
+        "span": span,
+    }, columns=list(DAY_COLUMNS))
+
+
+def _cars(days: pd.DataFrame, fit: ModelFit, spans: Sequence[Window], kind: str,
           x: np.ndarray | None = None) -> pd.DataFrame:
-    rows = []
     t = days["t"].to_numpy()
     ar = days["ar"].to_numpy()
     valid = np.isfinite(ar)
     m = np.nan_to_num(days["benchmark_return"].to_numpy(float) if x is None else x)
     span = days["span"].to_numpy(float)
     r, e = days["return"].to_numpy(), days["expected"].to_numpy()
-    for lo, hi in windows:
+    if not fit.general:  # the closed forms: the stacked computation, on one row
+        w = windows.windows(windows.Fits.of([fit]), t, ar[None], m[None], span[None], r[None],
+                            e[None], spans, kind)
+        return car_frame(spans, t, days["date"], w, 0)
+    rows = []
+    for lo, hi in spans:
         sel = (t >= lo) & (t <= hi) & valid
         car = float(ar[sel].sum()) if sel.any() else np.nan
         var = abnormal.pair_car_variance(fit, m[sel], span[sel])
@@ -299,6 +314,19 @@ def _cars(days: pd.DataFrame, fit: ModelFit, windows: Sequence[Window], kind: st
             "n_days": int(sel.sum()),
         })
     return pd.DataFrame(rows)
+
+
+def car_frame(spans: Sequence[Window], t: np.ndarray, dates: pd.Series | pd.DatetimeIndex,
+              w: windows.Windows, i: int) -> pd.DataFrame:
+    """The ``car`` frame of row ``i`` of ``w`` (columns :data:`CAR_COLUMNS`)."""
+    dates = pd.Series(dates) if not isinstance(dates, pd.Series) else dates
+    return pd.DataFrame({
+        "window": list(spans),
+        "start": [dates.iloc[int(np.argmax(t >= lo))] for lo, _ in spans],
+        "end": [dates.iloc[int(np.flatnonzero(t <= hi)[-1])] for _, hi in spans],
+        "car": w.car[i].tolist(), "se": w.se[i].tolist(), "t_stat": w.t_stat[i].tolist(),
+        "p": w.p[i].tolist(), "bhar": w.bhar[i].tolist(), "n_days": w.n_days[i].tolist(),
+    }, columns=list(CAR_COLUMNS))
 
 
 def _offset_of(days: pd.DataFrame, date: pd.Timestamp) -> int:

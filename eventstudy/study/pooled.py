@@ -24,7 +24,14 @@ from eventstudy.errors import EstimationError, UnknownEventError, warn_excluded
 from eventstudy.events import Calendar, Event, load_events
 from eventstudy.inference.aggregate import BOOTSTRAP, Aggregate
 from eventstudy.study.arrays import aggregate_pairs
-from eventstudy.study.results import EventStudyResult, Excluded, PairResult, _aggregate_dict
+from eventstudy.study.results import (
+    EventStudyResult,
+    Excluded,
+    PairResult,
+    _aggregate_dict,
+    _event_dict,
+    _pair_dict,
+)
 
 
 @dataclass(frozen=True)
@@ -80,16 +87,16 @@ class PooledResult(_display.Rendered):
 
     @cached_property
     def _document(self) -> dict[str, Any]:
-        docs = [r.to_dict() for r in self.results]
-        events = {e.id: None for e in self.events}
-        for d in docs:
-            events[d["event"]["id"]] = d["event"]
+        events: dict[str, dict[str, Any] | None] = {e.id: None for e in self.events}
+        for r in self.results:  # the per-event aggregates are not part of the pooled document
+            events[r.event.id] = _event_dict(r.event)
         for e, _ in self.failed:
             events[e.id] = {"id": e.id, "title": e.title, "announced": e.announced_text,
                             "timing": e.timing, "tags": list(e.tags)}
         return {
             "events": [v for v in events.values() if v is not None],
-            "pairs": [{"event": d["event"]["id"], **p} for d in docs for p in d["pairs"]],
+            "pairs": [{"event": r.event.id, **_pair_dict(p)} for r in self.results
+                      for p in r.pairs],
             "excluded": [{"event": eid, "security": x.security, "ticker": x.ticker,
                           "reason": x.reason} for eid, x in self.excluded],
             "aggregate": _aggregate_dict(self.aggregate),
@@ -206,18 +213,28 @@ def run_many(event_ids: Sequence[str] = (), *, tag: str | None = None,
     EventStudyError
         Unknown event, tag or security; no pair of any event can be studied.
     """
-    from eventstudy.study.single import run
+    from eventstudy.study.single import event_requests, event_result, open_prices
+    from eventstudy.study.stacked import study_pairs
 
     calendar = _calendar(events)
     selected = select_events(calendar, event_ids, tag)
     if securities:
         calendar, selected = restrict(calendar, selected, securities)
+    source = open_prices(calendar, **options)
+    requests = []
+    for event in selected:
+        if hasattr(source, "prepare_event"):  # e.g. Yahoo: fetch the dates the event needs
+            source.prepare_event(calendar, event)
+        requests.append(event_requests(calendar, event))
+    found = study_pairs(calendar, [r for reqs in requests for r in reqs], source)
     results: list[EventStudyResult] = []
     failed: list[tuple[Event, str]] = []
     kinds: list[str] = []
-    for event in selected:
+    start = 0
+    for event, reqs in zip(selected, requests, strict=True):
+        outcome, start = found[start:start + len(reqs)], start + len(reqs)
         try:
-            results.append(run(event.id, events=calendar, **options))
+            results.append(event_result(event, reqs, outcome, deferred=True))
         except EstimationError as exc:  # no pair of this event: keep pooling the others
             failed.append((event, str(exc)))
             kinds += [x.kind or "excluded" for x in getattr(exc, "excluded", ())] or [

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -24,6 +24,45 @@ from eventstudy.events import Confounder, Event
 from eventstudy.inference.aggregate import ROBUST_TO_CROSS_CORRELATION, Aggregate
 from eventstudy.inference.significance import TestResult
 
+
+class Deferred:
+    """A field's value computed when first read: the frames of a pair studied in a stack, the
+    per-event aggregate of a pooled study (see :class:`_Resolving`)."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self.make = make
+
+
+class _Resolving:
+    """Replaces a :class:`Deferred` field by its value the first time it is read."""
+
+    def __getattribute__(self, name: str) -> Any:
+        value = object.__getattribute__(self, name)
+        if type(value) is Deferred:
+            value = value.make()
+            object.__setattr__(self, name, value)
+        return value
+
+
+@dataclass(frozen=True)
+class PairVectors:
+    """What the aggregation reads of a pair, as arrays: the event-window offsets ``t`` with
+    AR and se, the CAR windows with CAR and se, the estimation residuals with their offsets
+    and dates (see :func:`eventstudy.study.arrays.pair_arrays`)."""
+
+    t: np.ndarray
+    ar: np.ndarray
+    se: np.ndarray
+    windows: tuple[Window, ...]
+    car: np.ndarray
+    car_se: np.ndarray
+    residual_t: np.ndarray
+    residual_dates: pd.DatetimeIndex
+    residual_ar: np.ndarray
+
+
 DAY_COLUMNS = ("t", "date", "return", "benchmark_return", "expected", "ar", "se", "t_stat", "p",
                "car", "span")
 RESIDUAL_COLUMNS = ("t", "date", "ar")
@@ -31,7 +70,7 @@ CAR_COLUMNS = ("window", "start", "end", "car", "se", "t_stat", "p", "bhar", "n_
 
 
 @dataclass(frozen=True)
-class PairResult:
+class PairResult(_Resolving):
     """One (event, security) pair.
 
     ``days`` has the columns of :data:`DAY_COLUMNS`, one row per offset of the event window;
@@ -64,6 +103,21 @@ class PairResult:
     # The event-window prediction regressors x* of ``days`` (R_m, or n × p for a design fit):
     # what Var(CAR) of any sub-window needs (eventstudy.study.paths). None when not recorded.
     design: np.ndarray | None = field(default=None, compare=False, repr=False)
+    # The same numbers as arrays, for the aggregation (built from the frames when None).
+    arrays: PairVectors | None = field(default=None, compare=False, repr=False)
+
+    def vectors(self) -> PairVectors:
+        """What the aggregation reads of the pair (:class:`PairVectors`)."""
+        if self.arrays is not None:
+            return self.arrays
+        res = self.residuals
+        return PairVectors(
+            t=self.days["t"].to_numpy(int), ar=self.days["ar"].to_numpy(float),
+            se=self.days["se"].to_numpy(float),
+            windows=tuple(tuple(w) for w in self.car["window"]),  # type: ignore[misc]
+            car=self.car["car"].to_numpy(float), car_se=self.car["se"].to_numpy(float),
+            residual_t=res["t"].to_numpy(int), residual_dates=pd.DatetimeIndex(res["date"]),
+            residual_ar=res["ar"].to_numpy(float))
 
 
 @dataclass(frozen=True)
@@ -77,7 +131,7 @@ class Excluded:
 
 
 @dataclass(frozen=True)
-class EventStudyResult(_display.Rendered):
+class EventStudyResult(_Resolving, _display.Rendered):
     """The study of one event: its pairs, the excluded pairs, and the aggregate over pairs."""
 
     event: Event
@@ -124,19 +178,22 @@ class EventStudyResult(_display.Rendered):
 
     @cached_property
     def _document(self) -> dict[str, Any]:
-        event = self.event
         return {
-            "event": {
-                "id": event.id, "title": event.title, "announced": event.announced_text,
-                "timing": event.timing, "tags": list(event.tags), "sources": list(event.sources),
-                "headline": list(event.headline), "notes": event.notes or None,
-            },
+            "event": _event_dict(self.event),
             "pairs": [_pair_dict(p) for p in self.pairs],
             "excluded": [{"security": x.security, "ticker": x.ticker, "reason": x.reason}
                          for x in self.excluded],
             "aggregate": _aggregate_dict(self.aggregate) if self.aggregate else None,
             "conventions": dict(self.conventions),
         }
+
+
+def _event_dict(event: Event) -> dict[str, Any]:
+    return {
+        "id": event.id, "title": event.title, "announced": event.announced_text,
+        "timing": event.timing, "tags": list(event.tags), "sources": list(event.sources),
+        "headline": list(event.headline), "notes": event.notes or None,
+    }
 
 
 def num(x: Any) -> float | None:

@@ -1,8 +1,9 @@
 """One event study: events + prices -> day 0 -> returns -> model -> abnormal returns -> tests.
 
 Glue only: each step is a function of the module named for it; one pair is studied by
+:func:`eventstudy.study.stacked.study_pairs` (the pairs that need it one by one by
 :func:`eventstudy.study.pair.study_pair`, its estimation sample checked and described by
-:mod:`eventstudy.study.sample`. A pair that cannot be studied
+:mod:`eventstudy.study.sample`). A pair that cannot be studied
 (no prices around the event, too short a history, zero variance) is excluded with its reason;
 bad input (unknown event, missing price file, invalid TOML) raises an
 :class:`~eventstudy.errors.EventStudyError`.
@@ -11,16 +12,19 @@ bad input (unknown event, missing price file, invalid TOML) raises an
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 from eventstudy.errors import (
     EstimationError,
 )
-from eventstudy.events import Calendar, load_events
+from eventstudy.events import Calendar, Event, load_events
+from eventstudy.inference.aggregate import Aggregate
 from eventstudy.prices import PriceSource, open_source
 from eventstudy.prices.checked import checked
 from eventstudy.study.arrays import aggregate_pairs
-from eventstudy.study.pair import _Exclude, study_pair
-from eventstudy.study.results import EventStudyResult, Excluded, PairResult
+from eventstudy.study.results import Deferred, EventStudyResult, Excluded, PairResult
+from eventstudy.study.sample import _Exclude
+from eventstudy.study.stacked import Request, study_pairs
 
 CONVENTIONS = {
     "sigma": "σ̂² = SSR / (M − k); k = 2 market, 1 constant-mean, 0 market-adjusted",
@@ -70,25 +74,56 @@ def run(
         Unknown event, invalid events file, missing or invalid price file.
     """
     calendar = events if isinstance(events, Calendar) else load_events(events)
-    price_source = checked(prices if isinstance(prices, PriceSource) else open_source(
-        prices, source=source, cache_dir=cache_dir, default=calendar.source))
+    price_source = open_prices(calendar, prices=prices, source=source, cache_dir=cache_dir)
     event = calendar.event(event_id)
     if hasattr(price_source, "prepare_event"):  # e.g. Yahoo: fetch the dates the event needs
         price_source.prepare_event(calendar, event)
-    pairs: list[PairResult] = []
-    excluded: list[Excluded] = []
+    requests = event_requests(calendar, event)
+    return event_result(event, requests, study_pairs(calendar, requests, price_source))
+
+
+def open_prices(calendar: Calendar, *,
+                prices: str | os.PathLike[str] | PriceSource | None = None,
+                source: str | None = None, cache_dir: str | os.PathLike[str] | None = None
+                ) -> PriceSource:
+    """The price source of a study, validating each series once (see :func:`run`)."""
+    return checked(prices if isinstance(prices, PriceSource) else open_source(
+        prices, source=source, cache_dir=cache_dir, default=calendar.source))
+
+
+def event_requests(calendar: Calendar, event: Event) -> list[Request]:
+    """The pairs of one event, each with its settings, in the event's order."""
+    out = []
     for name in event.securities:
         security = calendar.security(name)
-        settings = calendar.settings(event, security)
-        try:
-            pairs.append(study_pair(calendar, event, security, settings, price_source))
-        except _Exclude as why:
-            excluded.append(Excluded(security.alias, security.ticker, str(why), why.kind))
+        out.append(Request(event, security, calendar.settings(event, security)))
+    return out
+
+
+def event_result(event: Event, requests: Sequence[Request],
+                 found: Sequence[PairResult | _Exclude], *, deferred: bool = False
+                 ) -> EventStudyResult:
+    """The study of one event from its pairs' outcomes; the aggregate is computed when first
+    read with ``deferred`` (a pooled study shows it only on demand).
+
+    Raises
+    ------
+    EstimationError
+        No pair of the event could be studied (``.excluded`` lists them with the reasons).
+    """
+    pairs = [p for p in found if isinstance(p, PairResult)]
+    excluded = [Excluded(r.security.alias, r.security.ticker, str(x), x.kind)
+                for r, x in zip(requests, found, strict=True) if isinstance(x, _Exclude)]
     if not pairs:
         reasons = "; ".join(f"{x.security}: {x.reason}" for x in excluded)
         error = EstimationError(f"no pair of event '{event.id}' can be studied ({reasons})")
         error.excluded = tuple(excluded)  # type: ignore[attr-defined]  # for run_many's count
         raise error
-    windows = tuple(dict.fromkeys(w for p in pairs for w in p.car["window"]))
-    agg = aggregate_pairs(pairs, windows, [(event.id, p.security) for p in pairs])
-    return EventStudyResult(event, tuple(pairs), tuple(excluded), agg, CONVENTIONS, windows)
+    windows = tuple(dict.fromkeys(w for p in pairs for w in p.vectors().windows))
+
+    def agg() -> Aggregate:
+        return aggregate_pairs(pairs, windows, [(event.id, p.security) for p in pairs])
+
+    return EventStudyResult(event, tuple(pairs), tuple(excluded),
+                            Deferred(agg) if deferred else agg(),  # type: ignore[arg-type]
+                            CONVENTIONS, windows)
