@@ -17,7 +17,10 @@ Conventions
   i ≠ j. Pairs whose day 0 falls on different dates count as uncorrelated (ρ = 0), since
   their event-window abnormal returns do not share a date; with one common date this is
   exactly the mean off-diagonal correlation of methods.md. Above :data:`R_BAR_MAX_PAIRS`
-  pairs, r̄ is estimated on a seeded random subsample of that many pairs (O(N²·D) otherwise).
+  pairs (O(N²·D) otherwise), r̄ is computed date by date: only pairs sharing a day 0 enter its
+  numerator, so each date's pairs are correlated among themselves (a date with more than
+  R_BAR_MAX_PAIRS pairs on a seeded subsample of them), and r̄ over all pairs (``r_bar_all``)
+  on a seeded subsample of :data:`R_BAR_ALL_PAIRS` pairs.
 - cda_t: daily mean AR over the estimation window in event time (by offset).
 - portfolio_t: equal-weighted portfolio of the pairs' estimation residuals by calendar date;
   defined only when all pairs share day 0.
@@ -39,7 +42,8 @@ from eventstudy.inference import significance as sig
 from eventstudy.inference.significance import TestArray, TestResult
 
 MIN_OVERLAP = 30  # shared residual dates needed for a pairwise correlation
-R_BAR_MAX_PAIRS = 2000  # above this, r̄ from a seeded subsample of pairs
+R_BAR_MAX_PAIRS = 2000  # above this, r̄ by day-0 date (each date's pairs, up to this many)
+R_BAR_ALL_PAIRS = 500  # ... and r̄ over all pairs (r_bar_all) on a seeded subsample this size
 BOOTSTRAP = 2000  # default number of bootstrap resamples of the CAAR
 TEST_ORDER = ("csect_t", "patell_z", "adj_patell_z", "bmp_t", "kp_bmp_t", "j1", "j2", "cda_t",
               "portfolio_t", "skew_t", "sign_z", "gsign_z", "rank_z", "grank_t", "wilcoxon_z")
@@ -171,8 +175,24 @@ def residual_correlation(residuals: Any, day0: Any, min_overlap: int = MIN_OVERL
     -----
     Pairwise-complete Pearson correlations from masked sums, vectorised as matrix products:
     n_ij = Σ w_i w_j, Σx_i over shared dates = X W', Σx_i x_j = X X'. O(N²·C) time, O(N²)
-    memory: for a few thousand pairs; callers subsample above :data:`R_BAR_MAX_PAIRS`.
+    memory: for a few thousand pairs; above :data:`R_BAR_MAX_PAIRS` :func:`aggregate` calls
+    :func:`residual_correlation_by_day0` for the first value and this on a subsample.
     """
+    rho, valid = _pairwise_rho(residuals, min_overlap)
+    off = ~np.eye(rho.shape[-1], dtype=bool)
+    d0 = np.asarray(day0)
+    same = d0[..., :, None] == d0[..., None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r_all = np.where(valid, rho, 0.0).sum(axis=(-1, -2)) / valid.sum(axis=(-1, -2))
+        counted = off & (valid | ~same)
+        r_used = (np.where(valid & same, rho, 0.0).sum(axis=(-1, -2))
+                  / counted.sum(axis=(-1, -2)))
+    return r_used, r_all
+
+
+def _pairwise_rho(residuals: Any, min_overlap: int) -> tuple[FloatArray, np.ndarray]:
+    """Pairwise-complete correlations of residual rows and where they count (i ≠ j, at least
+    ``min_overlap`` shared dates, finite)."""
     e = np.asarray(residuals, float)
     w = np.isfinite(e).astype(float)
     x = np.where(w > 0, e, 0.0)
@@ -187,15 +207,40 @@ def residual_correlation(residuals: Any, day0: Any, min_overlap: int = MIN_OVERL
         rho = cov / np.sqrt(vi * np.swapaxes(vi, -1, -2))
     size = e.shape[-2]
     off = ~np.eye(size, dtype=bool)
-    valid = off & (n >= min_overlap) & np.isfinite(rho)
+    return rho, off & (n >= min_overlap) & np.isfinite(rho)
+
+
+def residual_correlation_by_day0(residuals: Any, day0: Any, min_overlap: int = MIN_OVERLAP,
+                                 block: int = R_BAR_MAX_PAIRS, seed: int = 0) -> float:
+    """The first value of :func:`residual_correlation` for many pairs: computed within each
+    group of pairs sharing a day 0, since pairs on different dates count as uncorrelated.
+
+    O(Σ_g N_g²·C) instead of O(N²·C): exact when no group has more than ``block`` pairs; a
+    larger group contributes the mean over a seeded random subsample of ``block`` of its
+    pairs, weighted by its number of ordered pairs.
+    """
+    e = np.asarray(residuals, float)
     d0 = np.asarray(day0)
-    same = d0[..., :, None] == d0[..., None, :]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r_all = np.where(valid, rho, 0.0).sum(axis=(-1, -2)) / valid.sum(axis=(-1, -2))
-        counted = off & (valid | ~same)
-        r_used = (np.where(valid & same, rho, 0.0).sum(axis=(-1, -2))
-                  / counted.sum(axis=(-1, -2)))
-    return r_used, r_all
+    n_pairs = len(d0)
+    rng = np.random.default_rng(seed)
+    _, group = np.unique(d0, return_inverse=True)
+    order = np.argsort(group, kind="stable")
+    bounds = np.flatnonzero(np.diff(group[order])) + 1
+    total, valid_same, same_pairs = 0.0, 0.0, 0.0
+    for members in np.split(order, bounds):
+        size = len(members)
+        if size < 2:
+            continue
+        pick = members if size <= block else np.sort(rng.choice(members, block, replace=False))
+        rows = e[pick]
+        rows = rows[:, np.isfinite(rows).any(axis=0)]  # the dates these pairs have
+        rho, valid = _pairwise_rho(rows, min_overlap)
+        scale = size * (size - 1) / (len(pick) * (len(pick) - 1))
+        total += scale * float(np.where(valid, rho, 0.0).sum())
+        valid_same += scale * float(valid.sum())
+        same_pairs += size * (size - 1)
+    counted = n_pairs * (n_pairs - 1) - same_pairs + valid_same
+    return total / counted if counted > 0 else float("nan")
 
 
 def estimation_aar_sd(estimation_ar: Any) -> tuple[FloatArray, FloatArray]:
@@ -258,6 +303,7 @@ def all_tests(a: PairArrays, r_bar: Any = None) -> tuple[dict[str, TestArray],
     sigma_p, df_p = portfolio_sigma(a.residuals, a.k, a.day0)
     p_pair = sig.positive_fraction(a.estimation_ar)
     u = sig.standardized_ranks(np.concatenate([np.asarray(a.estimation_ar, float), ar], axis=-1))
+    est_ranks = sig.average_ranks(est_sar, axis=-1)  # grank_t's, the same for days and windows
     offsets = np.asarray(a.offsets)
     n_est = np.asarray(a.estimation_ar).shape[-1]
     sel_days = np.zeros((len(offsets), n_est + len(offsets)))
@@ -286,7 +332,7 @@ def all_tests(a: PairArrays, r_bar: Any = None) -> tuple[dict[str, TestArray],
             "sign_z": sig.sign_z(x),
             "gsign_z": sig.gsign_z(x, p_pair),
             "rank_z": sig.rank_z(u, sel),
-            "grank_t": sig.grank_t(est_sar, z),
+            "grank_t": sig.grank_t(est_sar, z, estimation_ranks=est_ranks),
             "wilcoxon_z": sig.wilcoxon_z(x),
         }
 
@@ -349,10 +395,12 @@ def aggregate(a: PairArrays, *, bootstrap: int = BOOTSTRAP, seed: int | None = 0
     car = np.asarray(a.car, float)
     n_pairs = ar.shape[0]
     residuals, day0 = np.asarray(a.residuals, float), np.asarray(a.day0)
-    if n_pairs > R_BAR_MAX_PAIRS:  # r̄ on a seeded subsample: O(N²) is too much
-        pick = np.sort(np.random.default_rng(0).choice(n_pairs, R_BAR_MAX_PAIRS, replace=False))
-        residuals, day0 = residuals[pick], day0[pick]
-    r_bar, r_all = residual_correlation(residuals, day0)
+    if n_pairs > R_BAR_MAX_PAIRS:  # O(N²) is too much: r̄ by day 0, r̄_all on a subsample
+        r_bar = residual_correlation_by_day0(residuals, day0)
+        pick = np.sort(np.random.default_rng(0).choice(n_pairs, R_BAR_ALL_PAIRS, replace=False))
+        _, r_all = residual_correlation(residuals[pick], day0[pick])
+    else:
+        r_bar, r_all = residual_correlation(residuals, day0)
     day_arrays, car_arrays = all_tests(a, r_bar=r_bar)
     n_t = np.isfinite(ar).sum(axis=0)
     days = pd.DataFrame({"n": n_t, "aar": _nanmean(ar, axis=0)},
@@ -368,8 +416,11 @@ def aggregate(a: PairArrays, *, bootstrap: int = BOOTSTRAP, seed: int | None = 0
                  for j, w in enumerate(a.windows)}
     d0 = np.asarray(a.day0)
     common = bool(n_pairs > 0 and (d0 == d0[:1]).all())
-    method = R_BAR_METHOD + (f"; estimated on a random subsample of {R_BAR_MAX_PAIRS} pairs "
-                             "(seed 0)" if n_pairs > R_BAR_MAX_PAIRS else "")
+    method = R_BAR_METHOD + (
+        f"; over {n_pairs} pairs, computed within each day-0 date (a date with more than "
+        f"{R_BAR_MAX_PAIRS} pairs on a random subsample of them, seed 0); r_bar_all on a "
+        f"random subsample of {R_BAR_ALL_PAIRS} pairs (seed 0)" if n_pairs > R_BAR_MAX_PAIRS
+        else "")
     return Aggregate(
         n=n_pairs, days=days, car=cars, day_tests=day_tests, car_tests=car_tests,
         r_bar=float(r_bar), r_bar_all=float(r_all), r_bar_method=method, common_date=common,

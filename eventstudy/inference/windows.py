@@ -84,8 +84,8 @@ class Days:
     car: FloatArray
 
     def row(self, i: int) -> Days:
-        """Pair ``i``'s days (1-D arrays, copies)."""
-        return Days(*(getattr(self, f)[i].copy() for f in self.__dataclass_fields__))
+        """Pair ``i``'s days (1-D views)."""
+        return Days(*(getattr(self, f)[i] for f in self.__dataclass_fields__))
 
 
 def days(fits: Fits, r: FloatArray, m: FloatArray, span: FloatArray, valid: np.ndarray
@@ -114,8 +114,8 @@ class Windows:
     n_days: np.ndarray
 
     def rows(self, i: int) -> Windows:
-        """Pair ``i``'s windows as a one-row Windows (copies)."""
-        return Windows(*(getattr(self, f)[i:i + 1].copy() for f in self.__dataclass_fields__))
+        """Pair ``i``'s windows as a one-row Windows (views)."""
+        return Windows(*(getattr(self, f)[i:i + 1] for f in self.__dataclass_fields__))
 
 
 def windows(fits: Fits, t: np.ndarray, ar: FloatArray, m: FloatArray, span: FloatArray,

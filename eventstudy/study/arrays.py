@@ -53,7 +53,7 @@ def pair_arrays(pairs: Sequence[PairResult], windows: Sequence[Window],
     est_offsets = np.unique(np.concatenate([v.residual_t for v in vec]))
     est_ar = _scatter([v.residual_ar for v in vec],
                       [np.searchsorted(est_offsets, v.residual_t) for v in vec], len(est_offsets))
-    dates = [v.residual_dates.to_numpy("datetime64[D]") for v in vec]
+    dates = [v.residual_dates.astype("datetime64[D]") for v in vec]
     all_dates = np.unique(np.concatenate(dates)) if dates else np.array([], "datetime64[D]")
     by_date = _scatter([v.residual_ar for v in vec],
                        [np.searchsorted(all_dates, d) for d in dates], len(all_dates))

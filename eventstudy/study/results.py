@@ -59,7 +59,7 @@ class PairVectors:
     car: np.ndarray
     car_se: np.ndarray
     residual_t: np.ndarray
-    residual_dates: pd.DatetimeIndex
+    residual_dates: np.ndarray  # datetime64
     residual_ar: np.ndarray
 
 
@@ -116,7 +116,8 @@ class PairResult(_Resolving):
             se=self.days["se"].to_numpy(float),
             windows=tuple(tuple(w) for w in self.car["window"]),  # type: ignore[misc]
             car=self.car["car"].to_numpy(float), car_se=self.car["se"].to_numpy(float),
-            residual_t=res["t"].to_numpy(int), residual_dates=pd.DatetimeIndex(res["date"]),
+            residual_t=res["t"].to_numpy(int),
+            residual_dates=pd.DatetimeIndex(res["date"]).to_numpy(),
             residual_ar=res["ar"].to_numpy(float))
 
 

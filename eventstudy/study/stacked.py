@@ -60,8 +60,9 @@ def study_pairs(calendar: Calendar, requests: Sequence[Request], source: PriceSo
     out: list[PairResult | _Exclude | None] = [None] * len(requests)
     plan = _Plan(calendar, source)
     for key, rows in plan.clean(requests).items():
-        index = [i for i, _ in rows]
-        found = plan.compute(key, [requests[i] for i in index], np.array([p for _, p in rows]))
+        index = [i for i, _, _ in rows]
+        found = plan.compute(key, [requests[i] for i in index], np.array([p for _, p, _ in rows]),
+                             [n for _, _, n in rows])
         for i, result in zip(index, found, strict=True):
             out[i] = result
     for i, req in enumerate(requests):  # the rest, one by one, in order (errors raise in order)
@@ -88,6 +89,14 @@ class _Plan:
             for name in event.securities:
                 by_name[name].append(event)
         self.by_name = by_name
+        self.known: dict[str, bool] = {}
+        self.confounders: dict[str, np.ndarray] = {}
+        self.days: dict[str, np.ndarray] = {}  # each grid as datetime64 (cheap to index)
+
+    def _has(self, ticker: str) -> bool:
+        if ticker not in self.known:
+            self.known[ticker] = self.source.has(ticker)
+        return self.known[ticker]
 
     def _day0(self, event: Event, exchange: str) -> Any:
         key = (event.announced, event.timing, exchange)
@@ -99,7 +108,7 @@ class _Plan:
         return self.day0[key]
 
     def clean(self, requests: Sequence[Request]
-              ) -> dict[tuple[Any, ...], list[tuple[int, int]]]:
+              ) -> dict[tuple[Any, ...], list[tuple[int, int, tuple[str, ...]]]]:
         """The requests the stacked path computes, grouped by what they share."""
         candidates: dict[str, list[tuple[int, Any]]] = defaultdict(list)
         for i, req in enumerate(requests):
@@ -110,24 +119,26 @@ class _Plan:
             if st.model != "constant-mean" and (
                     bench is None or (sec.benchmark_exchange or sec.exchange) != sec.exchange):
                 continue
-            if not all(self.source.has(t) for t in (sec.ticker, bench) if t):
+            if not all(self._has(t) for t in (sec.ticker, bench) if t):
                 continue
             d0 = self._day0(req.event, sec.exchange)
             if d0 is not None:
                 candidates[sec.exchange].append((i, d0))
-        groups: dict[tuple[Any, ...], list[tuple[int, int]]] = defaultdict(list)
+        groups: dict[tuple[Any, ...], list[tuple[int, int, tuple[str, ...]]]] = (
+            defaultdict(list))
         for exchange, items in candidates.items():
             grid = self._grid(exchange, [d0.session for _, d0 in items], requests, items)
             if grid is None:
                 continue
-            for i, d0 in items:
+            at = grid.searchsorted(pd.DatetimeIndex([d0.session for _, d0 in items]))
+            for (i, _), pos in zip(items, at.tolist(), strict=True):
                 req = requests[i]
-                pos = int(grid.searchsorted(d0.session))
-                if self._is_clean(req, grid, pos):
+                notes = self._clean_notes(req, grid, pos)
+                if notes is not None:
                     st = req.settings
                     key = (exchange, st.model, st.returns, st.estimation, st.window,
                            car_windows(st, req.event))
-                    groups[key].append((i, pos))
+                    groups[key].append((i, pos, notes))
         return groups
 
     def _grid(self, exchange: str, days: list[pd.Timestamp], requests: Sequence[Request],
@@ -141,6 +152,7 @@ class _Plan:
         except EventStudyError:
             return None
         self.grids[exchange] = grid
+        self.days[exchange] = grid.to_numpy()
         return grid
 
     def _series(self, ticker: str, exchange: str) -> tuple[np.ndarray, np.ndarray, np.ndarray
@@ -162,32 +174,61 @@ class _Plan:
             self.prices[key] = (on_grid, missing, grid.searchsorted(off))
         return self.prices[key]
 
-    def _is_clean(self, req: Request, grid: pd.DatetimeIndex, pos: int) -> bool:
+    def _clean_notes(self, req: Request, grid: pd.DatetimeIndex, pos: int
+                     ) -> tuple[str, ...] | None:
+        """The pair's notes when the stacked path can compute it, else None."""
         sec, st = req.security, req.settings
         lo, hi = pos + st.estimation[0] - 1, pos + st.window[1]
         n_obs = st.estimation[1] - st.estimation[0] + 1
+        days = self.days[sec.exchange]
         if lo < 0 or hi >= len(grid) or pos >= len(grid) or (
-                grid[pos] != self._day0(req.event, sec.exchange).session):
-            return False
+                days[pos] != self._day0(req.event, sec.exchange).session.to_datetime64()):
+            return None
         if n_obs < st.min_estimation or n_obs <= MODELS[st.model].k + 2:
-            return False
+            return None
         tickers = _price_tickers(sec, st)
         for ticker in tickers:
             series = self._series(ticker, sec.exchange)
             if series is None:
-                return False
+                return None
             _, missing, off = series
             if missing[hi + 1] - missing[lo] or np.any((off > lo) & (off <= hi)):
-                return False  # a session without a price, or a price off the sessions
-            if any(i.first is not None and grid[lo] <= i.first <= grid[hi]
-                   for i in self.source.splits([ticker]) if hasattr(self.source, "splits")):
-                return False
-        start, end = grid[lo], grid[hi]
-        if any(start <= pd.Timestamp(c.date) <= end for c in self.calendar.confounders_for(sec)):
-            return False
+                return None  # a session without a price, or a price off the sessions
+            if any(days[lo] <= i.first.to_datetime64() <= days[hi] for i in self._splits(ticker)):
+                return None
+        if any(days[lo] <= c <= days[hi] for c in self._confounders(sec)):
+            return None
         if st.exclude_event_windows and self._other_windows_hit(req, grid, pos):
-            return False
-        return True
+            return None
+        notes: tuple[str, ...] = ()
+        if sec.proxy:
+            counts = _SampleCounts(window=n_obs, n_obs=n_obs, before_data=0, missing=0, gaps=0,
+                                   events=0, confounders=0)
+            notes = _notes(GridNotes(), grid[lo + 1: hi + 1], sec, counts)
+        if hasattr(self.source, "notes_between") and any(self._issues(t) for t in tickers):
+            try:
+                notes = (*notes, *self.source.notes_between(tickers, grid[lo + 1], grid[hi]))
+            except EventStudyError:  # an error in the pair's dates: the one-pair path raises it
+                return None
+        return notes
+
+    def _issues(self, ticker: str) -> bool:
+        issues = getattr(self.source, "issues", None)
+        return bool(issues(ticker)) if callable(issues) else True
+
+    def _splits(self, ticker: str) -> list[Any]:
+        """The probable splits of a loaded ticker (with a date)."""
+        if not hasattr(self.source, "splits"):
+            return []
+        return [i for i in self.source.splits([ticker]) if i.first is not None]
+
+    def _confounders(self, security: Security) -> np.ndarray:
+        key = security.alias
+        if key not in self.confounders:
+            self.confounders[key] = np.array(
+                [np.datetime64(c.date, "ns") for c in self.calendar.confounders_for(security)],
+                "datetime64[ns]")
+        return self.confounders[key]
 
     def _other_windows_hit(self, req: Request, grid: pd.DatetimeIndex, pos: int) -> bool:
         sec = req.security
@@ -207,11 +248,11 @@ class _Plan:
                 return True
         return False
 
-    def compute(self, key: tuple[Any, ...], requests: list[Request], pos: np.ndarray
-                ) -> list[PairResult | None]:
+    def compute(self, key: tuple[Any, ...], requests: list[Request], pos: np.ndarray,
+                notes: list[tuple[str, ...]]) -> list[PairResult | None]:
         """The pairs of one group, stacked; a pair the fit refuses goes the one-pair way."""
         exchange, model_name, kind, est, win, spans = key
-        grid = self.grids[exchange]
+        days = self.days[exchange]
         model = MODELS[model_name]()
         offsets = np.arange(est[0] - 1, win[1] + 1)
         idx = pos[:, None] + offsets[None, :]  # grid positions, anchor first
@@ -226,73 +267,74 @@ class _Plan:
         n_est = est[1] - est[0] + 1
         fits = model.fit_rows(np.ascontiguousarray(r_all[:, :n_est]),
                               np.ascontiguousarray(m_all[:, :n_est]))
-        first_w = win[0] - est[0]
-        r_win, m_win = r_all[:, first_w:], m_all[:, first_w:]
-        t_win = np.arange(win[0], win[1] + 1)
-        ok = np.flatnonzero(fits.error == 0)
         results: list[PairResult | None] = [None] * len(requests)
-        if ok.size:
-            model_fits = [fits.fit(i, grid[pos[i] + est[0]], grid[pos[i] + est[1]],
-                                   first_obs=grid[pos[i] + est[0]],
-                                   last_obs=grid[pos[i] + est[1]]) for i in ok]
-            stacked = windows.Fits.of(model_fits)
-            span = np.ones((ok.size, r_win.shape[1]))
-            valid = np.ones(span.shape, bool)
-            day_rows = windows.days(stacked, r_win[ok], m_win[ok], span, valid)
-            w = windows.windows(stacked, t_win, day_rows.ar, m_win[ok], span, r_win[ok],
-                                day_rows.expected, spans, kind)
-            ones = np.ones((ok.size, n_est))
-            resid = r_all[ok, :n_est] - stacked.expected(m_all[ok, :n_est], ones)
-            for j, i in enumerate(ok):
-                results[i] = self._pair(requests[i], model_fits[j], grid, int(pos[i]), est, win,
-                                        spans, r_win[i], m_win[i], day_rows, w, j, resid[j])
-        return results  # None: left to the one-pair path
+        ok = np.flatnonzero(fits.error == 0)
+        if not ok.size:
+            return results
+        first_w = win[0] - est[0]
+        r_win, m_win = r_all[ok, first_w:], m_all[ok, first_w:]
+        t_win = np.arange(win[0], win[1] + 1)
+        starts = pd.DatetimeIndex(days[pos[ok] + est[0]]).tolist()
+        ends = pd.DatetimeIndex(days[pos[ok] + est[1]]).tolist()
+        model_fits = [fits.fit(i, a, b, first_obs=a, last_obs=b)
+                      for i, a, b in zip(ok.tolist(), starts, ends, strict=True)]
+        stacked = windows.Fits.of(model_fits)
+        span = np.ones(r_win.shape)
+        day_rows = windows.days(stacked, r_win, m_win, span, np.ones(span.shape, bool))
+        w = windows.windows(stacked, t_win, day_rows.ar, m_win, span, r_win, day_rows.expected,
+                            spans, kind)
+        resid = r_all[ok, :n_est] - stacked.expected(m_all[ok, :n_est], np.ones((ok.size, n_est)))
+        shape = _Shape(exchange, est, win, spans, t_win, np.arange(est[0], est[1] + 1),
+                       model.needs_benchmark)
+        for j, i in enumerate(ok.tolist()):
+            results[i] = self._pair(requests[i], model_fits[j], shape, int(pos[i]), notes[i],
+                                    r_win[j], m_win[j], day_rows.row(j), w.rows(j), resid[j])
+        return results
 
-    def _pair(self, req: Request, fit: Any, grid: pd.DatetimeIndex, pos: int,
-              est: tuple[int, int], win: tuple[int, int], spans: tuple[tuple[int, int], ...],
-              r: np.ndarray, m: np.ndarray, day_rows: windows.Days, w: windows.Windows, j: int,
+    def _pair(self, req: Request, fit: Any, shape: _Shape, pos: int, notes: tuple[str, ...],
+              r: np.ndarray, m: np.ndarray, row: windows.Days, w_row: windows.Windows,
               resid: np.ndarray) -> PairResult:
         sec, st, event = req.security, req.settings, req.event
         d0 = self._day0(event, sec.exchange)
-        has_benchmark = st.model != "constant-mean"
-        t_win = np.arange(win[0], win[1] + 1)
-        win_dates = grid[pos + win[0]: pos + win[1] + 1]
-        est_dates = grid[pos + est[0]: pos + est[1] + 1]
-        row, w_row = day_rows.row(j), w.rows(j)
-        design = m.copy() if has_benchmark else np.zeros(len(t_win))
-        span = np.ones(len(t_win), np.int64)
-
-        def days() -> pd.DataFrame:
-            return day_frame(t_win, win_dates, r.copy(), m.copy() if has_benchmark else None,
-                             row, span)
-
-        def cars() -> pd.DataFrame:
-            return car_frame(spans, t_win, pd.Series(win_dates), w_row, 0)
-
-        def residuals() -> pd.DataFrame:
-            return pd.DataFrame({"t": np.arange(est[0], est[1] + 1), "date": est_dates,
-                                 "ar": resid})
-
-        notes: tuple[str, ...] = ()
-        if sec.proxy:
-            counts = _SampleCounts(window=fit.n_obs, n_obs=fit.n_obs, before_data=0, missing=0,
-                                   gaps=0, events=0, confounders=0)
-            notes = _notes(GridNotes(), grid[pos + est[0]: pos + win[1] + 1], sec, counts)
-        if hasattr(self.source, "notes_between"):
-            notes = (*notes, *self.source.notes_between(
-                _price_tickers(sec, st), grid[pos + est[0]], grid[pos + win[1]]))
-        arrays = PairVectors(
-            t=t_win, ar=row.ar, se=row.se, windows=spans, car=w_row.car[0], car_se=w_row.se[0],
-            residual_t=np.arange(est[0], est[1] + 1), residual_dates=est_dates, residual_ar=resid)
+        days = self.days[shape.exchange]
+        est, win = shape.est, shape.win
+        win_dates = days[pos + win[0]: pos + win[1] + 1]
+        est_dates = days[pos + est[0]: pos + est[1] + 1]
+        n_win = len(shape.t_win)
+        has_benchmark = shape.benchmark
+        design = m if has_benchmark else np.zeros(n_win)
         return PairResult(
             security=sec.alias, ticker=sec.ticker, name=sec.name,
             benchmark=sec.benchmark if has_benchmark else None, exchange=sec.exchange,
             model=fit.model, returns=st.returns, day0=d0.session, day0_rule=d0.rule,
-            day0_reason=d0.reason, estimation=fit, days=Deferred(days),  # type: ignore[arg-type]
-            car=Deferred(cars), headline=event.headline, proxy=sec.proxy,  # type: ignore[arg-type]
-            members=sec.basket, confounders=(), notes=notes,
-            residuals=Deferred(residuals), design=design, arrays=arrays,  # type: ignore[arg-type]
+            day0_reason=d0.reason, estimation=fit,
+            days=Deferred(lambda: day_frame(  # type: ignore[arg-type]
+                shape.t_win, pd.DatetimeIndex(win_dates), r, m if has_benchmark else None, row,
+                np.ones(n_win, np.int64))),
+            car=Deferred(lambda: car_frame(  # type: ignore[arg-type]
+                shape.spans, shape.t_win, pd.Series(pd.DatetimeIndex(win_dates)), w_row, 0)),
+            headline=event.headline, proxy=sec.proxy, members=sec.basket, confounders=(),
+            notes=notes,
+            residuals=Deferred(lambda: pd.DataFrame({  # type: ignore[arg-type]
+                "t": shape.t_est, "date": pd.DatetimeIndex(est_dates), "ar": resid})),
+            design=design,
+            arrays=PairVectors(t=shape.t_win, ar=row.ar, se=row.se, windows=shape.spans,
+                               car=w_row.car[0], car_se=w_row.se[0], residual_t=shape.t_est,
+                               residual_dates=est_dates, residual_ar=resid),
         )
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What the pairs of a stacked group share."""
+
+    exchange: str
+    est: tuple[int, int]
+    win: tuple[int, int]
+    spans: tuple[tuple[int, int], ...]
+    t_win: np.ndarray
+    t_est: np.ndarray
+    benchmark: bool
 
 
 def _returns(price: np.ndarray, kind: str) -> np.ndarray:

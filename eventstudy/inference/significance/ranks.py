@@ -202,7 +202,12 @@ def rank_z(u: Any, select: Any) -> Any:
     return out[0] if scalar else out
 
 
-def grank_t(estimation_sar: Any, scar: Any, r_bar: Any = None) -> Any:
+#: Elements (pairs × columns × estimation days) of grank_t's comparisons held at once.
+GRANK_CHUNK = 1 << 20
+
+
+def grank_t(estimation_sar: Any, scar: Any, r_bar: Any = None,
+            estimation_ranks: Any = None) -> Any:
     """Kolari–Pynnönen (2011) generalized rank test, for CAR windows (and single days).
 
     Parameters
@@ -217,6 +222,9 @@ def grank_t(estimation_sar: Any, scar: Any, r_bar: Any = None) -> Any:
         factor in :func:`kp_bmp_t`), which inflates SCAR* and makes the paper's test
         over-reject (7 % at ρ = 0.3 in ``benchmarks/size_power.py``); with the correction it
         keeps its size there.
+    estimation_ranks : array ``(..., N, D)``, optional
+        ``average_ranks(estimation_sar, axis=-1)`` when the caller has it (it is the same for
+        every set of columns tested on the same pairs).
 
     Notes
     -----
@@ -231,8 +239,9 @@ def grank_t(estimation_sar: Any, scar: Any, r_bar: Any = None) -> Any:
        t_{grank} = Z \\sqrt{\\frac{T - 2}{T - 1 - Z^2}} \\sim t(T - 2)
 
     where Ū_t averages over the n_t pairs with a GSAR at t and t = 0 is the CAR window.
-    Robust to cross-correlation and event-induced volatility. Cost: O(N·K·D) comparisons
-    (chunk K or N for millions of pairs).
+    Robust to cross-correlation and event-induced volatility. Cost: O(N·K·D) comparisons, made
+    on blocks of pairs of at most :data:`GRANK_CHUNK` elements; Ū_t adds the pairs in their
+    order, block after block, so the result does not depend on the block size (to the bit).
 
     References
     ----------
@@ -249,21 +258,33 @@ def grank_t(estimation_sar: Any, scar: Any, r_bar: Any = None) -> Any:
         g_star = g / np.expand_dims(sd, -2)  # (..., N, K)
     ok_e = np.isfinite(e)
     n_i = ok_e.sum(axis=-1)[..., None]  # (..., N, 1): estimation values per pair
-    r_est = average_ranks(e, axis=-1)  # (..., N, D)
-    ee = e[..., :, None, :]  # (..., N, 1, D)
-    gg = g_star[..., :, :, None]  # (..., N, K, 1)
-    has_g = np.isfinite(gg)
-    below = (gg < ee) + 0.5 * (gg == ee)  # event value below each estimation value
-    # ranks of the estimation values with the event value inserted; without it when absent
-    r_e = r_est[..., :, None, :] + np.where(has_g, below, 0.0)
-    total = n_i[..., None] + has_g  # T_i: values ranked per pair and column
-    u_est = np.where(ok_e[..., :, None, :], r_e / (total + 1.0) - 0.5, np.nan)  # (..., N, K, D)
-    above = ((ee < gg) + 0.5 * (ee == gg)).sum(axis=-1)  # (..., N, K)
+    r_est = (average_ranks(e, axis=-1) if estimation_ranks is None
+             else np.asarray(estimation_ranks, float))  # (..., N, D)
+    n_pairs, n_cols, n_days = g_star.shape[-2], g_star.shape[-1], e.shape[-1]
+    lead = g_star.shape[:-2]
+    sum_u = np.zeros((*lead, 1, n_cols, n_days))  # Σ_i U_it, pairs added in order
+    n_t = np.zeros((*lead, n_cols, n_days), np.int64)
+    above = np.empty(g_star.shape)
+    step = max(1, GRANK_CHUNK // max(1, n_cols * n_days * int(np.prod(lead, dtype=int))))
+    for lo in range(0, n_pairs, step):
+        part = slice(lo, lo + step)
+        ee = e[..., part, None, :]  # (..., n, 1, D)
+        gg = g_star[..., part, :, None]  # (..., n, K, 1)
+        has_g = np.isfinite(gg)
+        below = (gg < ee) + 0.5 * (gg == ee)  # event value below each estimation value
+        # ranks of the estimation values with the event value inserted; without it when absent
+        r_e = r_est[..., part, None, :] + np.where(has_g, below, 0.0)
+        total = n_i[..., part, :, None] + has_g  # T_i: values ranked per pair and column
+        with np.errstate(invalid="ignore"):
+            u_est = np.where(ok_e[..., part, None, :], r_e / (total + 1.0) - 0.5, np.nan)
+        ok = np.isfinite(u_est)
+        n_t += ok.sum(axis=-3)
+        sum_u = np.add.reduce(np.concatenate([sum_u, np.where(ok, u_est, 0.0)], axis=-3),
+                              axis=-3, keepdims=True)
+        above[..., part, :] = ((ee < gg) + 0.5 * (ee == gg)).sum(axis=-1)  # (..., n, K)
     u_0 = np.where(np.isfinite(g_star), (1.0 + above) / (n_i + 2.0) - 0.5, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
-        ok = np.isfinite(u_est)
-        n_t = ok.sum(axis=-3)  # (..., K, D)
-        ubar_t = np.where(ok, u_est, 0.0).sum(axis=-3) / n_t
+        ubar_t = sum_u[..., 0, :, :] / n_t
         n0 = np.isfinite(u_0).sum(axis=-2)  # (..., K)
         ubar_0 = np.where(np.isfinite(u_0), u_0, 0.0).sum(axis=-2) / n0
         days = (n_t > 0).sum(axis=-1)  # estimation days with data, per column
