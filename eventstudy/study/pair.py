@@ -48,8 +48,10 @@ def car_windows(settings: Settings, event: Event) -> tuple[Window, ...]:
 
 
 def _price_tickers(security: Security, settings: Settings) -> list[str]:
-    """The price series a pair reads: its own (or its basket's), factors, benchmark."""
-    tickers = [*(security.basket or (security.ticker,)), *(settings.factors or ())]
+    """The price series a pair reads: its own (or its basket's), the factors of a multi-factor
+    model, the benchmark of a model that has one (their checks' notes are the pair's)."""
+    factors = settings.factors if settings.model == "multi-factor" else ()
+    tickers = [*(security.basket or (security.ticker,)), *(factors or ())]
     if security.benchmark and settings.model not in ("constant-mean", "multi-factor"):
         tickers.append(security.benchmark)
     return tickers

@@ -24,8 +24,9 @@ from eventstudy.errors import EstimationError
 from eventstudy.events import BENCHMARK_MODELS, Calendar, load_events
 from eventstudy.prices import PriceSource, open_source
 from eventstudy.prices.checked import checked
-from eventstudy.study.pair import _exchange_of, study_pair
-from eventstudy.study.sample import _Exclude
+from eventstudy.study.pair import _exchange_of
+from eventstudy.study.results import PairResult
+from eventstudy.study.stacked import Request, study_pairs
 
 COLUMNS = (
     "event", "security", "model", "window", "headline", "car", "se", "t_stat", "p", "n_obs",
@@ -102,6 +103,7 @@ def sensitivity(
     if hasattr(prices, "prepare_event"):  # e.g. Yahoo: fetch the dates the event needs
         prices.prepare_event(calendar, event)
     rows: list[dict[str, object]] = []
+    cells: list[tuple[dict[str, object], tuple[tuple[int, int], ...], str | Request]] = []
     for alias in event.securities:
         security = calendar.security(alias)
         base = calendar.settings(event, security)
@@ -111,27 +113,27 @@ def sensitivity(
             if bench:
                 sec = replace(security, benchmark=bench, benchmark_exchange=None)
                 sec = replace(sec, benchmark_exchange=_exchange_of(bench, sec))
-            settings = replace(base, model=name)
             windows = base.car if event.headline in base.car else (*base.car, event.headline)
             common = {"event": event.id, "security": alias, "model": item}
-            reason = _unfit(name, sec, settings.factors)
-            if reason is None:
-                try:
-                    pair = study_pair(calendar, event, sec, settings, prices)
-                except _Exclude as why:
-                    reason = str(why)
-            if reason is not None:
-                rows += [{**common, "window": w, "headline": w == event.headline,
-                          "reason": reason} for w in windows]
-                continue
-            fit = pair.estimation
-            for _, c in pair.car.iterrows():
-                rows.append({
-                    **common, "window": tuple(c.window), "headline": c.window == event.headline,
-                    "car": c.car, "se": c.se, "t_stat": c.t_stat, "p": c.p, "n_obs": fit.n_obs,
-                    "k": fit.k, "beta": fit.beta, "sigma": fit.sigma,
-                    "benchmark": pair.benchmark, "reason": "",
-                })
+            reason = _unfit(name, sec, base.factors)
+            request = Request(event, sec, replace(base, model=name))
+            cells.append((common, windows, reason or request))
+    requests = [c for _, _, c in cells if isinstance(c, Request)]
+    found = iter(study_pairs(calendar, requests, prices))
+    for common, windows, cell in cells:
+        outcome = next(found) if isinstance(cell, Request) else cell
+        if not isinstance(outcome, PairResult):
+            rows += [{**common, "window": w, "headline": w == event.headline,
+                      "reason": str(outcome)} for w in windows]
+            continue
+        fit = outcome.estimation
+        for _, c in outcome.car.iterrows():
+            rows.append({
+                **common, "window": tuple(c.window), "headline": c.window == event.headline,
+                "car": c.car, "se": c.se, "t_stat": c.t_stat, "p": c.p, "n_obs": fit.n_obs,
+                "k": fit.k, "beta": fit.beta, "sigma": fit.sigma,
+                "benchmark": outcome.benchmark, "reason": "",
+            })
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     frame["n_obs"] = frame["n_obs"].astype("Int64")
     frame["k"] = frame["k"].astype("Int64")

@@ -1,0 +1,256 @@
+"""The estimation samples of stacked pairs and their results: :mod:`eventstudy.study.sample`'s
+rules (listings, gaps, probable splits, other events' windows, confounders) applied to every pair
+of a group at once, the counts and notes that say what entered each fit, and each pair's
+:class:`~eventstudy.study.results.PairResult`, whose frames are built when first read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from eventstudy.errors import EventStudyError
+from eventstudy.estimation.fit import RowFits
+from eventstudy.estimation.models import ModelFit
+from eventstudy.estimation.returns import GridNotes
+from eventstudy.inference import windows
+from eventstudy.study.pair import _price_tickers, car_frame, day_frame
+from eventstudy.study.resolve import Request, Resolver
+from eventstudy.study.results import Deferred, PairResult, PairVectors
+from eventstudy.study.sample import _notes, _SampleCounts, _split_days
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A group of pairs on one exchange's grid: day 0 positions and the shared windows."""
+
+    res: Resolver
+    exchange: str
+    requests: Sequence[Request]
+    pos: np.ndarray
+    est: tuple[int, int]
+    win: tuple[int, int]
+    spans: tuple[tuple[int, int], ...]
+    kind: str
+    grid: np.ndarray
+    priced: np.ndarray  # sessions (anchor first) with a price for the security and benchmark
+    benchmark: bool
+
+    def dates(self, i: int) -> pd.DatetimeIndex:
+        """The sessions of pair ``i``'s returns (estimation window to the event window's end)."""
+        p = int(self.pos[i])
+        return pd.DatetimeIndex(self.grid[p + self.est[0]: p + self.win[1] + 1])
+
+
+@dataclass(frozen=True)
+class Samples:
+    """What entered each pair's fit (P × T masks over the returns) and why others did not."""
+
+    valid: np.ndarray
+    sample: np.ndarray
+    n_obs: np.ndarray
+    before_data: np.ndarray
+    missing: np.ndarray
+    gaps: np.ndarray
+    events: np.ndarray
+    confounders: np.ndarray
+    splits: np.ndarray
+    ok: np.ndarray  # enough returns, some in the event window, no error in the pair's dates
+    split_notes: list[tuple[str, ...]]
+    other_ids: list[tuple[str, ...]]
+    price_notes: list[tuple[str, ...]]
+    placed: Placed
+
+    def counts(self, i: int) -> _SampleCounts:
+        est = self.placed.est
+        return _SampleCounts(
+            window=est[1] - est[0] + 1, n_obs=int(self.n_obs[i]),
+            before_data=int(self.before_data[i]), missing=int(self.missing[i]),
+            gaps=int(self.gaps[i]), events=int(self.events[i]),
+            confounders=int(self.confounders[i]), splits=int(self.splits[i]))
+
+    def model_fit(self, rows: RowFits, j: int, i: int) -> ModelFit:
+        """Row ``j`` of ``rows`` (pair ``i``) as the ModelFit the one-pair path returns."""
+        placed = self.placed
+        p, est = int(placed.pos[i]), placed.est
+        used = np.flatnonzero(self.sample[i])
+        first, last = placed.grid[p + est[0] + used[[0, -1]]]
+        return rows.fit(
+            j, pd.Timestamp(placed.grid[p + est[0]]), pd.Timestamp(placed.grid[p + est[1]]),
+            n_gaps=int(self.gaps[i]), n_excluded_events=int(self.events[i]),
+            n_excluded_confounders=int(self.confounders[i]),
+            n_before_data=int(self.before_data[i]), n_missing=int(self.missing[i]),
+            first_obs=pd.Timestamp(first), last_obs=pd.Timestamp(last))
+
+
+def samples(placed: Placed, r: np.ndarray, m: np.ndarray, span: np.ndarray) -> Samples:
+    """Each pair's estimation sample, counts, exclusions and notes (``_Exclude`` cases are
+    left out of ``ok``: the one-pair path says why)."""
+    res, est, win = placed.res, placed.est, placed.win
+    n_pairs = len(placed.requests)
+    t = np.arange(est[0], win[1] + 1)
+    valid = np.isfinite(r) & np.isfinite(m)
+    in_est = t <= est[1]
+    n_est = est[1] - est[0] + 1
+    usable = in_est & valid & (span == 1)
+    on_split = np.zeros_like(usable)
+    split_notes: list[tuple[str, ...]] = [()] * n_pairs
+    other_ids: list[tuple[str, ...]] = [()] * n_pairs
+    price_notes: list[tuple[str, ...]] = [()] * n_pairs
+    ok = np.ones(n_pairs, bool)
+    grid = placed.grid
+    for i, req in enumerate(placed.requests):  # splits: a few tickers, checked by date
+        p = int(placed.pos[i])
+        lo, hi = grid[p + est[0] - 1], grid[p + win[1]]
+        tickers = _price_tickers(req.security, req.settings)
+        if any(lo <= s.first.to_datetime64() <= hi for tk in tickers for s in res.splits(tk)):
+            on_split[i], split_notes[i] = _split_days(
+                res.source, tickers, placed.dates(i), valid[i], t, est, win[0])
+        if any(res.has_issues(tk) for tk in tickers) and hasattr(res.source, "notes_between"):
+            try:
+                price_notes[i] = res.source.notes_between(tickers, placed.dates(i)[0],
+                                                          placed.dates(i)[-1])
+            except EventStudyError:  # an error inside the pair's dates: the one-pair path
+                ok[i] = False
+    data_usable, usable = usable, usable & ~on_split
+    in_other = np.zeros_like(usable)
+    on_conf = np.zeros_like(usable)
+    for i, req in enumerate(placed.requests):
+        if req.settings.exclude_event_windows:
+            other_ids[i] = _other_windows(placed, i, req, usable[i, :n_est], in_other[i, :n_est])
+        if req.settings.exclude_confounders:
+            _confounders(placed, i, req, usable[i], in_other[i], on_conf[i])
+    sample = usable & ~in_other & ~on_conf
+    n_obs = sample.sum(axis=1)
+    before = in_est & (np.cumsum(valid, axis=1) == 0)  # no return yet: a listing
+    spanning = valid & (span > 1)
+    in_win = t >= win[0]
+    ok &= (n_obs >= np.array([r.settings.min_estimation for r in placed.requests]))
+    ok &= valid[:, in_win].any(axis=1)
+    return Samples(
+        valid=valid, sample=sample, n_obs=n_obs, before_data=before.sum(axis=1),
+        missing=(in_est & ~before & ~spanning & ~data_usable).sum(axis=1),
+        gaps=(in_est & spanning).sum(axis=1), events=in_other.sum(axis=1),
+        confounders=on_conf.sum(axis=1), splits=(data_usable & on_split).sum(axis=1), ok=ok,
+        split_notes=split_notes, other_ids=other_ids, price_notes=price_notes, placed=placed)
+
+
+def _other_windows(placed: Placed, i: int, req: Request, usable: np.ndarray,
+                   in_other: np.ndarray) -> tuple[str, ...]:
+    """Mark (in ``in_other``) the usable estimation returns inside other events' windows of
+    the security, in calendar order; the ids of the events that took some (``_hygiene``)."""
+    found = placed.res.windows(req.security, placed.exchange)
+    assert found is not None  # checked when the pair was placed
+    lo = int(placed.pos[i]) + placed.est[0]
+    hi = lo + len(usable) - 1
+    hit = []
+    for j in np.flatnonzero((found.start <= hi) & (found.end >= lo)).tolist():
+        if found.ids[j] == req.event.id:
+            continue
+        a, b = max(int(found.start[j]), lo) - lo, min(int(found.end[j]), hi) - lo + 1
+        new = usable[a:b] & ~in_other[a:b]
+        if new.any():
+            hit.append(found.ids[j])
+            in_other[a:b] |= new
+    return tuple(hit)
+
+
+def _confounders(placed: Placed, i: int, req: Request, usable: np.ndarray,
+                 in_other: np.ndarray, on_conf: np.ndarray) -> None:
+    """Mark the usable returns on the security's confounder dates (a date off the sessions
+    counts on the next session), as ``_hygiene`` does."""
+    days = placed.res.confounders(req.security)
+    if not days.size:
+        return
+    dates = placed.dates(i).to_numpy()
+    at = np.searchsorted(dates, days)
+    at = at[(at < len(dates)) & (days >= dates[0])]
+    on_conf[at] = True
+    on_conf &= usable & ~in_other
+
+
+def pair_result(placed: Placed, smp: Samples, i: int, fit: ModelFit, r: np.ndarray,
+                m: np.ndarray, valid: np.ndarray, span: np.ndarray, row: windows.Days,
+                cars: windows.Windows, resid: np.ndarray) -> PairResult:
+    """Pair ``i``'s PairResult; its ``days``, ``car`` and ``residuals`` frames are deferred."""
+    req = placed.requests[i]
+    sec, event = req.security, req.event
+    d0 = placed.res.day0(event, sec.exchange)
+    assert d0 is not None
+    p, est, win = int(placed.pos[i]), placed.est, placed.win
+    t_win = np.arange(win[0], win[1] + 1)
+    win_dates = placed.grid[p + win[0]: p + win[1] + 1]
+    used = smp.sample[i, : est[1] - est[0] + 1]
+    est_dates = placed.grid[p + est[0]: p + est[1] + 1][used]
+    t_est = np.arange(est[0], est[1] + 1)[used]
+    bench = placed.benchmark
+    spans = placed.spans
+
+    def days() -> pd.DataFrame:
+        return day_frame(t_win, pd.DatetimeIndex(win_dates), np.where(valid, r, np.nan),
+                         np.where(valid, m, np.nan) if bench else None, row, span)
+
+    def car() -> pd.DataFrame:
+        return car_frame(spans, t_win, pd.Series(pd.DatetimeIndex(win_dates)), cars, 0)
+
+    def residuals() -> pd.DataFrame:
+        return pd.DataFrame({"t": t_est, "date": pd.DatetimeIndex(est_dates), "ar": resid})
+
+    return PairResult(
+        security=sec.alias, ticker=sec.ticker, name=sec.name,
+        benchmark=sec.benchmark if bench else None, exchange=sec.exchange, model=fit.model,
+        returns=req.settings.returns, day0=d0.session, day0_rule=d0.rule,
+        day0_reason=d0.reason, estimation=fit,
+        days=Deferred(days), car=Deferred(car),  # type: ignore[arg-type]
+        headline=event.headline, proxy=sec.proxy, members=sec.basket,
+        confounders=_shown_confounders(placed, req, win_dates, t_win),
+        notes=_pair_notes(placed, smp, i, fit, valid, t_win),
+        residuals=Deferred(residuals),  # type: ignore[arg-type]
+        design=m if bench else np.zeros(len(t_win)),
+        arrays=PairVectors(t=t_win, ar=row.ar, se=row.se, windows=spans, car=cars.car[0],
+                           car_se=cars.se[0], residual_t=t_est, residual_dates=est_dates,
+                           residual_ar=resid),
+    )
+
+
+def _shown_confounders(placed: Placed, req: Request, win_dates: np.ndarray, t_win: np.ndarray
+                       ) -> tuple[tuple[Any, int], ...]:
+    """The security's confounders inside the event window, with the offset of the first
+    window session on or after each (as ``study_pair`` shows them)."""
+    days = placed.res.confounders(req.security)
+    if not days.size or not ((days >= win_dates[0]) & (days <= win_dates[-1])).any():
+        return ()
+    out = []
+    for c, day in zip(placed.res.calendar.confounders_for(req.security), days, strict=True):
+        if win_dates[0] <= day <= win_dates[-1]:
+            at = min(int(np.searchsorted(win_dates, day)), len(win_dates) - 1)
+            out.append((c, int(t_win[at])))
+    return tuple(out)
+
+
+def _pair_notes(placed: Placed, smp: Samples, i: int, fit: ModelFit, valid: np.ndarray,
+                t_win: np.ndarray) -> tuple[str, ...]:
+    """The notes ``study_pair`` writes, in its order."""
+    req = placed.requests[i]
+    counts = smp.counts(i)
+    notes = smp.split_notes[i]
+    priced = placed.priced[i]
+    if not priced.all() or counts.from_data or req.security.proxy:
+        p = int(placed.pos[i])
+        sessions = placed.grid[p + placed.est[0] - 1: p + placed.win[1] + 1]
+        missing = tuple(pd.DatetimeIndex(sessions[~priced]))
+        notes = (*notes, *_notes(GridNotes((), missing), placed.dates(i), req.security, counts))
+    notes = (*notes, *smp.price_notes[i])
+    if fit.n_excluded_events or fit.n_excluded_confounders:
+        notes = (*notes, f"estimation-window hygiene: {fit.n_excluded_events} session(s) in "
+                 f"other events' windows ({', '.join(smp.other_ids[i]) or 'none'}) and "
+                 f"{fit.n_excluded_confounders} confounder date(s) left out of the fit")
+    if not valid[t_win == 0].any():
+        d0 = placed.res.day0(req.event, req.security.exchange)
+        notes = (f"no return on day 0 ({d0.session.date()}): the reaction is carried by the "  # type: ignore[union-attr]
+                 "next return, which spans the gap", *notes)
+    return notes
