@@ -21,8 +21,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "eventstudy"
 #: its longest matching prefix). The deprecated aliases of the old flat layout sit with the API.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("foundation", ("eventstudy._version", "eventstudy._typing", "eventstudy.errors",
-                    "eventstudy._atomic", "eventstudy._display", "eventstudy._deprecated",
-                    "eventstudy.schema")),
+                    "eventstudy._atomic", "eventstudy._display", "eventstudy._lazy",
+                    "eventstudy._deprecated", "eventstudy.schema")),
     ("calendar", ("eventstudy.sessions",)),
     ("inputs", ("eventstudy.events", "eventstudy.prices")),
     ("estimation", ("eventstudy.estimation",)),

@@ -202,7 +202,8 @@ class RowFits:
 
     def fit(self, i: int, start: pd.Timestamp, end: pd.Timestamp, n_gaps: int = 0,
             **counts: object) -> ModelFit:
-        """Row ``i`` as a :class:`ModelFit` (Python floats)."""
+        """Row ``i`` as a :class:`ModelFit` (Python floats); ``counts`` are ModelFit's sample
+        counts and dates (``n_missing``, ``first_obs``, ...)."""
         return ModelFit(
             model=self.model, k=self.k, alpha=float(self.alpha[i]), beta=float(self.beta[i]),
             sigma=float(self.sigma[i]), r2=float(self.r2[i]), n_obs=self.n,

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from eventstudy._lazy import Deferred, Resolving
 from eventstudy._typing import FloatArray, Window
 from eventstudy.inference import significance as sig
 from eventstudy.inference.dependence import (
@@ -109,7 +110,7 @@ class PairArrays:
 
 
 @dataclass(frozen=True)
-class Aggregate:
+class Aggregate(Resolving):
     """AAR and CAAR over a set of pairs, with the tests of methods.md.
 
     ``days`` is indexed by offset t with columns n, aar; ``car`` is indexed by window with
@@ -294,10 +295,13 @@ def aggregate(a: PairArrays, *, bootstrap: int = BOOTSTRAP, seed: int | None = 0
     days = pd.DataFrame({"n": n_t, "aar": _nanmean(ar, axis=0)},
                         index=pd.Index(np.asarray(a.offsets, int), name="t"))
     n_w = np.isfinite(car).sum(axis=0)
-    low, high = bootstrap_caar(car, bootstrap, seed, level)
-    cars = pd.DataFrame({"n": n_w, "caar": _nanmean(car, axis=0), "ci_low": low,
-                         "ci_high": high},
-                        index=pd.Index(list(a.windows), name="window", tupleize_cols=False))
+
+    def cars() -> pd.DataFrame:  # the bootstrap interval is computed when first read
+        low, high = bootstrap_caar(car, bootstrap, seed, level)
+        return pd.DataFrame({"n": n_w, "caar": _nanmean(car, axis=0), "ci_low": low,
+                             "ci_high": high},
+                            index=pd.Index(list(a.windows), name="window", tupleize_cols=False))
+
     day_tests = {int(t): {key: arr[j] for key, arr in day_arrays.items()}
                  for j, t in enumerate(np.asarray(a.offsets, int))}
     car_tests = {tuple(w): {key: arr[j] for key, arr in car_arrays.items()}
@@ -310,7 +314,7 @@ def aggregate(a: PairArrays, *, bootstrap: int = BOOTSTRAP, seed: int | None = 0
         f"random subsample of {R_BAR_ALL_PAIRS} pairs (seed 0)" if n_pairs > R_BAR_MAX_PAIRS
         else "")
     return Aggregate(
-        n=n_pairs, days=days, car=cars, day_tests=day_tests, car_tests=car_tests,
+        n=n_pairs, days=days, car=Deferred(cars), day_tests=day_tests, car_tests=car_tests,
         r_bar=float(r_bar), r_bar_all=float(r_all), r_bar_method=method, common_date=common,
         keys=tuple(a.keys),
         bootstrap={"n": int(bootstrap), "seed": seed, "level": float(level),

@@ -8,55 +8,58 @@ arrays (:class:`~eventstudy.inference.aggregate.PairArrays`). This module is the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from eventstudy._typing import FloatArray, Window
+from eventstudy._typing import Window
 from eventstudy.inference.aggregate import BOOTSTRAP, Aggregate, PairArrays, aggregate
+from eventstudy.study.results import RowOf, StackedRows
 
 if TYPE_CHECKING:
     from eventstudy.study.results import PairResult
-
-def _scatter(values: Sequence[FloatArray], positions: Sequence[Any], width: int) -> FloatArray:
-    out = np.full((len(values), width), np.nan)
-    for i, (v, pos) in enumerate(zip(values, positions, strict=True)):
-        out[i, pos] = v
-    return out
-
 
 def pair_arrays(pairs: Sequence[PairResult], windows: Sequence[Window],
                 keys: Sequence[tuple[str, str]] | None = None) -> PairArrays:
     """The aggregation inputs of PairResult objects, rows in the order of ``pairs``.
 
     ``keys`` are the pairs' (event, security) keys; they must be unique (a security in
-    several events is several pairs, never one).
+    several events is several pairs, never one). Pairs computed together (their
+    :class:`~eventstudy.study.results.StackedRows`) are placed a group at a time.
     """
     if keys is None:
         keys = [("", p.security) for p in pairs]
     if len(set(keys)) != len(keys):
         raise ValueError("pairs must be keyed on unique (event, security)")
-    vec = [p.vectors() for p in pairs]
-    offsets = np.unique(np.concatenate([v.t for v in vec]))
-    at = [np.searchsorted(offsets, v.t) for v in vec]
-    ar = _scatter([v.ar for v in vec], at, len(offsets))
-    se = _scatter([v.se for v in vec], at, len(offsets))
-    win_index = {tuple(w): j for j, w in enumerate(windows)}
+    groups: dict[int, tuple[StackedRows, list[int], list[int]]] = {}
+    for i, p in enumerate(pairs):
+        ref = p.arrays if p.arrays is not None else RowOf(StackedRows.of(p.vectors()), 0)
+        rows, out_rows, in_rows = groups.setdefault(id(ref.rows), (ref.rows, [], []))
+        out_rows.append(i)
+        in_rows.append(ref.j)
+    parts = [_Part(rows, np.array(i_rows), np.array(j_rows))
+             for rows, i_rows, j_rows in groups.values()]
+    offsets = np.unique(np.concatenate([part.rows.t for part in parts]))
+    est_offsets = np.unique(np.concatenate([part.residual_t for part in parts]))
+    all_dates = np.unique(np.concatenate([part.dates for part in parts]))
+    shape = (len(pairs), len(offsets))
+    ar, se = np.full(shape, np.nan), np.full(shape, np.nan)
     car = np.full((len(pairs), len(windows)), np.nan)
     car_se = np.full((len(pairs), len(windows)), np.nan)
-    for i, v in enumerate(vec):
-        for w, c, s in zip(v.windows, v.car, v.car_se, strict=True):
-            if tuple(w) in win_index:
-                car[i, win_index[tuple(w)]] = c
-                car_se[i, win_index[tuple(w)]] = s
-    est_offsets = np.unique(np.concatenate([v.residual_t for v in vec]))
-    est_ar = _scatter([v.residual_ar for v in vec],
-                      [np.searchsorted(est_offsets, v.residual_t) for v in vec], len(est_offsets))
-    dates = [v.residual_dates.astype("datetime64[D]") for v in vec]
-    all_dates = np.unique(np.concatenate(dates)) if dates else np.array([], "datetime64[D]")
-    by_date = _scatter([v.residual_ar for v in vec],
-                       [np.searchsorted(all_dates, d) for d in dates], len(all_dates))
+    est_ar = np.full((len(pairs), len(est_offsets)), np.nan)
+    by_date = np.full((len(pairs), len(all_dates)), np.nan)
+    win_index = {tuple(w): j for j, w in enumerate(windows)}
+    for part in parts:
+        rows, i, j = part.rows, part.i, part.j
+        cols = np.ix_(i, np.searchsorted(offsets, rows.t))
+        ar[cols], se[cols] = rows.ar[j], rows.se[j]
+        known = [k for k, w in enumerate(rows.windows) if tuple(w) in win_index]
+        cols = np.ix_(i, [win_index[tuple(rows.windows[k])] for k in known])
+        car[cols], car_se[cols] = rows.car[j][:, known], rows.car_se[j][:, known]
+        at = np.repeat(i, part.lengths)
+        est_ar[at, np.searchsorted(est_offsets, part.residual_t)] = part.residual_ar
+        by_date[at, np.searchsorted(all_dates, part.dates)] = part.residual_ar
     fits = [p.estimation for p in pairs]
     return PairArrays(
         offsets=offsets, ar=ar, se=se, windows=tuple(tuple(w) for w in windows),  # type: ignore[misc]
@@ -67,6 +70,21 @@ def pair_arrays(pairs: Sequence[PairResult], windows: Sequence[Window],
         day0=np.array([pd.Timestamp(p.day0).to_datetime64() for p in pairs], "datetime64[D]"),
         residual_dates=all_dates, keys=tuple(keys),
     )
+
+
+class _Part:
+    """The pairs ``i`` (rows of the output) that are rows ``j`` of one StackedRows, with their
+    estimation residuals end to end."""
+
+    def __init__(self, rows: StackedRows, i: np.ndarray, j: np.ndarray) -> None:
+        self.rows, self.i, self.j = rows, i, j
+        starts, ends = rows.cuts[j], rows.cuts[j + 1]
+        self.lengths = ends - starts
+        pick = np.repeat(starts - np.concatenate([[0], np.cumsum(self.lengths)[:-1]]),
+                         self.lengths) + np.arange(int(self.lengths.sum()))
+        self.residual_t = rows.residual_t[pick]
+        self.residual_ar = rows.residual_ar[pick]
+        self.dates = rows.residual_dates[pick].astype("datetime64[D]")
 
 
 def aggregate_pairs(pairs: Sequence[PairResult], windows: Sequence[Window],

@@ -37,15 +37,15 @@ class Request:
 class Series:
     """A price series on an exchange's sessions.
 
-    ``price`` holds the price at each session (NaN: none); ``first`` and ``last`` the first and
-    last dates priced; ``off`` the session position after each priced date that is not a
-    session (where such a date would fall).
+    ``price`` holds the price at each session (NaN: none); ``first`` and ``last`` the sessions
+    (positions) around the first and last dates priced; ``off`` the session position after
+    each priced date that is not a session (where such a date would fall).
     """
 
     price: np.ndarray
-    first: np.datetime64
-    last: np.datetime64
-    off: np.ndarray
+    first: int  # position of the first session on or after the first priced date
+    last: int  # position of the last session on or before the last priced date
+    off: np.ndarray  # sorted
 
 
 @dataclass(frozen=True)
@@ -97,9 +97,9 @@ class Resolver:
         their securities) need, with room for their windows; None outside the calendars."""
         if exchange in self.grids:
             return self.grids[exchange]
-        events = {e.id: e for r in requests
-                  for name in (r.security.alias, r.security.ticker)
-                  for e in (r.event, *self._by_name.get(name, ()))}
+        names = {n for r in requests for n in (r.security.alias, r.security.ticker)}
+        events = {r.event.id: r.event for r in requests}
+        events.update({e.id: e for n in names for e in self._by_name.get(n, ())})
         days = [d.session for e in events.values() if (d := self.day0(e, exchange)) is not None]
         before = max(1 - r.settings.estimation[0] for r in requests)
         after = max(max(r.settings.window[1] for r in requests), 0)
@@ -128,7 +128,9 @@ class Resolver:
             on = (at < len(grid)) & (grid[np.minimum(at, len(grid) - 1)] == dates)
             price = np.full(len(grid), np.nan)
             price[at[on]] = values[on]
-            self._series[key] = Series(price, dates[0], dates[-1], at[~on])
+            first = int(np.searchsorted(grid, dates[0]))
+            last = int(np.searchsorted(grid, dates[-1], side="right")) - 1
+            self._series[key] = Series(price, first, last, np.sort(at[~on]))
         return self._series[key]
 
     def splits(self, ticker: str) -> list[Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -18,32 +18,12 @@ import numpy as np
 import pandas as pd
 
 from eventstudy import _display
+from eventstudy._lazy import Resolving
 from eventstudy._typing import Window
 from eventstudy.estimation.models import ModelFit
 from eventstudy.events import Confounder, Event
 from eventstudy.inference.aggregate import ROBUST_TO_CROSS_CORRELATION, Aggregate
 from eventstudy.inference.significance import TestResult
-
-
-class Deferred:
-    """A field's value computed when first read: the frames of a pair studied in a stack, the
-    per-event aggregate of a pooled study (see :class:`_Resolving`)."""
-
-    __slots__ = ("make",)
-
-    def __init__(self, make: Callable[[], Any]) -> None:
-        self.make = make
-
-
-class _Resolving:
-    """Replaces a :class:`Deferred` field by its value the first time it is read."""
-
-    def __getattribute__(self, name: str) -> Any:
-        value = object.__getattribute__(self, name)
-        if type(value) is Deferred:
-            value = value.make()
-            object.__setattr__(self, name, value)
-        return value
 
 
 @dataclass(frozen=True)
@@ -63,6 +43,46 @@ class PairVectors:
     residual_ar: np.ndarray
 
 
+@dataclass(frozen=True)
+class StackedRows:
+    """:class:`PairVectors` of pairs computed together, as matrices (row j = one pair): AR and
+    se by event-window offset ``t``, CAR and se by window, and the estimation residuals of all
+    rows end to end (row j's from ``cuts[j]`` to ``cuts[j + 1]``)."""
+
+    t: np.ndarray
+    ar: np.ndarray
+    se: np.ndarray
+    windows: tuple[Window, ...]
+    car: np.ndarray
+    car_se: np.ndarray
+    residual_t: np.ndarray
+    residual_dates: np.ndarray
+    residual_ar: np.ndarray
+    cuts: np.ndarray
+
+    @classmethod
+    def of(cls, v: PairVectors) -> StackedRows:
+        """One pair's vectors as a one-row StackedRows."""
+        return cls(v.t, v.ar[None], v.se[None], v.windows, v.car[None], v.car_se[None],
+                   v.residual_t, v.residual_dates, v.residual_ar,
+                   np.array([0, len(v.residual_t)]))
+
+    def vectors(self, j: int) -> PairVectors:
+        """Row ``j``."""
+        part = slice(int(self.cuts[j]), int(self.cuts[j + 1]))
+        return PairVectors(self.t, self.ar[j], self.se[j], self.windows, self.car[j],
+                           self.car_se[j], self.residual_t[part], self.residual_dates[part],
+                           self.residual_ar[part])
+
+
+@dataclass(frozen=True)
+class RowOf:
+    """A pair's row in the :class:`StackedRows` of its group."""
+
+    rows: StackedRows
+    j: int
+
+
 DAY_COLUMNS = ("t", "date", "return", "benchmark_return", "expected", "ar", "se", "t_stat", "p",
                "car", "span")
 RESIDUAL_COLUMNS = ("t", "date", "ar")
@@ -70,7 +90,7 @@ CAR_COLUMNS = ("window", "start", "end", "car", "se", "t_stat", "p", "bhar", "n_
 
 
 @dataclass(frozen=True)
-class PairResult(_Resolving):
+class PairResult(Resolving):
     """One (event, security) pair.
 
     ``days`` has the columns of :data:`DAY_COLUMNS`, one row per offset of the event window;
@@ -104,12 +124,12 @@ class PairResult(_Resolving):
     # what Var(CAR) of any sub-window needs (eventstudy.study.paths). None when not recorded.
     design: np.ndarray | None = field(default=None, compare=False, repr=False)
     # The same numbers as arrays, for the aggregation (built from the frames when None).
-    arrays: PairVectors | None = field(default=None, compare=False, repr=False)
+    arrays: RowOf | None = field(default=None, compare=False, repr=False)
 
     def vectors(self) -> PairVectors:
         """What the aggregation reads of the pair (:class:`PairVectors`)."""
         if self.arrays is not None:
-            return self.arrays
+            return self.arrays.rows.vectors(self.arrays.j)
         res = self.residuals
         return PairVectors(
             t=self.days["t"].to_numpy(int), ar=self.days["ar"].to_numpy(float),
@@ -132,7 +152,7 @@ class Excluded:
 
 
 @dataclass(frozen=True)
-class EventStudyResult(_Resolving, _display.Rendered):
+class EventStudyResult(Resolving, _display.Rendered):
     """The study of one event: its pairs, the excluded pairs, and the aggregate over pairs."""
 
     event: Event

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
+from eventstudy._lazy import Deferred
 from eventstudy.errors import (
     EstimationError,
 )
@@ -22,7 +23,7 @@ from eventstudy.inference.aggregate import Aggregate
 from eventstudy.prices import PriceSource, open_source
 from eventstudy.prices.checked import checked
 from eventstudy.study.arrays import aggregate_pairs
-from eventstudy.study.results import Deferred, EventStudyResult, Excluded, PairResult
+from eventstudy.study.results import EventStudyResult, Excluded, PairResult
 from eventstudy.study.sample import _Exclude
 from eventstudy.study.stacked import Request, study_pairs
 

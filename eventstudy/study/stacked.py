@@ -37,7 +37,7 @@ from eventstudy.study.pair import _price_tickers, car_windows, study_pair
 from eventstudy.study.resolve import Request, Resolver
 from eventstudy.study.results import PairResult
 from eventstudy.study.sample import _Exclude
-from eventstudy.study.stacked_pairs import Placed, pair_result, samples
+from eventstudy.study.stacked_pairs import Placed, pair_results, samples
 
 __all__ = ["CLOSED_FORMS", "Request", "study_pairs"]
 
@@ -108,9 +108,10 @@ def _placeable(res: Resolver, req: Request, grid: np.ndarray, pos: int) -> bool:
         return False
     for ticker in _price_tickers(sec, st):
         series = res.series(ticker, sec.exchange)
-        if series is None or series.first > grid[lo + 1] or series.last < grid[hi]:
+        if series is None or series.first > lo + 1 or series.last < hi:
             return False  # unreadable, first priced inside the estimation window, or too short
-        if np.any((series.off > lo) & (series.off <= hi)):
+        off = series.off
+        if off.size and off.searchsorted(hi, "right") > off.searchsorted(lo, "right"):
             return False  # a price dated off the exchange's sessions
     return not (st.exclude_event_windows and res.windows(sec, sec.exchange) is None)
 
@@ -145,9 +146,8 @@ def _compute(res: Resolver, key: tuple[Any, ...], requests: list[Request], pos: 
         sel = smp.sample[rows]
         found = model.fit_rows(r[rows][sel].reshape(len(rows), n_obs),
                                m[rows][sel].reshape(len(rows), n_obs))
-        for j, i in enumerate(rows.tolist()):
-            if not found.error[j]:
-                fits[i] = smp.model_fit(found, j, i)
+        js = np.flatnonzero(found.error == 0)
+        fits.update(zip(rows[js].tolist(), smp.model_fits(found, js, rows[js]), strict=True))
     ok = np.array(sorted(fits), int)
     if not ok.size:
         return out
@@ -161,9 +161,10 @@ def _compute(res: Resolver, key: tuple[Any, ...], requests: list[Request], pos: 
                            np.where(valid_w, r_w, np.nan), days.expected, spans, kind)
     n_est = est[1] - est[0] + 1
     resid = r[ok, :n_est] - stacked.expected(m[ok, :n_est], span[ok, :n_est].astype(float))
-    for j, i in enumerate(ok.tolist()):
-        out[i] = pair_result(placed, smp, i, fits[i], r_w[j], m_w[j], valid_w[j], span_w[j],
-                             days.row(j), cars.rows(j), resid[j][smp.sample[i, :n_est]])
+    found = pair_results(placed, smp, ok, [fits[i] for i in ok.tolist()], r_w, m_w, valid_w,
+                         span_w, days, cars, resid)
+    for i, result in zip(ok.tolist(), found, strict=True):
+        out[i] = result
     return out
 
 
@@ -176,9 +177,10 @@ def _trade_to_trade(price: np.ndarray, priced: np.ndarray, kind: str
     last = np.maximum.accumulate(np.where(priced, cols, -1), axis=1)
     prev = np.concatenate([np.full((len(price), 1), -1), last[:, :-1]], axis=1)
     has = priced & (prev >= 0)
-    out = np.full(price.shape, np.nan)
-    rows, at = np.nonzero(has)
-    out[rows, at] = period_return(price[rows, at] / price[rows, prev[rows, at]], kind)  # type: ignore[arg-type]
+    # each return from its own two prices, elementwise as the one-pair path computes it
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = price / np.take_along_axis(price, np.maximum(prev, 0), axis=1)
+        out = np.where(has, period_return(ratio, kind), np.nan)  # type: ignore[arg-type]
     span = np.where(has, cols - prev, 0)
     return out[:, 1:], span[:, 1:]
 

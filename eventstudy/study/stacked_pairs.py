@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from eventstudy._lazy import Deferred
 from eventstudy.errors import EventStudyError
 from eventstudy.estimation.fit import RowFits
 from eventstudy.estimation.models import ModelFit
@@ -20,7 +22,7 @@ from eventstudy.estimation.returns import GridNotes
 from eventstudy.inference import windows
 from eventstudy.study.pair import _price_tickers, car_frame, day_frame
 from eventstudy.study.resolve import Request, Resolver
-from eventstudy.study.results import Deferred, PairResult, PairVectors
+from eventstudy.study.results import PairResult, RowOf, StackedRows
 from eventstudy.study.sample import _notes, _SampleCounts, _split_days
 
 
@@ -73,18 +75,23 @@ class Samples:
             gaps=int(self.gaps[i]), events=int(self.events[i]),
             confounders=int(self.confounders[i]), splits=int(self.splits[i]))
 
-    def model_fit(self, rows: RowFits, j: int, i: int) -> ModelFit:
-        """Row ``j`` of ``rows`` (pair ``i``) as the ModelFit the one-pair path returns."""
-        placed = self.placed
-        p, est = int(placed.pos[i]), placed.est
-        used = np.flatnonzero(self.sample[i])
-        first, last = placed.grid[p + est[0] + used[[0, -1]]]
-        return rows.fit(
-            j, pd.Timestamp(placed.grid[p + est[0]]), pd.Timestamp(placed.grid[p + est[1]]),
-            n_gaps=int(self.gaps[i]), n_excluded_events=int(self.events[i]),
-            n_excluded_confounders=int(self.confounders[i]),
-            n_before_data=int(self.before_data[i]), n_missing=int(self.missing[i]),
-            first_obs=pd.Timestamp(first), last_obs=pd.Timestamp(last))
+    def model_fits(self, rows: RowFits, js: np.ndarray, pairs: np.ndarray) -> list[ModelFit]:
+        """Rows ``js`` of ``rows`` (pairs ``pairs``) as the ModelFits the one-pair path
+        returns."""
+        placed, est = self.placed, self.placed.est
+        at = placed.pos[pairs] + est[0]
+        sample = self.sample[pairs]
+        first = np.argmax(sample, axis=1)
+        last = sample.shape[1] - 1 - np.argmax(sample[:, ::-1], axis=1)
+        dates = [pd.DatetimeIndex(placed.grid[x]).tolist()
+                 for x in (at, at + est[1] - est[0], at + first, at + last)]
+        counts = [a[pairs].tolist() for a in (self.gaps, self.events, self.confounders,
+                                              self.before_data, self.missing)]
+        return [rows.fit(j, start, end, n_gaps=gaps, n_excluded_events=events,
+                         n_excluded_confounders=conf, n_before_data=before, n_missing=missing,
+                         first_obs=first_obs, last_obs=last_obs)
+                for j, start, end, first_obs, last_obs, gaps, events, conf, before, missing
+                in zip(js.tolist(), *dates, *counts, strict=True)]
 
 
 def samples(placed: Placed, r: np.ndarray, m: np.ndarray, span: np.ndarray) -> Samples:
@@ -173,48 +180,79 @@ def _confounders(placed: Placed, i: int, req: Request, usable: np.ndarray,
     on_conf &= usable & ~in_other
 
 
-def pair_result(placed: Placed, smp: Samples, i: int, fit: ModelFit, r: np.ndarray,
-                m: np.ndarray, valid: np.ndarray, span: np.ndarray, row: windows.Days,
-                cars: windows.Windows, resid: np.ndarray) -> PairResult:
-    """Pair ``i``'s PairResult; its ``days``, ``car`` and ``residuals`` frames are deferred."""
-    req = placed.requests[i]
-    sec, event = req.security, req.event
-    d0 = placed.res.day0(event, sec.exchange)
-    assert d0 is not None
-    p, est, win = int(placed.pos[i]), placed.est, placed.win
+def pair_results(placed: Placed, smp: Samples, ok: np.ndarray, fits: Sequence[ModelFit],
+                 r: np.ndarray, m: np.ndarray, valid: np.ndarray, span: np.ndarray,
+                 days: windows.Days, cars: windows.Windows, resid: np.ndarray
+                 ) -> list[PairResult]:
+    """The PairResults of pairs ``ok`` (rows of the window arrays, in that order); their
+    ``days``, ``car`` and ``residuals`` frames are built when first read."""
+    est, win, bench = placed.est, placed.win, placed.benchmark
     t_win = np.arange(win[0], win[1] + 1)
-    win_dates = placed.grid[p + win[0]: p + win[1] + 1]
-    used = smp.sample[i, : est[1] - est[0] + 1]
-    est_dates = placed.grid[p + est[0]: p + est[1] + 1][used]
-    t_est = np.arange(est[0], est[1] + 1)[used]
-    bench = placed.benchmark
-    spans = placed.spans
+    pos = placed.pos[ok]
+    used = smp.sample[ok, : est[1] - est[0] + 1]
+    cuts = np.concatenate([[0], np.cumsum(used.sum(axis=1))])
+    rows = StackedRows(
+        t=t_win, ar=days.ar, se=days.se, windows=placed.spans, car=cars.car, car_se=cars.se,
+        residual_t=np.broadcast_to(np.arange(est[0], est[1] + 1), used.shape)[used],
+        residual_dates=placed.grid[pos[:, None] + np.arange(est[0], est[1] + 1)][used],
+        residual_ar=resid[used], cuts=cuts)
+    group = _Frames(placed, rows, placed.grid[pos[:, None] + t_win[None, :]], r, m, valid,
+                    days, cars, span)
+    day0_gap = ~valid[:, t_win == 0].any(axis=1)
+    detailed = (~placed.priced[ok].all(axis=1) | (smp.before_data[ok] > 0)
+                | (smp.missing[ok] > 0) | (smp.gaps[ok] > 0) | (smp.splits[ok] > 0))
+    no_design = np.zeros(len(t_win))
+    out = []
+    for j, i in enumerate(ok.tolist()):
+        req = placed.requests[i]
+        sec, event = req.security, req.event
+        d0 = placed.res.day0(event, sec.exchange)
+        assert d0 is not None
+        out.append(PairResult(
+            security=sec.alias, ticker=sec.ticker, name=sec.name,
+            benchmark=sec.benchmark if bench else None, exchange=sec.exchange,
+            model=fits[j].model, returns=req.settings.returns, day0=d0.session,
+            day0_rule=d0.rule, day0_reason=d0.reason, estimation=fits[j],
+            days=Deferred(partial(group.days, j)),  # type: ignore[arg-type]
+            car=Deferred(partial(group.car, j)),  # type: ignore[arg-type]
+            headline=event.headline, proxy=sec.proxy, members=sec.basket,
+            confounders=_shown_confounders(placed, req, group.dates[j], t_win),
+            notes=_pair_notes(placed, smp, i, fits[j], bool(detailed[j]), bool(day0_gap[j])),
+            residuals=Deferred(partial(group.residuals, j)),  # type: ignore[arg-type]
+            design=m[j] if bench else no_design.copy(), arrays=RowOf(rows, j),
+        ))
+    return out
 
-    def days() -> pd.DataFrame:
-        return day_frame(t_win, pd.DatetimeIndex(win_dates), np.where(valid, r, np.nan),
-                         np.where(valid, m, np.nan) if bench else None, row, span)
 
-    def car() -> pd.DataFrame:
-        return car_frame(spans, t_win, pd.Series(pd.DatetimeIndex(win_dates)), cars, 0)
+@dataclass(frozen=True)
+class _Frames:
+    """Builds a stacked pair's frames when they are first read (row j of the group)."""
 
-    def residuals() -> pd.DataFrame:
-        return pd.DataFrame({"t": t_est, "date": pd.DatetimeIndex(est_dates), "ar": resid})
+    placed: Placed
+    rows: StackedRows
+    dates: np.ndarray  # the event windows' sessions, one row per pair
+    r: np.ndarray
+    m: np.ndarray
+    valid: np.ndarray
+    day_rows: windows.Days
+    cars: windows.Windows
+    span: np.ndarray
 
-    return PairResult(
-        security=sec.alias, ticker=sec.ticker, name=sec.name,
-        benchmark=sec.benchmark if bench else None, exchange=sec.exchange, model=fit.model,
-        returns=req.settings.returns, day0=d0.session, day0_rule=d0.rule,
-        day0_reason=d0.reason, estimation=fit,
-        days=Deferred(days), car=Deferred(car),  # type: ignore[arg-type]
-        headline=event.headline, proxy=sec.proxy, members=sec.basket,
-        confounders=_shown_confounders(placed, req, win_dates, t_win),
-        notes=_pair_notes(placed, smp, i, fit, valid, t_win),
-        residuals=Deferred(residuals),  # type: ignore[arg-type]
-        design=m if bench else np.zeros(len(t_win)),
-        arrays=PairVectors(t=t_win, ar=row.ar, se=row.se, windows=spans, car=cars.car[0],
-                           car_se=cars.se[0], residual_t=t_est, residual_dates=est_dates,
-                           residual_ar=resid),
-    )
+    def days(self, j: int) -> pd.DataFrame:
+        valid = self.valid[j]
+        m = np.where(valid, self.m[j], np.nan) if self.placed.benchmark else None
+        return day_frame(self.rows.t, pd.DatetimeIndex(self.dates[j]),
+                         np.where(valid, self.r[j], np.nan), m, self.day_rows.row(j),
+                         self.span[j])
+
+    def car(self, j: int) -> pd.DataFrame:
+        return car_frame(self.placed.spans, self.rows.t,
+                         pd.Series(pd.DatetimeIndex(self.dates[j])), self.cars.rows(j), 0)
+
+    def residuals(self, j: int) -> pd.DataFrame:
+        v = self.rows.vectors(j)
+        return pd.DataFrame({"t": v.residual_t, "date": pd.DatetimeIndex(v.residual_dates),
+                             "ar": v.residual_ar})
 
 
 def _shown_confounders(placed: Placed, req: Request, win_dates: np.ndarray, t_win: np.ndarray
@@ -232,24 +270,24 @@ def _shown_confounders(placed: Placed, req: Request, win_dates: np.ndarray, t_wi
     return tuple(out)
 
 
-def _pair_notes(placed: Placed, smp: Samples, i: int, fit: ModelFit, valid: np.ndarray,
-                t_win: np.ndarray) -> tuple[str, ...]:
-    """The notes ``study_pair`` writes, in its order."""
+def _pair_notes(placed: Placed, smp: Samples, i: int, fit: ModelFit, detailed: bool,
+                day0_gap: bool) -> tuple[str, ...]:
+    """The notes ``study_pair`` writes, in its order (``detailed``: a session without a price
+    or a return left out of the sample by the data, so ``_notes`` has something to say)."""
     req = placed.requests[i]
-    counts = smp.counts(i)
     notes = smp.split_notes[i]
-    priced = placed.priced[i]
-    if not priced.all() or counts.from_data or req.security.proxy:
+    if detailed or req.security.proxy:
         p = int(placed.pos[i])
         sessions = placed.grid[p + placed.est[0] - 1: p + placed.win[1] + 1]
-        missing = tuple(pd.DatetimeIndex(sessions[~priced]))
-        notes = (*notes, *_notes(GridNotes((), missing), placed.dates(i), req.security, counts))
+        missing = tuple(pd.DatetimeIndex(sessions[~placed.priced[i]]))
+        notes = (*notes, *_notes(GridNotes((), missing), placed.dates(i), req.security,
+                                 smp.counts(i)))
     notes = (*notes, *smp.price_notes[i])
     if fit.n_excluded_events or fit.n_excluded_confounders:
         notes = (*notes, f"estimation-window hygiene: {fit.n_excluded_events} session(s) in "
                  f"other events' windows ({', '.join(smp.other_ids[i]) or 'none'}) and "
                  f"{fit.n_excluded_confounders} confounder date(s) left out of the fit")
-    if not valid[t_win == 0].any():
+    if day0_gap:
         d0 = placed.res.day0(req.event, req.security.exchange)
         notes = (f"no return on day 0 ({d0.session.date()}): the reaction is carried by the "  # type: ignore[union-attr]
                  "next return, which spans the gap", *notes)

@@ -124,7 +124,7 @@ def average_ranks(values: Any, axis: int = -1) -> FloatArray:
     ``scipy.stats.rankdata(..., nan_policy="omit")`` without importing scipy.stats.
     """
     x = np.moveaxis(np.asarray(values, float), axis, -1)
-    order = np.argsort(x, axis=-1, kind="stable")  # NaN sort last
+    order = np.argsort(x, axis=-1)  # NaN sort last; ties get their mean rank in any order
     s = np.take_along_axis(x, order, -1)
     size = s.shape[-1]
     if size == 0:
@@ -271,17 +271,16 @@ def grank_t(estimation_sar: Any, scar: Any, r_bar: Any = None,
         ee = e[..., part, None, :]  # (..., n, 1, D)
         gg = g_star[..., part, :, None]  # (..., n, K, 1)
         has_g = np.isfinite(gg)
-        below = (gg < ee) + 0.5 * (gg == ee)  # event value below each estimation value
-        # ranks of the estimation values with the event value inserted; without it when absent
-        r_e = r_est[..., part, None, :] + np.where(has_g, below, 0.0)
+        tie = 0.5 * (gg == ee)
+        # ranks of the estimation values with the event value inserted below them (nothing is
+        # inserted where the event value is missing: its comparisons are all False)
+        r_e = r_est[..., part, None, :] + ((gg < ee) + tie)
         total = n_i[..., part, :, None] + has_g  # T_i: values ranked per pair and column
         with np.errstate(invalid="ignore"):
-            u_est = np.where(ok_e[..., part, None, :], r_e / (total + 1.0) - 0.5, np.nan)
-        ok = np.isfinite(u_est)
-        n_t += ok.sum(axis=-3)
-        sum_u = np.add.reduce(np.concatenate([sum_u, np.where(ok, u_est, 0.0)], axis=-3),
-                              axis=-3, keepdims=True)
-        above[..., part, :] = ((ee < gg) + 0.5 * (ee == gg)).sum(axis=-1)  # (..., n, K)
+            u_est = np.where(ok_e[..., part, None, :], r_e / (total + 1.0) - 0.5, 0.0)
+        sum_u = np.add.reduce(np.concatenate([sum_u, u_est], axis=-3), axis=-3, keepdims=True)
+        above[..., part, :] = ((ee < gg) + tie).sum(axis=-1)  # (..., n, K)
+    n_t += np.expand_dims(ok_e.sum(axis=-2), -2)  # estimation values on each day, every column
     u_0 = np.where(np.isfinite(g_star), (1.0 + above) / (n_i + 2.0) - 0.5, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         ubar_t = sum_u[..., 0, :, :] / n_t
