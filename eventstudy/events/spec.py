@@ -164,11 +164,17 @@ class Calendar:
     confounders: tuple[Confounder, ...] = ()
     source: str | None = None  # [defaults] source: "embedded" | "yahoo" | "cache"
 
+    def __post_init__(self) -> None:
+        # lookups a study repeats for every pair (a frozen object: set once, never compared)
+        object.__setattr__(self, "_by_id", {e.id: e for e in self.events})
+        object.__setattr__(self, "_settings", {})
+        object.__setattr__(self, "_raw", {})
+
     def event(self, event_id: str) -> Event:
         """The event with this id; :class:`UnknownEventError` otherwise."""
-        for event in self.events:
-            if event.id == event_id:
-                return event
+        event = self._by_id.get(event_id)  # type: ignore[attr-defined]
+        if event is not None:
+            return event
         ids = [e.id for e in self.events]
         close = difflib.get_close_matches(event_id, ids, n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
@@ -181,14 +187,27 @@ class Calendar:
         """The security of alias ``name``, or a raw ticker resolved by its exchange suffix."""
         if name in self.securities:
             return self.securities[name]
-        exchange = infer_exchange(name)
-        return Security(
-            alias=name, ticker=name, name=name, exchange=exchange,
-            benchmark=DEFAULT_BENCHMARKS.get(exchange), benchmark_exchange=exchange,
-        )
+        raw = self._raw  # type: ignore[attr-defined]
+        if name not in raw:
+            exchange = infer_exchange(name)
+            raw[name] = Security(
+                alias=name, ticker=name, name=name, exchange=exchange,
+                benchmark=DEFAULT_BENCHMARKS.get(exchange), benchmark_exchange=exchange,
+            )
+        return raw[name]
 
     def settings(self, event: Event, security: Security) -> Settings:
         """The pair's settings: defaults < event overrides < security overrides."""
+        cache = self._settings  # type: ignore[attr-defined]
+        key = (id(event), id(security))
+        hit = cache.get(key)
+        if hit is not None and hit[0] is event and hit[1] is security:
+            return hit[2]
+        settings = self._merged(event, security)
+        cache[key] = (event, security, settings)  # both held, so their ids stay theirs
+        return settings
+
+    def _merged(self, event: Event, security: Security) -> Settings:
         merged = replace(self.defaults, **event.overrides)
         merged = replace(merged, **security.overrides)
         return _check_settings(merged, f"{self.path}: event '{event.id}', security "
