@@ -474,8 +474,12 @@ def main() -> None:
     text = table(rows, args, (load_start, f"{os.getloadavg()[0]:.1f}"), compiled)
     print(text)
     out = Path(args.out)
+    kept = out.read_text(encoding="utf-8") if out.exists() else ""
+    start, end = "<!-- bench_run_many -->", "<!-- /bench_run_many -->"
+    if start in kept and end in kept:  # bench_run_many.py's section stays
+        text = text.rstrip("\n") + "\n\n" + kept[kept.index(start): kept.index(end) + len(end)]
     tmp = out.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
+    tmp.write_text(text + "\n", encoding="utf-8")
     os.replace(tmp, out)
 
 
