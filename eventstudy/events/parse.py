@@ -114,8 +114,9 @@ def parse_calendar(data: Mapping[str, Any], label: str = "<events>") -> Calendar
     calendar = Calendar(label, defaults, securities, tuple(events), confounders, source=source)
     for event in events:
         for name in event.securities:
-            near = difflib.get_close_matches(name, list(securities), n=1, cutoff=0.75)
-            if name not in securities and near:
+            near = () if name in securities else difflib.get_close_matches(
+                name, list(securities), n=1, cutoff=0.75)
+            if near:
                 raise EventsFileError(
                     f"{label}: event '{event.id}' names unknown security '{name}'; did you "
                     f"mean '{near[0]}'? (aliases: {', '.join(securities)})"

@@ -208,8 +208,9 @@ class Calendar:
         return settings
 
     def _merged(self, event: Event, security: Security) -> Settings:
-        merged = replace(self.defaults, **event.overrides)
-        merged = replace(merged, **security.overrides)
+        merged = replace(self.defaults, **event.overrides) if event.overrides else self.defaults
+        if security.overrides:
+            merged = replace(merged, **security.overrides)
         return _check_settings(merged, f"{self.path}: event '{event.id}', security "
                                          f"'{security.alias}'")
 

@@ -118,6 +118,18 @@ class Windows:
         return Windows(*(getattr(self, f)[i:i + 1] for f in self.__dataclass_fields__))
 
 
+def _same_days(sel: np.ndarray) -> list[np.ndarray]:
+    """The rows of ``sel`` (P × L) grouped by their pattern of True days."""
+    if sel.shape[1] <= 62:  # each pattern as one integer
+        codes = sel.astype(np.int64) @ (np.int64(1) << np.arange(sel.shape[1], dtype=np.int64))
+        _, group = np.unique(codes, return_inverse=True)
+    else:
+        _, group = np.unique(sel, axis=0, return_inverse=True)
+    group = group.ravel()
+    order = np.argsort(group, kind="stable")
+    return np.split(order, np.flatnonzero(np.diff(group[order])) + 1)
+
+
 def windows(fits: Fits, t: np.ndarray, ar: FloatArray, m: FloatArray, span: FloatArray,
             r: FloatArray, expected: FloatArray, spans: Sequence[Window], kind: str
             ) -> Windows:
@@ -132,12 +144,10 @@ def windows(fits: Fits, t: np.ndarray, ar: FloatArray, m: FloatArray, span: Floa
     n_days = np.zeros(shape, np.int64)
     for j, (lo, hi) in enumerate(spans):
         sel = valid & ((t >= lo) & (t <= hi))
-        patterns, group = np.unique(sel, axis=0, return_inverse=True)
-        for g, pattern in enumerate(patterns):  # rows keeping the same days, summed together
-            cols = np.flatnonzero(pattern)
+        for rows in _same_days(sel):  # rows keeping the same days, summed together
+            cols = np.flatnonzero(sel[rows[0]])
             if cols.size == 0:
                 continue
-            rows = np.flatnonzero(group.ravel() == g)
             pick = np.ix_(rows, cols)
             car[rows, j] = ar[pick].sum(axis=1)
             s_n = span[pick].sum(axis=1)

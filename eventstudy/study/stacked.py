@@ -89,10 +89,10 @@ def _groups(res: Resolver, requests: Sequence[Request]
         grid = res.grid(exchange, [requests[i] for i in members])
         if grid is None:
             continue
-        for i in members:
+        days = np.array([res.day0(requests[i].event, exchange).session  # type: ignore[union-attr]
+                         .to_datetime64() for i in members], "datetime64[ns]")
+        for i, pos in zip(members, np.searchsorted(grid, days).tolist(), strict=True):
             req = requests[i]
-            pos = int(np.searchsorted(grid, res.day0(req.event, exchange).session  # type: ignore[union-attr]
-                                      .to_datetime64()))
             if _placeable(res, req, grid, pos):
                 st = req.settings
                 groups[(exchange, st.model, st.returns, st.estimation, st.window,
@@ -123,15 +123,11 @@ def _compute(res: Resolver, key: tuple[Any, ...], requests: list[Request], pos: 
     grid = res.grids[exchange]
     model = MODELS[model_name]()
     idx = pos[:, None] + np.arange(est[0] - 1, win[1] + 1)[None, :]  # anchor session first
-    price = np.stack([res.series(r.security.ticker, exchange).price  # type: ignore[union-attr]
-                      for r in requests])
-    price = np.take_along_axis(price, idx, axis=1)
+    price = _gather(res, exchange, [r.security.ticker for r in requests], idx)
     priced = np.isfinite(price)
     bench = None
     if model.needs_benchmark:
-        bench = np.take_along_axis(np.stack([
-            res.series(r.security.benchmark, exchange).price  # type: ignore[arg-type,union-attr]
-            for r in requests]), idx, axis=1)
+        bench = _gather(res, exchange, [r.security.benchmark for r in requests], idx)  # type: ignore[misc]
         priced &= np.isfinite(bench)
     r, span = _trade_to_trade(price, priced, kind)
     m = _trade_to_trade(bench, priced, kind)[0] if bench is not None else np.zeros_like(r)
@@ -166,6 +162,14 @@ def _compute(res: Resolver, key: tuple[Any, ...], requests: list[Request], pos: 
     for i, result in zip(ok.tolist(), found, strict=True):
         out[i] = result
     return out
+
+
+def _gather(res: Resolver, exchange: str, tickers: list[str], idx: np.ndarray) -> np.ndarray:
+    """Row i: the prices of ``tickers[i]`` at grid positions ``idx[i]``."""
+    names = list(dict.fromkeys(tickers))
+    table = np.stack([res.series(t, exchange).price for t in names])  # type: ignore[union-attr]
+    row = {t: k for k, t in enumerate(names)}
+    return table[np.array([row[t] for t in tickers])[:, None], idx]
 
 
 def _trade_to_trade(price: np.ndarray, priced: np.ndarray, kind: str
