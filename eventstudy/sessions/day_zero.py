@@ -207,6 +207,8 @@ def _not_a_session(date: pd.Timestamp, label: str) -> str:
 
 def _closed_between(sched: _Schedule, after: pd.Timestamp, before: pd.Timestamp) -> str:
     """Name the weekdays strictly between two dates on which the exchange was closed."""
+    if (before - after).days <= 1:  # adjacent dates: nothing in between
+        return ""
     days = pd.date_range(after + pd.Timedelta(days=1), before - pd.Timedelta(days=1), freq="D")
     workdays = np.array([c == "1" for c in sched.weekmask])
     closed = days[workdays[days.day_of_week] & ~days.isin(sched.sessions)]

@@ -133,6 +133,30 @@ class Resolver:
             self._series[key] = Series(price, first, last, np.sort(at[~on]))
         return self._series[key]
 
+    def aligned(self, ticker: str, other: str, exchange: str) -> Series | None:
+        """``ticker``, traded on ``other``, read by instant on ``exchange``'s grid: at each
+        session the price of ``other``'s last session that closed before it opened (as
+        :func:`~eventstudy.sessions.align_sessions` reads it for one pair); the series itself
+        when ``other`` is ``exchange``. ``first``/``last`` bound the sessions whose reading
+        falls within the priced dates. None: unreadable, or outside ``other``'s calendar."""
+        if other == exchange:
+            return self.series(ticker, exchange)
+        key = (ticker, f"{other}@{exchange}")
+        if key not in self._series:
+            grid = self.grids[exchange]
+            try:
+                prices = self.source.load(ticker)
+                read_at = sessions.align_sessions(exchange, pd.DatetimeIndex(grid), other)
+            except EventStudyError:
+                self._series[key] = None
+                return None
+            at = read_at.to_numpy()
+            dates = prices.index.to_numpy()
+            self._series[key] = Series(
+                prices.reindex(read_at).to_numpy(float), int(np.searchsorted(at, dates[0])),
+                int(np.searchsorted(at, dates[-1], side="right")) - 1, np.zeros(0, int))
+        return self._series[key]
+
     def splits(self, ticker: str) -> list[Any]:
         """The probable unadjusted splits of a loaded ticker (validation issues with a date)."""
         if ticker not in self._splits:

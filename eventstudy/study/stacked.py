@@ -3,21 +3,21 @@
 
 Each pair is placed on its exchange's sessions (:mod:`eventstudy.study.resolve`: day 0, the
 session grid of its windows, prices loaded and validated once per ticker). The pairs of a
-closed-form model (market, constant mean, market-adjusted) whose benchmark trades on their own
-exchange are then computed together, per (exchange, model, windows): returns trade to trade
-across missing prices, the estimation sample (listings, gaps, probable splits, other events'
-windows, confounders: :mod:`eventstudy.study.sample`'s rules, on every pair at once), one fit per
-sample length (:meth:`~eventstudy.estimation.fit.NormalReturnModel.fit_rows`) and one pass for
-the days and CAR windows (:mod:`eventstudy.inference.windows`). These are the functions the
-one-pair path calls on one row, so each pair's numbers are those of
-:func:`~eventstudy.study.pair.study_pair` to the last bit, and so are its notes
-(:mod:`eventstudy.study.stacked_pairs` writes them with the same functions).
+closed-form model (market, constant mean, market-adjusted) are then computed together, per
+(exchange, model, windows), a benchmark on another exchange read by instant as the one-pair
+path reads it: returns trade to trade across missing prices, the estimation sample (listings,
+gaps, probable splits, other events' windows, confounders: :mod:`eventstudy.study.sample`'s
+rules, on every pair at once), one fit per sample length
+(:meth:`~eventstudy.estimation.fit.NormalReturnModel.fit_rows`) and one pass for the days and
+CAR windows (:mod:`eventstudy.inference.windows`). These are the functions the one-pair path
+calls on one row, so each pair's numbers are those of :func:`~eventstudy.study.pair.study_pair`
+to the last bit, and so are its notes (:mod:`eventstudy.study.stacked_pairs` writes them with
+the same functions).
 
 Every other pair goes through :func:`~eventstudy.study.pair.study_pair`: baskets, design models
-(multi-factor, Dimson, Scholes-Williams), a benchmark read by instant on another exchange, prices
-dated off the exchange's sessions, a series starting inside the estimation window, and every
-pair that is excluded or raises (so the reason and the error are the one-pair path's, in the
-pairs' order).
+(multi-factor, Dimson, Scholes-Williams), prices dated off the exchange's sessions, a series
+starting inside the estimation window, and every pair that is excluded or raises (so the reason
+and the error are the one-pair path's, in the pairs' order).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import numpy as np
 
 from eventstudy.estimation.models import MODELS
 from eventstudy.estimation.returns import period_return
-from eventstudy.events import Calendar
+from eventstudy.events import Calendar, Security
 from eventstudy.inference import windows
 from eventstudy.prices import PriceSource
 from eventstudy.study.pair import _price_tickers, car_windows, study_pair
@@ -78,8 +78,7 @@ def _groups(res: Resolver, requests: Sequence[Request]
         sec, st = req.security, req.settings
         if st.model not in CLOSED_FORMS or sec.basket:
             continue
-        if st.model != "constant-mean" and (
-                not sec.benchmark or (sec.benchmark_exchange or sec.exchange) != sec.exchange):
+        if st.model != "constant-mean" and not sec.benchmark:
             continue
         if all(res.has(t) for t in _price_tickers(sec, st)) and res.day0(
                 req.event, sec.exchange) is not None:
@@ -107,7 +106,8 @@ def _placeable(res: Resolver, req: Request, grid: np.ndarray, pos: int) -> bool:
     if lo < 0 or hi >= len(grid) or pos >= len(grid):
         return False
     for ticker in _price_tickers(sec, st):
-        series = res.series(ticker, sec.exchange)
+        series = (res.series(ticker, sec.exchange) if ticker != sec.benchmark else
+                  res.aligned(ticker, _benchmark_exchange(sec), sec.exchange))
         if series is None or series.first > lo + 1 or series.last < hi:
             return False  # unreadable, first priced inside the estimation window, or too short
         off = series.off
@@ -123,11 +123,12 @@ def _compute(res: Resolver, key: tuple[Any, ...], requests: list[Request], pos: 
     grid = res.grids[exchange]
     model = MODELS[model_name]()
     idx = pos[:, None] + np.arange(est[0] - 1, win[1] + 1)[None, :]  # anchor session first
-    price = _gather(res, exchange, [r.security.ticker for r in requests], idx)
+    price = _gather(res, exchange, [(r.security.ticker, exchange) for r in requests], idx)
     priced = np.isfinite(price)
     bench = None
     if model.needs_benchmark:
-        bench = _gather(res, exchange, [r.security.benchmark for r in requests], idx)  # type: ignore[misc]
+        bench = _gather(res, exchange, [(r.security.benchmark, _benchmark_exchange(r.security))
+                                        for r in requests], idx)  # type: ignore[misc]
         priced &= np.isfinite(bench)
     r, span = _trade_to_trade(price, priced, kind)
     m = _trade_to_trade(bench, priced, kind)[0] if bench is not None else np.zeros_like(r)
@@ -164,12 +165,20 @@ def _compute(res: Resolver, key: tuple[Any, ...], requests: list[Request], pos: 
     return out
 
 
-def _gather(res: Resolver, exchange: str, tickers: list[str], idx: np.ndarray) -> np.ndarray:
-    """Row i: the prices of ``tickers[i]`` at grid positions ``idx[i]``."""
+def _gather(res: Resolver, exchange: str, tickers: list[tuple[str, str]], idx: np.ndarray
+            ) -> np.ndarray:
+    """Row i: the prices of ``tickers[i]`` (ticker, its exchange) at positions ``idx[i]`` of
+    the exchange's grid (read by instant from another exchange)."""
     names = list(dict.fromkeys(tickers))
-    table = np.stack([res.series(t, exchange).price for t in names])  # type: ignore[union-attr]
+    table = np.stack([res.aligned(t, other, exchange).price  # type: ignore[union-attr]
+                      for t, other in names])
     row = {t: k for k, t in enumerate(names)}
     return table[np.array([row[t] for t in tickers])[:, None], idx]
+
+
+def _benchmark_exchange(security: Security) -> str:
+    """The exchange whose sessions the benchmark follows (``study_pair``'s rule)."""
+    return security.benchmark_exchange or security.exchange
 
 
 def _trade_to_trade(price: np.ndarray, priced: np.ndarray, kind: str
