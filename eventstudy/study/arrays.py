@@ -7,7 +7,7 @@ arrays (:class:`~eventstudy.inference.aggregate.PairArrays`). This module is the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -41,8 +41,9 @@ def pair_arrays(pairs: Sequence[PairResult], windows: Sequence[Window],
     parts = [_Part(rows, np.array(i_rows), np.array(j_rows))
              for rows, i_rows, j_rows in groups.values()]
     offsets = np.unique(np.concatenate([part.rows.t for part in parts]))
-    est_offsets = np.unique(np.concatenate([part.residual_t for part in parts]))
-    all_dates = np.unique(np.concatenate([part.dates for part in parts]))
+    est_offsets, est_at = _sorted_unique(np.concatenate([part.residual_t for part in parts]))
+    days, day_at = _sorted_unique(np.concatenate([part.dates for part in parts]).view("i8"))
+    all_dates = days.view("datetime64[D]")
     shape = (len(pairs), len(offsets))
     ar, se = np.full(shape, np.nan), np.full(shape, np.nan)
     car = np.full((len(pairs), len(windows)), np.nan)
@@ -58,8 +59,8 @@ def pair_arrays(pairs: Sequence[PairResult], windows: Sequence[Window],
         cols = np.ix_(i, [win_index[tuple(rows.windows[k])] for k in known])
         car[cols], car_se[cols] = rows.car[j][:, known], rows.car_se[j][:, known]
         at = np.repeat(i, part.lengths)
-        est_ar[at, np.searchsorted(est_offsets, part.residual_t)] = part.residual_ar
-        by_date[at, np.searchsorted(all_dates, part.dates)] = part.residual_ar
+        est_ar[at, est_at(part.residual_t)] = part.residual_ar
+        by_date[at, day_at(part.dates.view("i8"))] = part.residual_ar
     fits = [p.estimation for p in pairs]
     return PairArrays(
         offsets=offsets, ar=ar, se=se, windows=tuple(tuple(w) for w in windows),  # type: ignore[misc]
@@ -70,6 +71,20 @@ def pair_arrays(pairs: Sequence[PairResult], windows: Sequence[Window],
         day0=np.array([pd.Timestamp(p.day0).to_datetime64() for p in pairs], "datetime64[D]"),
         residual_dates=all_dates, keys=tuple(keys),
     )
+
+
+def _sorted_unique(values: np.ndarray) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
+    """The sorted distinct integers of ``values`` (offsets, day numbers: a narrow range) and
+    the function giving each value's position among them (``np.unique`` and
+    ``np.searchsorted`` by a lookup table)."""
+    values = values.astype(np.int64, copy=False)
+    if not values.size:
+        return values, lambda v: np.zeros(len(v), np.int64)
+    low = int(values.min())
+    present = np.bincount(values - low) > 0
+    unique = np.flatnonzero(present) + low
+    table = np.cumsum(present) - 1
+    return unique, lambda v: table[np.asarray(v, np.int64) - low]
 
 
 class _Part:

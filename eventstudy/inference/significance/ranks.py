@@ -203,7 +203,7 @@ def rank_z(u: Any, select: Any) -> Any:
 
 
 #: Elements (pairs × columns × estimation days) of grank_t's comparisons held at once.
-GRANK_CHUNK = 1 << 20
+GRANK_CHUNK = 1 << 17
 
 
 def grank_t(estimation_sar: Any, scar: Any, r_bar: Any = None,
