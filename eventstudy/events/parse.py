@@ -112,10 +112,13 @@ def parse_calendar(data: Mapping[str, Any], label: str = "<events>") -> Calendar
         for i, t in enumerate(data.get("confounders", []), start=1)
     )
     calendar = Calendar(label, defaults, securities, tuple(events), confounders, source=source)
+    close: dict[str, list[str]] = {}  # a raw ticker named by many events is matched once
     for event in events:
         for name in event.securities:
-            near = () if name in securities else difflib.get_close_matches(
-                name, list(securities), n=1, cutoff=0.75)
+            if name not in securities and name not in close:
+                close[name] = difflib.get_close_matches(name, list(securities), n=1,
+                                                        cutoff=0.75)
+            near = close.get(name, ())
             if near:
                 raise EventsFileError(
                     f"{label}: event '{event.id}' names unknown security '{name}'; did you "

@@ -154,6 +154,8 @@ def canonical_code(code: str) -> str:
     CalendarError
         If no calendar has that code. The message lists valid codes and says where to fix it.
     """
+    if isinstance(code, str) and code in _CANONICAL:  # every session lookup asks
+        return _CANONICAL[code]
     names = exchange_calendars.get_calendar_names(include_aliases=True)
     name = code.strip() if isinstance(code, str) else code
     if name not in names and isinstance(name, str) and name.upper() in names:
@@ -166,7 +168,13 @@ def canonical_code(code: str) -> str:
             f"{', '.join(_SUGGESTED_CODES)} (see exchange_calendars.get_calendar_names()); "
             f'fix `exchange = "..."` for this security in events.toml'
         )
-    return str(exchange_calendars.resolve_alias(name))
+    found = str(exchange_calendars.resolve_alias(name))
+    if isinstance(code, str):
+        _CANONICAL[code] = found
+    return found
+
+
+_CANONICAL: dict[str, str] = {}  # codes already resolved
 
 
 def _factory(code: str) -> type[exchange_calendars.ExchangeCalendar]:
