@@ -199,12 +199,16 @@ class Calendar:
     def settings(self, event: Event, security: Security) -> Settings:
         """The pair's settings: defaults < event overrides < security overrides."""
         cache = self._settings  # type: ignore[attr-defined]
-        key = (id(event), id(security))
+        # the settings depend on the two override tables only (most pairs share empty ones)
+        ours, theirs = event.overrides, security.overrides
+        key = (id(ours), id(theirs)) if ours or theirs else ()
         hit = cache.get(key)
-        if hit is not None and hit[0] is event and hit[1] is security:
+        if hit is not None and hit[0] is ours and hit[1] is theirs:
+            return hit[2]
+        if hit is not None and key == ():
             return hit[2]
         settings = self._merged(event, security)
-        cache[key] = (event, security, settings)  # both held, so their ids stay theirs
+        cache[key] = (ours, theirs, settings)  # both held, so their ids stay theirs
         return settings
 
     def _merged(self, event: Event, security: Security) -> Settings:

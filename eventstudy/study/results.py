@@ -126,6 +126,12 @@ class PairResult(Resolving):
     # The same numbers as arrays, for the aggregation (built from the frames when None).
     arrays: RowOf | None = field(default=None, compare=False, repr=False)
 
+    def car_windows(self) -> tuple[Window, ...]:
+        """The pair's CAR windows, in the order of ``car``."""
+        if self.arrays is not None:
+            return self.arrays.rows.windows
+        return tuple(tuple(w) for w in self.car["window"])  # type: ignore[misc]
+
     def vectors(self) -> PairVectors:
         """What the aggregation reads of the pair (:class:`PairVectors`)."""
         if self.arrays is not None:

@@ -120,7 +120,7 @@ def event_result(event: Event, requests: Sequence[Request],
         error = EstimationError(f"no pair of event '{event.id}' can be studied ({reasons})")
         error.excluded = tuple(excluded)  # type: ignore[attr-defined]  # for run_many's count
         raise error
-    windows = tuple(dict.fromkeys(w for p in pairs for w in p.vectors().windows))
+    windows = tuple(dict.fromkeys(w for p in pairs for w in p.car_windows()))
 
     def agg() -> Aggregate:
         return aggregate_pairs(pairs, windows, [(event.id, p.security) for p in pairs])
