@@ -226,3 +226,69 @@ def test_pair_order_does_not_matter_and_signs_flip() -> None:
     for key in ("csect_t", "patell_z", "adj_patell_z", "bmp_t", "kp_bmp_t", "j1", "cda_t",
                 "portfolio_t", "sign_z", "rank_z", "wilcoxon_z"):
         assert np.allclose(day_f[key].stat, -day[key].stat), key
+
+
+# --- at scale: r̄ by day-0 date, grank_t in blocks, the deferred interval ----------------------
+
+
+def test_r_bar_by_day0_equals_the_full_matrix() -> None:
+    # 40 pairs on 4 dates with a common factor per date: only pairs sharing a day 0 count, so
+    # the per-date computation is the full one (to rounding), at a tenth of the products.
+    from eventstudy.inference.dependence import residual_correlation_by_day0
+
+    rng = np.random.default_rng(5)
+    day0 = np.repeat(np.arange(4), 10)
+    factor = rng.normal(size=(4, 120))
+    e = 0.6 * factor[day0] + rng.normal(size=(40, 120))
+    e[rng.random(e.shape) < 0.1] = np.nan
+    used, _ = residual_correlation(e, day0)
+    assert residual_correlation_by_day0(e, day0) == pytest.approx(float(used), rel=1e-12)
+    # ρ = 0.36 / 1.36 = 0.265 within a date, 0 across: r̄ = 0.265 · (4 · 90) / (40 · 39) = 0.061
+    assert 0.045 < used < 0.075
+    # a date with more pairs than a block is estimated on a seeded subsample of its pairs
+    sub = residual_correlation_by_day0(e, np.zeros(40), block=20)
+    full, _ = residual_correlation(e, np.zeros(40))
+    assert sub == residual_correlation_by_day0(e, np.zeros(40), block=20)  # seeded
+    assert sub == pytest.approx(float(full), abs=0.05)
+
+
+def test_aggregate_above_the_r_bar_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
+    import eventstudy.inference.aggregate as agg_module
+
+    a = _arrays(np.random.default_rng(8), n=30, common=False)
+    small = aggregate(a, bootstrap=0)
+    monkeypatch.setattr(agg_module, "R_BAR_MAX_PAIRS", 10)
+    monkeypatch.setattr(agg_module, "R_BAR_ALL_PAIRS", 12)
+    large = aggregate(a, bootstrap=0)
+    assert large.r_bar == pytest.approx(small.r_bar, abs=1e-15)  # all dates differ: 0
+    assert "within each day-0 date" in large.r_bar_method
+    assert math.isfinite(large.r_bar_all)
+
+
+def test_grank_t_gives_the_same_bits_at_any_block_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    from eventstudy.inference.significance import ranks
+
+    rng = np.random.default_rng(11)
+    e = rng.standard_t(4, size=(300, 60))
+    e[rng.random(e.shape) < 0.05] = np.nan
+    e[:, :4] = np.round(e[:, :4])  # ties among estimation values
+    g = rng.normal(size=(300, 5))
+    g[0, 0] = e[0, 5]  # an event value tied with an estimation value
+    g[rng.random(g.shape) < 0.05] = np.nan
+    whole = sig.grank_t(e, g)
+    for block in (1, 37, 600, 1 << 30):
+        monkeypatch.setattr(ranks, "GRANK_CHUNK", block)
+        part = sig.grank_t(e, g)
+        np.testing.assert_array_equal(part.stat, whole.stat)
+        np.testing.assert_array_equal(part.p, whole.p)
+    assert np.isfinite(whole.stat).all()
+
+
+def test_bootstrap_interval_is_computed_when_first_read() -> None:
+    a = _arrays(np.random.default_rng(9), n=12)
+    agg = aggregate(a, bootstrap=300, seed=4)
+    assert type(object.__getattribute__(agg, "car")).__name__ == "Deferred"
+    low, high = bootstrap_caar(a.car, 300, 4)
+    np.testing.assert_array_equal(agg.car["ci_low"].to_numpy(), low)
+    np.testing.assert_array_equal(agg.car["ci_high"].to_numpy(), high)
+    assert type(object.__getattribute__(agg, "car")) is pd.DataFrame  # kept once built
