@@ -95,7 +95,9 @@ def random_pairs(returns: pd.DataFrame, n: int, seed: int = 1) -> pd.DataFrame:
                          "exchange": "XNYS"})
 
 
-def statsmodels_loop(returns: pd.DataFrame, pairs: pd.DataFrame) -> dict[str, np.ndarray]:
+def statsmodels_loop(returns: pd.DataFrame, pairs: pd.DataFrame,
+                     estimation: tuple[int, int] = ESTIMATION,
+                     window: tuple[int, int] = WINDOW) -> dict[str, np.ndarray]:
     """The per-pair baseline: one statsmodels OLS per pair, the outputs with numpy."""
     import statsmodels.api as sm
     from scipy import special
@@ -105,13 +107,13 @@ def statsmodels_loop(returns: pd.DataFrame, pairs: pd.DataFrame) -> dict[str, np
     bcol = returns.columns.get_indexer(pairs["benchmark"])
     day = returns.index.get_indexer(pairs["day0"])
     n = len(pairs)
-    length = WINDOW[1] - WINDOW[0] + 1
+    length = window[1] - window[0] + 1
     out = {"ar": np.full((n, length), np.nan), "se": np.full((n, length), np.nan),
            "car": np.full(n, np.nan), "car_se": np.full(n, np.nan), "p": np.full(n, np.nan),
            "beta": np.full(n, np.nan)}
     for i in range(n):
         r, m = values[:, col[i]], values[:, bcol[i]]
-        est = slice(day[i] + ESTIMATION[0], day[i] + ESTIMATION[1] + 1)
+        est = slice(day[i] + estimation[0], day[i] + estimation[1] + 1)
         re, me = r[est], m[est]
         ok = np.isfinite(re) & np.isfinite(me)
         if ok.sum() < 60:
@@ -122,7 +124,7 @@ def statsmodels_loop(returns: pd.DataFrame, pairs: pd.DataFrame) -> dict[str, np
         s2 = fit.ssr / (big_m - 2)
         mean_m = me[ok].mean()
         sxx = np.sum((me[ok] - mean_m) ** 2)
-        win = slice(day[i] + WINDOW[0], day[i] + WINDOW[1] + 1)
+        win = slice(day[i] + window[0], day[i] + window[1] + 1)
         ar = r[win] - alpha - beta * m[win]
         valid = np.isfinite(ar)
         se = np.sqrt(s2 * (1 + 1 / big_m + (m[win] - mean_m) ** 2 / sxx))

@@ -103,37 +103,11 @@ def returns_panel() -> pd.DataFrame:
 
 
 def statsmodels_loop(returns: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
-    """The per-pair baseline: one statsmodels OLS per pair, AR/CAR(0,0) with numpy."""
-    import statsmodels.api as sm
-    from scipy import special
+    """bench_batch.py's per-pair baseline (statsmodels OLS, then AR, se, CAR, its se and p
+    with numpy) on these windows; AR(0) of each pair."""
+    from bench_batch import statsmodels_loop as loop
 
-    values = returns.to_numpy()
-    col = returns.columns.get_indexer(pairs["security"])
-    bcol = returns.columns.get_indexer(pairs["benchmark"])
-    day = returns.index.get_indexer(pairs["day0"])
-    car = np.full(len(pairs), np.nan)
-    for i in range(len(pairs)):
-        r, m = values[:, col[i]], values[:, bcol[i]]
-        est = slice(day[i] + ESTIMATION[0], day[i] + ESTIMATION[1] + 1)
-        re, me = r[est], m[est]
-        ok = np.isfinite(re) & np.isfinite(me)
-        fit = sm.OLS(re[ok], sm.add_constant(me[ok])).fit()
-        alpha, beta = fit.params
-        big_m = int(ok.sum())
-        s2 = fit.ssr / (big_m - 2)
-        mean_m = me[ok].mean()
-        sxx = np.sum((me[ok] - mean_m) ** 2)
-        win = slice(day[i] + WINDOW[0], day[i] + WINDOW[1] + 1)
-        ar = r[win] - alpha - beta * m[win]
-        se = np.sqrt(s2 * (1 + 1 / big_m + (m[win] - mean_m) ** 2 / sxx))
-        valid = np.isfinite(ar)
-        n_days = valid.sum()
-        car_w = ar[valid].sum()
-        car_se = np.sqrt(s2 * (n_days + n_days**2 / big_m
-                               + (m[win][valid].sum() - n_days * mean_m) ** 2 / sxx))
-        _ = se, 2 * special.stdtr(big_m - 2, -abs(car_w / car_se))
-        car[i] = ar[-WINDOW[0]]  # AR(0) = CAR(0, 0)
-    return car
+    return loop(returns, pairs, ESTIMATION, WINDOW)["ar"][:, -WINDOW[0]]
 
 
 def worker(path: Path, args: argparse.Namespace) -> dict:

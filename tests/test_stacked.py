@@ -49,7 +49,10 @@ def _same_pair(a: PairResult, b: PairResult) -> None:
                     assert u == v and type(u) is type(v), (a.security, g.name, u, v)
         else:
             assert x == y, (a.security, f.name, x, y)
-    assert np.array_equal(a.vectors().residual_ar, b.vectors().residual_ar)
+    ra, rb = a.row(), b.row()
+    for x, y in zip(ra.rows.residuals(ra.j), rb.rows.residuals(rb.j), strict=True):
+        assert np.array_equal(x, y)
+    assert np.array_equal(ra.rows.car[ra.j], rb.rows.car[rb.j], equal_nan=True)
 
 
 def _both_ways(calendar, source_kw=None, notes=None, kinds=None):

@@ -15,7 +15,7 @@ import pandas as pd
 
 from eventstudy._typing import Window
 from eventstudy.inference.aggregate import BOOTSTRAP, Aggregate, PairArrays, aggregate
-from eventstudy.study.results import RowOf, StackedRows
+from eventstudy.study.results import StackedRows
 
 if TYPE_CHECKING:
     from eventstudy.study.results import PairResult
@@ -34,7 +34,7 @@ def pair_arrays(pairs: Sequence[PairResult], windows: Sequence[Window],
         raise ValueError("pairs must be keyed on unique (event, security)")
     groups: dict[int, tuple[StackedRows, list[int], list[int]]] = {}
     for i, p in enumerate(pairs):
-        ref = p.arrays if p.arrays is not None else RowOf(StackedRows.of(p.vectors()), 0)
+        ref = p.row()
         rows, out_rows, in_rows = groups.setdefault(id(ref.rows), (ref.rows, [], []))
         out_rows.append(i)
         in_rows.append(ref.j)

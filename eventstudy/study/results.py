@@ -27,10 +27,11 @@ from eventstudy.inference.significance import TestResult
 
 
 @dataclass(frozen=True)
-class PairVectors:
-    """What the aggregation reads of a pair, as arrays: the event-window offsets ``t`` with
-    AR and se, the CAR windows with CAR and se, the estimation residuals with their offsets
-    and dates (see :func:`eventstudy.study.arrays.pair_arrays`)."""
+class StackedRows:
+    """What the aggregation reads of pairs computed together, as matrices (row j = one pair):
+    AR and se by event-window offset ``t``, CAR and se by window, and the estimation residuals
+    (offsets, dates, AR) of all rows end to end, row j's from ``cuts[j]`` to ``cuts[j + 1]``
+    (see :func:`eventstudy.study.arrays.pair_arrays`)."""
 
     t: np.ndarray
     ar: np.ndarray
@@ -41,38 +42,12 @@ class PairVectors:
     residual_t: np.ndarray
     residual_dates: np.ndarray  # datetime64
     residual_ar: np.ndarray
-
-
-@dataclass(frozen=True)
-class StackedRows:
-    """:class:`PairVectors` of pairs computed together, as matrices (row j = one pair): AR and
-    se by event-window offset ``t``, CAR and se by window, and the estimation residuals of all
-    rows end to end (row j's from ``cuts[j]`` to ``cuts[j + 1]``)."""
-
-    t: np.ndarray
-    ar: np.ndarray
-    se: np.ndarray
-    windows: tuple[Window, ...]
-    car: np.ndarray
-    car_se: np.ndarray
-    residual_t: np.ndarray
-    residual_dates: np.ndarray
-    residual_ar: np.ndarray
     cuts: np.ndarray
 
-    @classmethod
-    def of(cls, v: PairVectors) -> StackedRows:
-        """One pair's vectors as a one-row StackedRows."""
-        return cls(v.t, v.ar[None], v.se[None], v.windows, v.car[None], v.car_se[None],
-                   v.residual_t, v.residual_dates, v.residual_ar,
-                   np.array([0, len(v.residual_t)]))
-
-    def vectors(self, j: int) -> PairVectors:
-        """Row ``j``."""
+    def residuals(self, j: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Row ``j``'s estimation residuals: offsets, dates, AR."""
         part = slice(int(self.cuts[j]), int(self.cuts[j + 1]))
-        return PairVectors(self.t, self.ar[j], self.se[j], self.windows, self.car[j],
-                           self.car_se[j], self.residual_t[part], self.residual_dates[part],
-                           self.residual_ar[part])
+        return self.residual_t[part], self.residual_dates[part], self.residual_ar[part]
 
 
 @dataclass(frozen=True)
@@ -132,19 +107,18 @@ class PairResult(Resolving):
             return self.arrays.rows.windows
         return tuple(tuple(w) for w in self.car["window"])  # type: ignore[misc]
 
-    def vectors(self) -> PairVectors:
-        """What the aggregation reads of the pair (:class:`PairVectors`)."""
+    def row(self) -> RowOf:
+        """What the aggregation reads of the pair (its row of a :class:`StackedRows`)."""
         if self.arrays is not None:
-            return self.arrays.rows.vectors(self.arrays.j)
-        res = self.residuals
-        return PairVectors(
-            t=self.days["t"].to_numpy(int), ar=self.days["ar"].to_numpy(float),
-            se=self.days["se"].to_numpy(float),
-            windows=tuple(tuple(w) for w in self.car["window"]),  # type: ignore[misc]
-            car=self.car["car"].to_numpy(float), car_se=self.car["se"].to_numpy(float),
+            return self.arrays
+        days, car, res = self.days, self.car, self.residuals
+        return RowOf(StackedRows(
+            t=days["t"].to_numpy(int), ar=days["ar"].to_numpy(float)[None],
+            se=days["se"].to_numpy(float)[None], windows=self.car_windows(),
+            car=car["car"].to_numpy(float)[None], car_se=car["se"].to_numpy(float)[None],
             residual_t=res["t"].to_numpy(int),
             residual_dates=pd.DatetimeIndex(res["date"]).to_numpy(),
-            residual_ar=res["ar"].to_numpy(float))
+            residual_ar=res["ar"].to_numpy(float), cuts=np.array([0, len(res)])), 0)
 
 
 @dataclass(frozen=True)

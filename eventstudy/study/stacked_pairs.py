@@ -250,9 +250,8 @@ class _Frames:
                          pd.Series(pd.DatetimeIndex(self.dates[j])), self.cars.rows(j), 0)
 
     def residuals(self, j: int) -> pd.DataFrame:
-        v = self.rows.vectors(j)
-        return pd.DataFrame({"t": v.residual_t, "date": pd.DatetimeIndex(v.residual_dates),
-                             "ar": v.residual_ar})
+        t, dates, ar = self.rows.residuals(j)
+        return pd.DataFrame({"t": t, "date": pd.DatetimeIndex(dates), "ar": ar})
 
 
 def _shown_confounders(placed: Placed, req: Request, win_dates: np.ndarray, t_win: np.ndarray
