@@ -136,7 +136,7 @@ def _events(path: Path) -> None:
              "", '[[confounders]]', 'date = 2025-08-09', 'note = "a Saturday"', ""]
     options = ['', 'model = "constant-mean"', 'model = "market-adjusted"', 'returns = "simple"',
                'exclude_event_windows = false', 'exclude_confounders = false',
-               'min_estimation = 230', 'model = "dimson"']
+               'min_estimation = 230', 'model = "dimson"', 'full_estimation = true']
     for i, day in enumerate(days):
         names = ["TOYO", *rng.choice([*TOKYO[1:], "HONDA-NY"], 2, replace=False)]
         timing = ("before-open", "after-close", "intraday", "unknown")[i % 4]
