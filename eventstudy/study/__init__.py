@@ -1,4 +1,6 @@
-"""The study layer: one event (:mod:`~eventstudy.study.single`, one pair in
+"""The study layer: one event (:mod:`~eventstudy.study.single`; the pairs of a call studied
+together by :mod:`~eventstudy.study.stacked`, placed by :mod:`~eventstudy.study.resolve`, their
+samples and results in :mod:`~eventstudy.study.stacked_pairs`; one pair alone in
 :mod:`~eventstudy.study.pair`, its estimation sample in :mod:`~eventstudy.study.sample`), pooled
 events (:mod:`~eventstudy.study.pooled`), model sensitivity (:mod:`~eventstudy.study.sensitivity`),
 the batch engine (:mod:`~eventstudy.study.batch`), and the result objects they return
