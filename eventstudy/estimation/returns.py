@@ -118,14 +118,27 @@ def _units(members: Sequence[pd.Series], weights: Sequence[float],
 def _trade_to_trade(
     price: np.ndarray, valid: np.ndarray, kind: ReturnKind
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Returns and spans between consecutive valid positions of ``price``."""
-    out = np.full(price.shape, np.nan)
-    span = np.zeros(price.shape, dtype=np.int64)
-    pos = np.flatnonzero(valid)
-    if pos.size > 1:
-        out[pos[1:]] = period_return(price[pos[1:]] / price[pos[:-1]], kind)
-        span[pos[1:]] = np.diff(pos)
-    return out, span
+    """Returns and spans between consecutive valid positions of ``price`` (one series)."""
+    out, span = trade_to_trade(price[None], valid[None], kind)
+    return out[0], span[0]
+
+
+def trade_to_trade(
+    price: np.ndarray, valid: np.ndarray, kind: ReturnKind
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``price`` (series × sessions), the return from each valid position's previous
+    valid position, and the sessions it spans (0 and NaN where there is none: the first valid
+    position, and invalid ones). Each return is its own two prices' ratio, elementwise, so a
+    row's returns do not depend on the other rows."""
+    cols = np.arange(price.shape[-1])
+    last = np.maximum.accumulate(np.where(valid, cols, -1), axis=-1)
+    prev = np.full(last.shape, -1)
+    prev[:, 1:] = last[:, :-1]
+    has = valid & (prev >= 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = price / np.take_along_axis(price, np.maximum(prev, 0), axis=-1)
+        out = np.where(has, period_return(ratio, kind), np.nan)
+    return out, np.where(has, cols - prev, 0)
 
 
 def pair_returns(

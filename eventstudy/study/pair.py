@@ -34,10 +34,12 @@ from eventstudy.study.sample import (
     _check_calendar,
     _check_coverage,
     _Exclude,
+    _fit_notes,
     _hygiene,
     _notes,
     _SampleCounts,
     _split_days,
+    _window_confounders,
 )
 
 
@@ -202,21 +204,12 @@ def study_pair(
     has_regressor = benchmark is not None or x_all is not None
     days = _days(frame[in_win], fit, valid[in_win], has_regressor, x[in_win])
     car = _cars(days, fit, car_windows(settings, event), kind, x[in_win])
-    window_dates = (days["date"].iloc[0], days["date"].iloc[-1])
-    confounders = tuple(
-        (c, _offset_of(days, pd.Timestamp(c.date)))
-        for c in calendar.confounders_for(security)
-        if window_dates[0] <= pd.Timestamp(c.date) <= window_dates[1]
-    )
+    confounders = _window_confounders(calendar.confounders_for(security),
+                                      days["date"].to_numpy(), days["t"].to_numpy())
     notes = (*split_notes, *_notes(grid_notes, frame.index, security, counts))
     notes = (*notes, *_price_notes(source, security, settings, frame.index[0], frame.index[-1]))
-    if fit.n_excluded_events or fit.n_excluded_confounders:
-        notes = (*notes, f"estimation-window hygiene: {fit.n_excluded_events} session(s) in "
-                 f"other events' windows ({', '.join(other_ids) or 'none'}) and "
-                 f"{fit.n_excluded_confounders} confounder date(s) left out of the fit")
-    if not valid[t == 0].any():
-        notes = (f"no return on day 0 ({day0.session.date()}): the reaction is carried by the "
-                 "next return, which spans the gap", *notes)
+    notes = _fit_notes(notes, fit, other_ids,
+                       None if valid[t == 0].any() else day0.session)
     if x_all is not None:
         shown_benchmark: str | None = " + ".join(settings.factors)
     else:
@@ -329,9 +322,3 @@ def car_frame(spans: Sequence[Window], t: np.ndarray, dates: pd.Series | pd.Date
         "car": w.car[i].tolist(), "se": w.se[i].tolist(), "t_stat": w.t_stat[i].tolist(),
         "p": w.p[i].tolist(), "bhar": w.bhar[i].tolist(), "n_days": w.n_days[i].tolist(),
     }, columns=list(CAR_COLUMNS))
-
-
-def _offset_of(days: pd.DataFrame, date: pd.Timestamp) -> int:
-    """Offset of the first window session on or after ``date``."""
-    pos = int(np.searchsorted(days["date"].to_numpy(), np.datetime64(date)))
-    return int(days["t"].iloc[min(pos, len(days) - 1)])

@@ -68,6 +68,7 @@ class Resolver:
         self._series: dict[tuple[str, str], Series | None] = {}
         self._has: dict[str, bool] = {}
         self._splits: dict[str, list[Any]] = {}
+        self._issues: dict[str, bool] = {}
         self._confounders: dict[str, np.ndarray] = {}
         self._windows: dict[tuple[str, str], Windows] = {}
         by_name: dict[str, list[Event]] = defaultdict(list)
@@ -166,8 +167,10 @@ class Resolver:
 
     def has_issues(self, ticker: str) -> bool:
         """Whether the validation of ``ticker`` said anything (else its notes are empty)."""
-        issues = getattr(self.source, "issues", None)
-        return bool(issues(ticker)) if callable(issues) else True
+        if ticker not in self._issues:
+            issues = getattr(self.source, "issues", None)
+            self._issues[ticker] = bool(issues(ticker)) if callable(issues) else True
+        return self._issues[ticker]
 
     def confounders(self, security: Security) -> np.ndarray:
         """Dates of the security's confounders (datetime64[ns])."""

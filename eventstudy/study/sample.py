@@ -17,10 +17,11 @@ from eventstudy.errors import (
     EventStudyError,
     PriceDataError,
 )
+from eventstudy.estimation.models import ModelFit
 from eventstudy.estimation.returns import (
     GridNotes,
 )
-from eventstudy.events import Calendar, Event, Security, Settings
+from eventstudy.events import Calendar, Confounder, Event, Security, Settings
 from eventstudy.prices import PriceSource
 
 
@@ -85,12 +86,47 @@ def _hygiene(calendar: Calendar, event: Event, security: Security, settings: Set
                 hit.append(other.id)
                 in_other |= mask
     if settings.exclude_confounders:
-        days = pd.DatetimeIndex([pd.Timestamp(c.date) for c in calendar.confounders_for(security)])
-        pos = dates.searchsorted(days)
-        pos = pos[(pos < len(dates)) & (days >= dates[0])]
-        on_conf[pos] = True
-        on_conf = _spread(on_conf, shifts) & usable & ~in_other
+        days = np.array([np.datetime64(c.date, "ns") for c in calendar.confounders_for(security)],
+                        "datetime64[ns]")
+        on_conf = _confounder_rows(dates.to_numpy(), days, usable, in_other, shifts)
     return in_other, on_conf, tuple(hit)
+
+
+def _confounder_rows(dates: np.ndarray, days: np.ndarray, usable: np.ndarray,
+                     in_other: np.ndarray, shifts: Sequence[int] = (0,)) -> np.ndarray:
+    """The usable returns (not already in other events' windows) on the confounder ``days``:
+    a return is dated by the session that ends it, so a day off the sessions counts on the
+    next session (``dates``, ``days``: datetime64)."""
+    on_conf = np.zeros(len(dates), dtype=bool)
+    pos = np.searchsorted(dates, days)
+    on_conf[pos[(pos < len(dates)) & (days >= dates[0])]] = True
+    return _spread(on_conf, shifts) & usable & ~in_other
+
+
+def _window_confounders(confounders: Sequence[Confounder], dates: np.ndarray, t: np.ndarray
+                        ) -> tuple[tuple[Confounder, int], ...]:
+    """The confounders dated inside the event window (sessions ``dates``, datetime64, offsets
+    ``t``), each with the offset of the first window session on or after its date."""
+    out = []
+    for c in confounders:
+        day = np.datetime64(c.date, "ns")
+        if dates[0] <= day <= dates[-1]:
+            out.append((c, int(t[min(int(np.searchsorted(dates, day)), len(dates) - 1)])))
+    return tuple(out)
+
+
+def _fit_notes(notes: tuple[str, ...], fit: ModelFit, other_ids: Sequence[str],
+               day0_gap: pd.Timestamp | None) -> tuple[str, ...]:
+    """``notes`` with, after them, what hygiene left out of the fit and, first, the day 0
+    without a return (``day0_gap``: day 0's session, None when it has one)."""
+    if fit.n_excluded_events or fit.n_excluded_confounders:
+        notes = (*notes, f"estimation-window hygiene: {fit.n_excluded_events} session(s) in "
+                 f"other events' windows ({', '.join(other_ids) or 'none'}) and "
+                 f"{fit.n_excluded_confounders} confounder date(s) left out of the fit")
+    if day0_gap is not None:
+        notes = (f"no return on day 0 ({day0_gap.date()}): the reaction is carried by the "
+                 "next return, which spans the gap", *notes)
+    return notes
 
 
 def _split_days(source: PriceSource, tickers: Sequence[str], dates: pd.DatetimeIndex,

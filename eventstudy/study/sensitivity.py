@@ -24,7 +24,7 @@ from eventstudy.errors import EstimationError
 from eventstudy.events import BENCHMARK_MODELS, Calendar, load_events
 from eventstudy.prices import PriceSource, open_source
 from eventstudy.prices.checked import checked
-from eventstudy.study.pair import _exchange_of
+from eventstudy.study.pair import _exchange_of, car_windows
 from eventstudy.study.results import PairResult
 from eventstudy.study.stacked import Request, study_pairs
 
@@ -113,7 +113,7 @@ def sensitivity(
             if bench:
                 sec = replace(security, benchmark=bench, benchmark_exchange=None)
                 sec = replace(sec, benchmark_exchange=_exchange_of(bench, sec))
-            windows = base.car if event.headline in base.car else (*base.car, event.headline)
+            windows = car_windows(base, event)
             common = {"event": event.id, "security": alias, "model": item}
             reason = _unfit(name, sec, base.factors)
             request = Request(event, sec, replace(base, model=name))

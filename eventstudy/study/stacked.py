@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from eventstudy.estimation.models import MODELS
-from eventstudy.estimation.returns import period_return
+from eventstudy.estimation.returns import trade_to_trade
 from eventstudy.events import Calendar, Security
 from eventstudy.inference import windows
 from eventstudy.prices import PriceSource
@@ -130,8 +130,8 @@ def _compute(res: Resolver, key: tuple[Any, ...], requests: list[Request], pos: 
         bench = _gather(res, exchange, [(r.security.benchmark, _benchmark_exchange(r.security))
                                         for r in requests], idx)  # type: ignore[misc]
         priced &= np.isfinite(bench)
-    r, span = _trade_to_trade(price, priced, kind)
-    m = _trade_to_trade(bench, priced, kind)[0] if bench is not None else np.zeros_like(r)
+    r, span = (a[:, 1:] for a in trade_to_trade(price, priced, kind))  # no return at the anchor
+    m = trade_to_trade(bench, priced, kind)[0][:, 1:] if bench is not None else np.zeros_like(r)
     placed = Placed(res, exchange, requests, pos, est, win, spans, kind, grid, priced,
                     model.needs_benchmark)
     smp = samples(placed, r, m, span)
@@ -179,21 +179,3 @@ def _gather(res: Resolver, exchange: str, tickers: list[tuple[str, str]], idx: n
 def _benchmark_exchange(security: Security) -> str:
     """The exchange whose sessions the benchmark follows (``study_pair``'s rule)."""
     return security.benchmark_exchange or security.exchange
-
-
-def _trade_to_trade(price: np.ndarray, priced: np.ndarray, kind: str
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Per row, returns between consecutive priced columns and the sessions they span
-    (:func:`eventstudy.estimation.returns._trade_to_trade` on every row); the first column
-    (the anchor) never has a return, and the anchor column is dropped."""
-    cols = np.arange(price.shape[1])
-    last = np.maximum.accumulate(np.where(priced, cols, -1), axis=1)
-    prev = np.concatenate([np.full((len(price), 1), -1), last[:, :-1]], axis=1)
-    has = priced & (prev >= 0)
-    # each return from its own two prices, elementwise as the one-pair path computes it
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = price / np.take_along_axis(price, np.maximum(prev, 0), axis=1)
-        out = np.where(has, period_return(ratio, kind), np.nan)  # type: ignore[arg-type]
-    span = np.where(has, cols - prev, 0)
-    return out[:, 1:], span[:, 1:]
-

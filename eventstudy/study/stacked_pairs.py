@@ -23,7 +23,14 @@ from eventstudy.inference import windows
 from eventstudy.study.pair import _price_tickers, car_frame, day_frame
 from eventstudy.study.resolve import Request, Resolver
 from eventstudy.study.results import PairResult, RowOf, StackedRows
-from eventstudy.study.sample import _notes, _SampleCounts, _split_days
+from eventstudy.study.sample import (
+    _confounder_rows,
+    _fit_notes,
+    _notes,
+    _SampleCounts,
+    _split_days,
+    _window_confounders,
+)
 
 
 @dataclass(frozen=True)
@@ -119,8 +126,8 @@ def samples(placed: Placed, r: np.ndarray, m: np.ndarray, span: np.ndarray) -> S
                 res.source, tickers, placed.dates(i), valid[i], t, est, win[0])
         if any(res.has_issues(tk) for tk in tickers) and hasattr(res.source, "notes_between"):
             try:
-                price_notes[i] = res.source.notes_between(tickers, placed.dates(i)[0],
-                                                          placed.dates(i)[-1])
+                price_notes[i] = res.source.notes_between(
+                    tickers, pd.Timestamp(grid[p + est[0]]), pd.Timestamp(grid[p + win[1]]))
             except EventStudyError:  # an error inside the pair's dates: the one-pair path
                 ok[i] = False
     data_usable, usable = usable, usable & ~on_split
@@ -129,8 +136,11 @@ def samples(placed: Placed, r: np.ndarray, m: np.ndarray, span: np.ndarray) -> S
     for i, req in enumerate(placed.requests):
         if req.settings.exclude_event_windows:
             other_ids[i] = _other_windows(placed, i, req, usable[i, :n_est], in_other[i, :n_est])
-        if req.settings.exclude_confounders:
-            _confounders(placed, i, req, usable[i], in_other[i], on_conf[i])
+        days = placed.res.confounders(req.security)
+        if req.settings.exclude_confounders and days.size:
+            p = int(placed.pos[i])
+            on_conf[i] = _confounder_rows(grid[p + est[0]: p + win[1] + 1], days, usable[i],
+                                          in_other[i])
     sample = usable & ~in_other & ~on_conf
     n_obs = sample.sum(axis=1)
     before = in_est & (np.cumsum(valid, axis=1) == 0)  # no return yet: a listing
@@ -164,20 +174,6 @@ def _other_windows(placed: Placed, i: int, req: Request, usable: np.ndarray,
             hit.append(found.ids[j])
             in_other[a:b] |= new
     return tuple(hit)
-
-
-def _confounders(placed: Placed, i: int, req: Request, usable: np.ndarray,
-                 in_other: np.ndarray, on_conf: np.ndarray) -> None:
-    """Mark the usable returns on the security's confounder dates (a date off the sessions
-    counts on the next session), as ``_hygiene`` does."""
-    days = placed.res.confounders(req.security)
-    if not days.size:
-        return
-    dates = placed.dates(i).to_numpy()
-    at = np.searchsorted(dates, days)
-    at = at[(at < len(dates)) & (days >= dates[0])]
-    on_conf[at] = True
-    on_conf &= usable & ~in_other
 
 
 def pair_results(placed: Placed, smp: Samples, ok: np.ndarray, fits: Sequence[ModelFit],
@@ -256,17 +252,11 @@ class _Frames:
 
 def _shown_confounders(placed: Placed, req: Request, win_dates: np.ndarray, t_win: np.ndarray
                        ) -> tuple[tuple[Any, int], ...]:
-    """The security's confounders inside the event window, with the offset of the first
-    window session on or after each (as ``study_pair`` shows them)."""
-    days = placed.res.confounders(req.security)
-    if not days.size or not ((days >= win_dates[0]) & (days <= win_dates[-1])).any():
+    """The security's confounders inside the event window, as ``study_pair`` shows them."""
+    if not placed.res.confounders(req.security).size:
         return ()
-    out = []
-    for c, day in zip(placed.res.calendar.confounders_for(req.security), days, strict=True):
-        if win_dates[0] <= day <= win_dates[-1]:
-            at = min(int(np.searchsorted(win_dates, day)), len(win_dates) - 1)
-            out.append((c, int(t_win[at])))
-    return tuple(out)
+    return _window_confounders(placed.res.calendar.confounders_for(req.security), win_dates,
+                               t_win)
 
 
 def _pair_notes(placed: Placed, smp: Samples, i: int, fit: ModelFit, detailed: bool,
@@ -281,13 +271,6 @@ def _pair_notes(placed: Placed, smp: Samples, i: int, fit: ModelFit, detailed: b
         missing = tuple(pd.DatetimeIndex(sessions[~placed.priced[i]]))
         notes = (*notes, *_notes(GridNotes((), missing), placed.dates(i), req.security,
                                  smp.counts(i)))
-    notes = (*notes, *smp.price_notes[i])
-    if fit.n_excluded_events or fit.n_excluded_confounders:
-        notes = (*notes, f"estimation-window hygiene: {fit.n_excluded_events} session(s) in "
-                 f"other events' windows ({', '.join(smp.other_ids[i]) or 'none'}) and "
-                 f"{fit.n_excluded_confounders} confounder date(s) left out of the fit")
-    if day0_gap:
-        d0 = placed.res.day0(req.event, req.security.exchange)
-        notes = (f"no return on day 0 ({d0.session.date()}): the reaction is carried by the "  # type: ignore[union-attr]
-                 "next return, which spans the gap", *notes)
-    return notes
+    d0 = placed.res.day0(req.event, req.security.exchange)
+    return _fit_notes((*notes, *smp.price_notes[i]), fit, smp.other_ids[i],
+                      d0.session if day0_gap else None)  # type: ignore[union-attr]
