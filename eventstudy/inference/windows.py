@@ -23,15 +23,18 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
 from eventstudy._typing import FloatArray, Window
 from eventstudy.estimation import kernel
 from eventstudy.estimation.models import ModelFit
+from eventstudy.inference import abnormal
+
+#: γ'Vγ of the rows ``rows`` over the columns ``cols`` (their valid returns in a window).
+WindowVariance = Callable[[np.ndarray, np.ndarray], FloatArray]
 
 
 @dataclass(frozen=True)
@@ -67,11 +70,6 @@ class Fits:
         return self.alpha * span + self.beta * m
 
 
-def two_sided_p(t_stat: FloatArray, df: FloatArray) -> FloatArray:
-    """Two-sided p of Student t statistics (``scipy.special.stdtr``, what scipy.stats wraps)."""
-    return 2.0 * special.stdtr(df, -np.abs(t_stat))
-
-
 @dataclass(frozen=True)
 class Days:
     """Per pair and day (P × L): AR, its se, t, p, E[R] and the running CAR."""
@@ -88,18 +86,38 @@ class Days:
         return Days(*(getattr(self, f)[i] for f in self.__dataclass_fields__))
 
 
-def days(fits: Fits, r: FloatArray, m: FloatArray, span: FloatArray, valid: np.ndarray
-         ) -> Days:
-    """AR, se = sqrt(Var(AR)), t, p, E[R] and CAR per day; NaN where a pair has no return."""
+def days(r: FloatArray, expected: FloatArray, variance: FloatArray, df: FloatArray,
+         valid: np.ndarray) -> Days:
+    """AR = R − E[R], se = sqrt(Var(AR)), t, p, E[R] and CAR per day, from the model's E[R] and
+    Var(AR) per day; NaN where a pair has no return."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        ar = np.where(valid, r - fits.expected(m, span), np.nan)
+        ar = np.where(valid, r - expected, np.nan)
+        se = np.where(valid, np.sqrt(variance), np.nan)
+        t_stat = ar / se
+        shown = np.where(valid, r - ar, np.nan)
+    return Days(ar, se, t_stat, abnormal.two_sided_p(t_stat, df), shown,
+                np.nancumsum(ar, axis=-1))
+
+
+def closed_form_days(fits: Fits, r: FloatArray, m: FloatArray, span: FloatArray,
+                     valid: np.ndarray) -> Days:
+    """:func:`days` with E[R] = αn + βR_m and Var(AR) in closed form (CLM 1997, eq. 4.4.8)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
         var = kernel.ar_variance(fits.sigma_sq, fits.k, fits.n_obs, fits.mean_m, fits.sxx,
                                  span, m)
-        se = np.where(valid, np.sqrt(var), np.nan)
-        t_stat = ar / se
-        expected = np.where(valid, r - ar, np.nan)
-    return Days(ar, se, t_stat, two_sided_p(t_stat, fits.df), expected,
-                np.nancumsum(ar, axis=1))
+    return days(r, fits.expected(m, span), var, fits.df, valid)
+
+
+def closed_form_variance(fits: Fits, m: FloatArray, span: FloatArray) -> WindowVariance:
+    """Var(CAR) in closed form (CLM 1997, eq. 4.4.13) of rows ``rows`` over columns ``cols``:
+    from the sums of n and R_m over those returns (``m`` with NaN read as 0)."""
+    def variance(rows: np.ndarray, cols: np.ndarray) -> FloatArray:
+        pick = np.ix_(rows, cols)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return kernel.car_variance(fits.sigma_sq[rows, 0], fits.k, fits.n_obs[rows, 0],
+                                       fits.mean_m[rows, 0], fits.sxx[rows, 0],
+                                       span[pick].sum(axis=1), m[pick].sum(axis=1))
+    return variance
 
 
 @dataclass(frozen=True)
@@ -130,13 +148,14 @@ def _same_days(sel: np.ndarray) -> list[np.ndarray]:
     return np.split(order, np.flatnonzero(np.diff(group[order])) + 1)
 
 
-def windows(fits: Fits, t: np.ndarray, ar: FloatArray, m: FloatArray, span: FloatArray,
-            r: FloatArray, expected: FloatArray, spans: Sequence[Window], kind: str
-            ) -> Windows:
+def windows(variance: WindowVariance, df: FloatArray, t: np.ndarray, ar: FloatArray,
+            span: FloatArray, r: FloatArray, expected: FloatArray, spans: Sequence[Window],
+            kind: str) -> Windows:
     """CAR = Σ AR over each window's valid returns, se = sqrt(γ'Vγ), t, p and BHAR.
 
-    ``t`` holds the L offsets of the columns; ``m`` the benchmark returns with NaN read as 0.
-    A window without returns has CAR, se, t, p and BHAR NaN and ``n_days`` 0.
+    ``t`` holds the L offsets of the columns; ``variance(rows, cols)`` gives γ'Vγ of those rows
+    over those columns (their valid returns in the window), ``df`` each row's M − k. A window
+    without returns has CAR, se, t, p and BHAR NaN and ``n_days`` 0.
     """
     valid = np.isfinite(ar)
     shape = (len(ar), len(spans))
@@ -151,15 +170,11 @@ def windows(fits: Fits, t: np.ndarray, ar: FloatArray, m: FloatArray, span: Floa
             pick = np.ix_(rows, cols)
             car[rows, j] = ar[pick].sum(axis=1)
             s_n = span[pick].sum(axis=1)
-            s_m = m[pick].sum(axis=1)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                var = kernel.car_variance(fits.sigma_sq[rows, 0], fits.k, fits.n_obs[rows, 0],
-                                          fits.mean_m[rows, 0], fits.sxx[rows, 0], s_n, s_m)
-            se[rows, j] = np.where(s_n == 0, np.nan, np.sqrt(var))
+            se[rows, j] = np.where(s_n == 0, np.nan, np.sqrt(variance(rows, cols)))
             simple_r = np.expm1(r[pick]) if kind == "log" else r[pick]
             simple_e = np.expm1(expected[pick]) if kind == "log" else expected[pick]
             bhar[rows, j] = np.prod(1 + simple_r, axis=1) - np.prod(1 + simple_e, axis=1)
             n_days[rows, j] = cols.size
     with np.errstate(invalid="ignore", divide="ignore"):
         t_stat = np.where(se > 0, car / np.where(se > 0, se, 1.0), np.nan)
-    return Windows(car, se, t_stat, two_sided_p(t_stat, fits.df), bhar, n_days)
+    return Windows(car, se, t_stat, abnormal.two_sided_p(t_stat, df), bhar, n_days)

@@ -255,15 +255,13 @@ def _days(frame: pd.DataFrame, fit: ModelFit, valid: np.ndarray, has_benchmark: 
     m = frame["benchmark_return"].to_numpy() if has_benchmark else np.zeros(len(frame))
     x = m if x is None else x  # the prediction regressors (n × p for a multi-factor fit)
     span = frame["span"].to_numpy().astype(float)
-    if fit.general:
-        ar = np.where(valid, abnormal.abnormal_returns(fit, r, x, span), np.nan)
-        se = np.where(valid, np.sqrt(abnormal.pair_ar_variance(fit, x, span)), np.nan)
-        t_stat = ar / se
-        rows = windows.Days(ar, se, t_stat, abnormal.two_sided_p(t_stat, fit.df),
-                            np.where(valid, r - ar, np.nan), np.nancumsum(ar))
+    if fit.general:  # a design fit: its own E[R] and Var(AR), the same statistics
+        var = abnormal.pair_ar_variance(fit, x, span)
+        one = windows.days(r[None], fit.expected(x, span)[None], var[None], fit.df, valid[None])
     else:  # the closed forms: the stacked computation, on one row
-        one = windows.days(windows.Fits.of([fit]), r[None], x[None], span[None], valid[None])
-        rows = one.row(0)
+        one = windows.closed_form_days(windows.Fits.of([fit]), r[None], x[None], span[None],
+                                       valid[None])
+    rows = one.row(0)
     return day_frame(frame["t"].to_numpy(), frame.index, np.where(valid, r, np.nan),
                      np.where(valid, m, np.nan) if has_benchmark else None, rows,
                      frame["span"].to_numpy())
@@ -284,31 +282,17 @@ def _cars(days: pd.DataFrame, fit: ModelFit, spans: Sequence[Window], kind: str,
           x: np.ndarray | None = None) -> pd.DataFrame:
     t = days["t"].to_numpy()
     ar = days["ar"].to_numpy()
-    valid = np.isfinite(ar)
     m = np.nan_to_num(days["benchmark_return"].to_numpy(float) if x is None else x)
     span = days["span"].to_numpy(float)
     r, e = days["return"].to_numpy(), days["expected"].to_numpy()
-    if not fit.general:  # the closed forms: the stacked computation, on one row
-        w = windows.windows(windows.Fits.of([fit]), t, ar[None], m[None], span[None], r[None],
-                            e[None], spans, kind)
-        return car_frame(spans, t, days["date"], w, 0)
-    rows = []
-    for lo, hi in spans:
-        sel = (t >= lo) & (t <= hi) & valid
-        car = float(ar[sel].sum()) if sel.any() else np.nan
-        var = abnormal.pair_car_variance(fit, m[sel], span[sel])
-        se = float(np.sqrt(var))
-        t_stat = car / se if se > 0 else np.nan
-        simple_r = np.expm1(r[sel]) if kind == "log" else r[sel]
-        simple_e = np.expm1(e[sel]) if kind == "log" else e[sel]
-        bhar = float(np.prod(1 + simple_r) - np.prod(1 + simple_e)) if sel.any() else np.nan
-        rows.append({
-            "window": (lo, hi), "start": days["date"].iloc[int(np.argmax(t >= lo))],
-            "end": days["date"].iloc[int(np.flatnonzero(t <= hi)[-1])], "car": car, "se": se,
-            "t_stat": t_stat, "p": float(abnormal.two_sided_p(t_stat, fit.df)), "bhar": bhar,
-            "n_days": int(sel.sum()),
-        })
-    return pd.DataFrame(rows)
+    if fit.general:  # a design fit: γ'Vγ with its (X'X)⁻¹, the same statistics
+        def variance(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+            return np.array([abnormal.pair_car_variance(fit, m[cols], span[cols])])
+    else:  # the closed forms: the stacked computation, on one row
+        variance = windows.closed_form_variance(windows.Fits.of([fit]), m[None], span[None])
+    w = windows.windows(variance, np.array([[fit.df]], float), t, ar[None], span[None],
+                        r[None], e[None], spans, kind)
+    return car_frame(spans, t, days["date"], w, 0)
 
 
 def car_frame(spans: Sequence[Window], t: np.ndarray, dates: pd.Series | pd.DatetimeIndex,

@@ -153,9 +153,11 @@ def _compute(res: Resolver, key: tuple[Any, ...], requests: list[Request], pos: 
     t_win = np.arange(win[0], win[1] + 1)
     r_w, m_w, valid_w = r[ok, in_win], m[ok, in_win], smp.valid[ok, in_win]
     span_w = span[ok, in_win]
-    days = windows.days(stacked, r_w, m_w, span_w.astype(float), valid_w)
-    cars = windows.windows(stacked, t_win, days.ar, np.nan_to_num(m_w), span_w.astype(float),
-                           np.where(valid_w, r_w, np.nan), days.expected, spans, kind)
+    span_f = span_w.astype(float)
+    days = windows.closed_form_days(stacked, r_w, m_w, span_f, valid_w)
+    cars = windows.windows(windows.closed_form_variance(stacked, np.nan_to_num(m_w), span_f),
+                           stacked.df, t_win, days.ar, span_f, np.where(valid_w, r_w, np.nan),
+                           days.expected, spans, kind)
     n_est = est[1] - est[0] + 1
     resid = r[ok, :n_est] - stacked.expected(m[ok, :n_est], span[ok, :n_est].astype(float))
     found = pair_results(placed, smp, ok, [fits[i] for i in ok.tolist()], r_w, m_w, valid_w,
