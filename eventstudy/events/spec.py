@@ -203,9 +203,7 @@ class Calendar:
         ours, theirs = event.overrides, security.overrides
         key = (id(ours), id(theirs)) if ours or theirs else ()
         hit = cache.get(key)
-        if hit is not None and hit[0] is ours and hit[1] is theirs:
-            return hit[2]
-        if hit is not None and key == ():
+        if hit is not None and (key == () or (hit[0] is ours and hit[1] is theirs)):
             return hit[2]
         settings = self._merged(event, security)
         cache[key] = (ours, theirs, settings)  # both held, so their ids stay theirs
