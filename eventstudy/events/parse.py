@@ -32,7 +32,7 @@ from eventstudy.events.spec import (
     Settings,
     _check_settings,
 )
-from eventstudy.sessions import canonical_code, infer_exchange
+from eventstudy.sessions import as_window, canonical_code, infer_exchange
 
 
 def default_events_path() -> Path | None:
@@ -162,14 +162,10 @@ def _check_keys(table: Mapping[str, Any], allowed: Sequence[str], label: str, wh
 
 
 def _window(value: Any, label: str, where: str) -> Window:
-    if (
-        not isinstance(value, list) or len(value) != 2
-        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-    ):
-        raise EventsFileError(f"{label}: {where} must be two integers [start, end], got {value!r}")
-    if value[0] > value[1]:
-        raise EventsFileError(f"{label}: {where} is reversed: {value!r}; write [start, end]")
-    return (value[0], value[1])
+    try:
+        return as_window(value)
+    except ValueError as exc:
+        raise EventsFileError(f"{label}: {where} {exc}") from None
 
 
 def _settings(table: Mapping[str, Any], label: str, where: str) -> dict[str, Any]:

@@ -42,7 +42,9 @@ from eventstudy.sessions.exchanges import (
     supported_range,
 )
 from eventstudy.sessions.offsets import (
+    MAX_OFFSET,
     align_sessions,
+    as_window,
     is_session,
     session_offset,
     sessions_at,
@@ -51,9 +53,11 @@ from eventstudy.sessions.offsets import (
 from eventstudy.sessions.schedule import DateLike
 
 __all__ = [
+    "MAX_OFFSET",
     "DateLike",
     "DayZero",
     "align_sessions",
+    "as_window",
     "canonical_code",
     "day_zero",
     "exchange_label",

@@ -4,9 +4,13 @@ sessions between two dates, and one exchange's sessions aligned on another's.
 
 from __future__ import annotations
 
+import math
 import operator
+from numbers import Integral, Real
 
 import pandas as pd
+
+from eventstudy._typing import Window
 
 from eventstudy.errors import CalendarError
 from eventstudy.sessions.schedule import (
@@ -19,13 +23,47 @@ from eventstudy.sessions.schedule import (
 )
 
 #: Largest offset from day 0 (about 400 years of sessions): beyond it an offset is a typo.
-_MAX_OFFSET = 100_000
+MAX_OFFSET = 100_000
 #: Calendar days before the first session searched for the other exchange's last close.
 _LOOKBACK_DAYS = 45
 
 # --------------------------------------------------------------------------------------------
 # Offsets and ranges
 # --------------------------------------------------------------------------------------------
+
+
+def as_window(value: object) -> Window:
+    """``value`` read as a window of offsets, the one check of every window a user gives (the
+    events file's estimation, event, CAR and headline windows; ``eventstudy.batch``'s).
+
+    A window is two integers ``[start, end]`` (Python or numpy integers, or floats with an
+    integral value; not booleans), ``start <= end``, each within ±:data:`MAX_OFFSET`.
+
+    Raises
+    ------
+    ValueError
+        The problem, phrased to follow the name of the window (``f"{where} {exc}"``): the
+        caller raises its own typed error naming where the window came from.
+    """
+    iterable = hasattr(value, "__iter__") and hasattr(value, "__len__")
+    pair = None if isinstance(value, (str, bytes)) or not iterable else list(value)
+    if pair is None or len(pair) != 2 or not all(_integral(v) for v in pair):
+        raise ValueError(f"must be two integers [start, end], got {value!r}")
+    start, end = (int(v) for v in pair)
+    if max(abs(start), abs(end)) > MAX_OFFSET:
+        raise ValueError(f"[{start}, {end}] is out of range: offsets count sessions and must lie "
+                         f"within ±{MAX_OFFSET:,}")
+    if start > end:
+        raise ValueError(f"is reversed: [{start}, {end}]; write [start, end]")
+    return (start, end)
+
+
+def _integral(v: object) -> bool:
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, Integral):
+        return True
+    return isinstance(v, Real) and math.isfinite(v) and float(v).is_integer()
 
 
 def sessions_at(exchange: str, day0: DateLike, start: int, end: int) -> pd.DatetimeIndex:
@@ -59,9 +97,9 @@ def sessions_at(exchange: str, day0: DateLike, start: int, end: int) -> pd.Datet
     start, end = operator.index(start), operator.index(end)
     if start > end:
         raise CalendarError(f"window start {start} is after its end {end}")
-    if max(abs(start), abs(end)) > _MAX_OFFSET:
-        raise CalendarError(f"offset {start if abs(start) > _MAX_OFFSET else end:+d} from day 0: "
-                            f"offsets count sessions and must lie within ±{_MAX_OFFSET:,}")
+    if max(abs(start), abs(end)) > MAX_OFFSET:
+        raise CalendarError(f"offset {start if abs(start) > MAX_OFFSET else end:+d} from day 0: "
+                            f"offsets count sessions and must lie within ±{MAX_OFFSET:,}")
     ts = _parse_date(day0, "day0")
     sched = _around(exchange, ts, max(0, -start), max(0, end))
     pos = _session_position(sched, ts)

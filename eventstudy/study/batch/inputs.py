@@ -13,7 +13,7 @@ import pandas as pd
 from eventstudy._typing import FloatArray, Window
 from eventstudy.errors import EstimationError, InputError
 from eventstudy.estimation import kernel
-from eventstudy.sessions import exchange_label
+from eventstudy.sessions import as_window, exchange_label
 from eventstudy.study.batch import tuning
 
 if TYPE_CHECKING:
@@ -25,9 +25,6 @@ if TYPE_CHECKING:
 # _UNPLACED: no exchange for the security, or its returns are not on that exchange's sessions).
 (_OK, _NO_SECURITY, _NO_BENCHMARK, _NO_DAY0, _BEFORE, _AFTER, _FEW, _FLAT_M, _FLAT_R, _EMPTY,
  _PARTIAL, _UNPLACED) = range(12)
-
-#: Largest offset from day 0 (about 400 years of sessions).
-MAX_OFFSET = 100_000
 
 #: A short name of each exclusion, for the one warning a call gives (count by reason).
 KINDS = {
@@ -108,24 +105,16 @@ def _check_settings(estimation: Window, window: Window, model: str, min_estimati
     est: list[int] = []
     for name, w in (("estimation", estimation), ("window", window)):
         try:
-            lo, hi = (int(x) for x in w)
-        except (TypeError, ValueError):
-            raise EstimationError(f"{name} = {w!r}: give two integer offsets (start, end)"
-                                  ) from None
-        if lo > hi:
-            raise EstimationError(f"{name} = {list(w)}: the start must not follow the end")
-        est.extend((lo, hi))
-    if max(abs(x) for x in est) > MAX_OFFSET:
-        raise EstimationError(f"estimation = {list(estimation)}, window = {list(window)}: "
-                              f"offsets count sessions and must lie within ±{MAX_OFFSET:,}")
+            est.extend(as_window(w))
+        except ValueError as exc:
+            raise EstimationError(f"{name} {exc}") from None
     if est[1] >= est[2]:
         raise EstimationError(
             f"estimation window {est[:2]} overlaps or follows the event window {est[2:]}; "
             f"the estimation window must end before offset {est[2]}")
-    if int(min_estimation) < 1:
-        raise EstimationError(f"min_estimation = {min_estimation}: must be a positive integer")
-    if int(chunk_size) < 1:
-        raise EstimationError(f"chunk_size = {chunk_size}: must be a positive integer")
+    for name, value in (("min_estimation", min_estimation), ("chunk_size", chunk_size)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise EstimationError(f"{name} = {value!r}: must be a positive integer")
     return (est[0], est[1]), (est[2], est[3])
 
 
@@ -156,27 +145,42 @@ def _check_frame(returns: pd.DataFrame) -> pd.DatetimeIndex:
     if len(index) and not (index == index.normalize()).all():
         raise InputError("returns: the index holds times of day; give one row per session "
                          "date (returns.index.normalize(), then one row per date)")
-    if not (index.is_monotonic_increasing and index.is_unique):
-        raise InputError("returns: the index must hold sorted, unique sessions; sort it "
-                         "and drop duplicated dates")
+    problem = sessions_problem(index)
+    if problem:
+        raise InputError(f"returns: {problem}")
     if not returns.columns.is_unique:
         dup = returns.columns[returns.columns.duplicated()][0]
         raise InputError(f"returns: ticker {dup!r} is a column more than once")
     return index
 
 
-def _returns_matrix(returns: pd.DataFrame) -> tuple[FloatArray, pd.DatetimeIndex]:
-    """The returns as a read-only (tickers × sessions) C-contiguous float64 array, non-finite → NaN.
+def sessions_problem(index: pd.DatetimeIndex) -> str:
+    """What is wrong with the sessions (rows) of a returns panel, "" when nothing: there must be
+    some, sorted and unique. The one check of a frame's index and a Parquet dataset's dates."""
+    if not len(index):
+        return "no rows: give one row per session (the estimation and event windows' sessions)"
+    if not (index.is_monotonic_increasing and index.is_unique):
+        return "the sessions are not sorted and unique; sort them and drop duplicated dates"
+    return ""
 
-    A float64 frame stores its columns this way already: no copy is made then.
+
+def _returns_matrix(returns: pd.DataFrame) -> tuple[FloatArray, pd.DatetimeIndex]:
+    """The returns as a read-only (tickers × sessions) C-contiguous float64 array.
+
+    A float64 frame stores its columns this way already: no copy is made then. NaN is a missing
+    return; ±inf is refused (an InputError naming the first ticker and date): dropping it would
+    change a CAR's number of days without a word.
     """
     index = _check_frame(returns)
     try:
         values = np.ascontiguousarray(returns.to_numpy(dtype=np.float64, na_value=np.nan).T)
     except (TypeError, ValueError):
         raise InputError("returns: values must be numeric (NaN where missing)") from None
-    if np.isinf(values).any():
-        values = np.where(np.isfinite(values), values, np.nan)
+    infinite = np.isinf(values)
+    if infinite.any():
+        col, row = np.argwhere(infinite)[0]
+        raise InputError(f"returns: {returns.columns[col]!r} is {values[col, row]:+} on "
+                         f"{index[row].date()}; returns are finite numbers (NaN where missing)")
     # read-only whether or not a copy was made: the compiled kernels then have one
     # specialisation to compile and load (a writable array would make numba build a second)
     values = values.view()

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.errors import PriceDataError, first_line
-from eventstudy.study.batch.inputs import _check_frame
+from eventstudy.study.batch.inputs import _check_frame, sessions_problem
 from eventstudy.study.distributed.deps import need
 
 LONG = {"ticker", "return"}
@@ -181,7 +181,9 @@ def _sessions(path: str, column: Any, name: str) -> pd.DatetimeIndex:
         column = column.cast(pa.timestamp("ns"))
     index = pd.DatetimeIndex(column.to_pandas(), name=name)
     index = index.as_unit("ns")
-    if not (index.is_monotonic_increasing and index.is_unique):
-        raise PriceDataError(f"{path}: the sessions in {name!r} are not sorted and unique (files "
-                             "are read in the order of their names)")
+    problem = sessions_problem(index)
+    if problem:
+        raise PriceDataError(f"{path}: column {name!r}: {problem}"
+                             + (" (files are read in the order of their names)" if len(index)
+                                else ""))
     return index

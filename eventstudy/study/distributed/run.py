@@ -4,6 +4,7 @@ security over the workers of a Dask cluster."""
 
 from __future__ import annotations
 
+import math
 import os
 import uuid
 import warnings
@@ -121,6 +122,10 @@ def batch(
     if tasks is not None and (isinstance(tasks, bool) or not isinstance(tasks, int)
                               or tasks < 1):
         raise EstimationError(f"tasks = {tasks!r}: give a positive integer or None")
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not (
+            0 < timeout < math.inf):
+        raise EstimationError(f"timeout = {timeout!r}: give the seconds to reach the scheduler, "
+                              "a positive number")
     need("distributed")
     panel = open_panel(returns)
     _check_choices(sessions, returns_kind)
