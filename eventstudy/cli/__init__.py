@@ -1,7 +1,8 @@
 """The ``eventstudy`` command: a thin typer layer over the library API.
 
 Every command calls :mod:`eventstudy`'s public functions; an
-:class:`~eventstudy.errors.EventStudyError` becomes one line on stderr and exit status 2. One
+:class:`~eventstudy.errors.EventStudyError` becomes one line on stderr and exit status 2, any
+other exception one ``internal error:`` line and status 3 (:mod:`~eventstudy.cli.guard`). One
 module per command group (:mod:`~eventstudy.cli.study`: list, run; :mod:`~eventstudy.cli.report`;
 :mod:`~eventstudy.cli.data`; :mod:`~eventstudy.cli.batch`), their shared options in
 :mod:`~eventstudy.cli.common`; this module assembles the app and holds the console entry point.
@@ -15,11 +16,15 @@ import typer
 
 from eventstudy.cli.batch import batch
 from eventstudy.cli.data import data_app
+from eventstudy.cli.guard import GuardedGroup
 from eventstudy.cli.report import report
 from eventstudy.cli.study import list_events, run
 
 app = typer.Typer(
-    help="Event studies on exchange calendars: day 0, abnormal returns, CARs and tests.",
+    cls=GuardedGroup,
+    help="Event studies on exchange calendars: day 0, abnormal returns, CARs and tests. "
+         "An internal error shows its traceback with --debug (anywhere on the command line) "
+         "or EVENTSTUDY_DEBUG=1.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -33,30 +38,10 @@ app.add_typer(data_app, name="data")
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The console entry point: ``app`` with usage errors as one ``error:`` line, status 2.
-
-    A mistyped option or value (``--format xml``, ``--bogus``) is a usage error: click would
-    print a usage block and a boxed message; contract.md asks for one line on stderr naming
-    what is wrong and what to do. Help (``--help``, no arguments) is printed as usual.
-    """
-    try:
-        status = app(args=argv, prog_name="eventstudy", standalone_mode=False)
-    except Exception as exc:  # click's exceptions (typer vendors click from 0.20 on): duck-typed
-        name = type(exc).__name__
-        if name == "Abort":
-            print("aborted", file=sys.stderr)
-            return 1
-        if not hasattr(exc, "format_message"):
-            raise
-        if name == "NoArgsIsHelpError":
-            exc.show()  # type: ignore[attr-defined]
-            return int(getattr(exc, "exit_code", 2))
-        ctx = getattr(exc, "ctx", None)
-        command = ctx.command_path if ctx is not None else "eventstudy"
-        print(f"error: {' '.join(exc.format_message().split())} (see '{command} --help')",
-              file=sys.stderr)
-        return 2
-    return status if isinstance(status, int) else 0
+    """The console entry point: ``app`` on ``argv`` (default: the command line), its exit
+    status returned; usage, package and internal errors end as :mod:`~eventstudy.cli.guard`
+    says (one line on stderr; status 2, 2 and 3)."""
+    return int(app(args=argv, prog_name="eventstudy", standalone_mode=False))
 
 
 def main_exit() -> None:  # pragma: no cover - console script wrapper

@@ -98,8 +98,12 @@ def basket_level(
 
 def _units(members: Sequence[pd.Series], weights: Sequence[float],
            as_of: pd.Timestamp | None) -> np.ndarray:
-    """Quantities of a capitalisation-weighted basket: w_i / P_i(as_of)."""
+    """Quantities of a capitalisation-weighted basket: w_i / P_i(as_of), the weights scaled by
+    a power of two (exactly: the returns keep every bit) so that the largest lies in [0.5, 1)
+    and no sum of holdings can overflow, whatever unit they were given in."""
     w = np.asarray(weights, float)
+    if w.size and np.isfinite(w).all() and (w > 0).all():
+        w = np.ldexp(w, -np.frexp(w.max())[1])
     if w.shape != (len(members),) or not (np.isfinite(w).all() and (w > 0).all()):
         raise PriceDataError(f"basket weights {list(weights)}: give one positive weight per "
                              f"member ({len(members)})")

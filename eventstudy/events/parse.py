@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 import os
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from eventstudy._typing import MODEL_NAMES, RETURN_KINDS, TIMINGS, Window
+from eventstudy._typing import TIMINGS
 from eventstudy.errors import CalendarError, EventsFileError
+from eventstudy.events import fields
 from eventstudy.events.spec import (
     BENCHMARK_MODELS,
     CONFOUNDER_KEYS,
@@ -32,7 +34,7 @@ from eventstudy.events.spec import (
     Settings,
     _check_settings,
 )
-from eventstudy.sessions import as_window, canonical_code, infer_exchange
+from eventstudy.sessions import canonical_code, infer_exchange
 
 
 def default_events_path() -> Path | None:
@@ -67,7 +69,7 @@ def load_events(path: str | os.PathLike[str] | None = None) -> Calendar:
     else:
         label = str(path)
         try:
-            text = Path(path).read_text("utf-8")
+            text = Path(path).read_text("utf-8-sig")  # a byte-order mark is not TOML
         except FileNotFoundError:
             raise EventsFileError(f"events file not found: {label}; pass --events FILE") from None
         except (OSError, UnicodeDecodeError) as exc:
@@ -81,19 +83,20 @@ def load_events(path: str | os.PathLike[str] | None = None) -> Calendar:
 
 def parse_calendar(data: Mapping[str, Any], label: str = "<events>") -> Calendar:
     """Validate a parsed TOML document into a :class:`Calendar`."""
-    _check_keys(data, TOP_KEYS, label, "top level")
-    defaults_table = dict(_table(data.get("defaults", {}), label, "[defaults]"))
+    fields.check_keys(data, TOP_KEYS, label, "top level")
+    defaults_table = dict(fields.table(data.get("defaults", {}), label, "[defaults]"))
     source = defaults_table.pop("source", None)  # the price source, not a pair setting
     if source is not None and source not in ("embedded", "yahoo", "cache"):
         raise EventsFileError(f"{label}: [defaults] source = {source!r}; use \"embedded\", "
                               "\"yahoo\" or \"cache\"")
-    _check_keys(defaults_table, SETTING_KEYS, label, "[defaults]")
-    defaults = replace(Settings(), **_settings(defaults_table, label, "[defaults]"))
+    fields.check_keys(defaults_table, SETTING_KEYS, label, "[defaults]")
+    defaults = replace(Settings(), **fields.settings(defaults_table, label, "[defaults]"))
     defaults = _check_settings(defaults, f"{label}: [defaults]")
 
     securities: dict[str, Security] = {}
-    for alias, table in _table(data.get("securities", {}), label, "[securities]").items():
-        securities[alias] = _security(alias, _table(table, label, f"[securities.{alias}]"), label)
+    for alias, table in fields.table(data.get("securities", {}), label, "[securities]").items():
+        where = f"[securities.{alias}]"
+        securities[alias] = _security(alias, fields.table(table, label, where), label)
 
     raw_events = data.get("events", [])
     if not isinstance(raw_events, list) or not raw_events:
@@ -101,28 +104,36 @@ def parse_calendar(data: Mapping[str, Any], label: str = "<events>") -> Calendar
     events: list[Event] = []
     seen: set[str] = set()
     for i, table in enumerate(raw_events, start=1):
-        event = _event(_table(table, label, f"[[events]] #{i}"), i, label)
+        event = _event(fields.table(table, label, f"[[events]] #{i}"), i, label)
         if event.id in seen:
             raise EventsFileError(f"{label}: duplicate event id '{event.id}' ([[events]] #{i})")
         seen.add(event.id)
         events.append(event)
 
     confounders = tuple(
-        _confounder(_table(t, label, f"[[confounders]] #{i}"), i, label)
+        _confounder(fields.table(t, label, f"[[confounders]] #{i}"), i, label)
         for i, t in enumerate(data.get("confounders", []), start=1)
     )
     calendar = Calendar(label, defaults, securities, tuple(events), confounders, source=source)
-    close: dict[str, list[str]] = {}  # a raw ticker named by many events is matched once
-    for event in events:
+    _check_pairs(calendar, label)
+    return calendar
+
+
+def _check_pairs(calendar: Calendar, label: str) -> None:
+    """Each (event, security) pair: a known security, counted once in its event (by alias and
+    by ticker), with the settings its model needs and the headline inside its event window."""
+    securities = calendar.securities
+    close: dict[str, str | None] = {}  # a raw ticker named by many events is matched once
+    for event in calendar.events:
+        tickers: dict[str, str] = {}
         for name in event.securities:
             if name not in securities and name not in close:
-                close[name] = difflib.get_close_matches(name, list(securities), n=1,
-                                                        cutoff=0.75)
-            near = close.get(name, ())
+                close[name] = _near(name, securities)
+            near = close.get(name)
             if near:
                 raise EventsFileError(
                     f"{label}: event '{event.id}' names unknown security '{name}'; did you "
-                    f"mean '{near[0]}'? (aliases: {', '.join(securities)})"
+                    f"mean '{near}'? (aliases: {', '.join(securities)})"
                 )
             try:
                 security = calendar.security(name)
@@ -131,6 +142,14 @@ def parse_calendar(data: Mapping[str, Any], label: str = "<events>") -> Calendar
                     f"{label}: event '{event.id}' names '{name}', which is neither a "
                     f"[securities] alias nor a ticker with a known exchange ({exc})"
                 ) from None
+            twin = tickers.setdefault(security.ticker, name)
+            if twin != name:
+                raise EventsFileError(
+                    f"{label}: event '{event.id}' lists '{twin}' and '{name}', both ticker "
+                    f"{security.ticker}: the security would count twice in the event's tests; "
+                    "keep one (to compare benchmarks or models: eventstudy run EVENT --models "
+                    "market,market@TICKER)"
+                )
             settings = calendar.settings(event, security)
             if settings.model == "multi-factor" and not settings.factors:
                 raise EventsFileError(
@@ -144,102 +163,28 @@ def parse_calendar(data: Mapping[str, Any], label: str = "<events>") -> Calendar
                     f"'{event.id}' uses model '{settings.model}'; set benchmark = \"...\" or "
                     "model = \"constant-mean\""
                 )
-    return calendar
-
-
-def _table(value: Any, label: str, where: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise EventsFileError(f"{label}: {where} must be a table, not {type(value).__name__}")
-    return value
-
-
-def _check_keys(table: Mapping[str, Any], allowed: Sequence[str], label: str, where: str) -> None:
-    for key in table:
-        if key not in allowed:
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(allowed)}"
-            raise EventsFileError(f"{label}: unknown key '{key}' in {where}; {hint}")
-
-
-def _window(value: Any, label: str, where: str) -> Window:
-    try:
-        return as_window(value)
-    except ValueError as exc:
-        raise EventsFileError(f"{label}: {where} {exc}") from None
-
-
-def _settings(table: Mapping[str, Any], label: str, where: str) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key in SETTING_KEYS:
-        if key not in table:
-            continue
-        value = table[key]
-        at = f"{where} {key}"
-        if key in ("estimation", "window"):
-            out[key] = _window(value, label, at)
-        elif key == "car":
-            if not isinstance(value, list) or not value:
-                raise EventsFileError(f"{label}: {at} must be a list of [start, end] windows")
-            out[key] = tuple(_window(v, label, at) for v in value)
-        elif key == "model":
-            out[key] = _choice(value, MODEL_NAMES, label, at)
-        elif key == "returns":
-            out[key] = _choice(value, RETURN_KINDS, label, at)
-        elif key == "min_estimation":
-            if not isinstance(value, int) or isinstance(value, bool) or value < 3:
-                raise EventsFileError(f"{label}: {at} must be an integer >= 3, got {value!r}")
-            out[key] = value
-        elif key == "factors":
-            if not isinstance(value, list) or not value or not all(
-                isinstance(v, str) and v for v in value
-            ) or len(set(value)) != len(value):
+            (h0, h1), (w0, w1) = event.headline, settings.window
+            if h0 < w0 or h1 > w1:
                 raise EventsFileError(
-                    f"{label}: {at} must be a non-empty list of distinct ticker strings, e.g. "
-                    f'factors = ["^TOPX", "JPY=X"]; got {value!r}'
+                    f"{label}: event '{event.id}' headline {list(event.headline)} lies outside "
+                    f"the event window {list(settings.window)} of security '{security.alias}'"
                 )
-            out[key] = tuple(value)
-        elif key in ("lags", "leads"):
-            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10:
-                raise EventsFileError(
-                    f"{label}: {at} must be an integer from 0 to 10, got {value!r}")
-            out[key] = value
-        elif key in ("exclude_event_windows", "exclude_confounders", "full_estimation"):
-            if not isinstance(value, bool):
-                raise EventsFileError(f"{label}: {at} must be true or false, got {value!r}")
-            out[key] = value
-    return out
 
 
-def _choice(value: Any, allowed: Sequence[str], label: str, where: str) -> str:
-    if value not in allowed:
-        raise EventsFileError(
-            f"{label}: {where} = {value!r} is not one of: {', '.join(map(repr, allowed))}"
-        )
-    return str(value)
-
-
-def _string(table: Mapping[str, Any], key: str, label: str, where: str, default: str | None = None
-            ) -> str:
-    value = table.get(key, default)
-    if value is None:
-        raise EventsFileError(f"{label}: {where} needs '{key}'")
-    if not isinstance(value, str):
-        raise EventsFileError(f"{label}: {where} {key} must be a string, got {value!r}")
-    return value
-
-
-def _strings(table: Mapping[str, Any], key: str, label: str, where: str) -> tuple[str, ...]:
-    value = table.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise EventsFileError(f"{label}: {where} {key} must be a list of strings, got {value!r}")
-    return tuple(value)
+def _near(name: str, aliases: Mapping[str, Security]) -> str | None:
+    """The alias ``name`` was probably meant to be: the same but for case, else a close one."""
+    folded = {alias.casefold(): alias for alias in aliases}
+    if name.casefold() in folded:
+        return folded[name.casefold()]
+    near = difflib.get_close_matches(name, list(aliases), n=1, cutoff=0.75)
+    return near[0] if near else None
 
 
 def _security(alias: str, table: Mapping[str, Any], label: str) -> Security:
     where = f"[securities.{alias}]"
-    _check_keys(table, SECURITY_KEYS, label, where)
-    basket = _strings(table, "basket", label, where)
-    ticker = _string(table, "ticker", label, where, default=alias if basket else None)
+    fields.check_keys(table, SECURITY_KEYS, label, where)
+    basket = fields.strings(table, "basket", label, where, distinct=True)
+    ticker = fields.string(table, "ticker", label, where, default=alias if basket else None)
     exchange = table.get("exchange")
     if exchange is None:
         try:
@@ -270,10 +215,10 @@ def _security(alias: str, table: Mapping[str, Any], label: str) -> Security:
         raise EventsFileError(f"{label}: {where} proxy must be true or false")
     weights, weights_date = _weights(table, basket, label, where)
     return Security(
-        alias=alias, ticker=ticker, name=_string(table, "name", label, where, default=ticker),
+        alias=alias, ticker=ticker, name=fields.string(table, "name", label, where, default=ticker),
         exchange=exchange, benchmark=benchmark, basket=basket, proxy=proxy,
         benchmark_exchange=benchmark_exchange,
-        overrides=_settings(table, label, where), weights=weights, weights_date=weights_date,
+        overrides=fields.settings(table, label, where), weights=weights, weights_date=weights_date,
     )
 
 
@@ -303,12 +248,20 @@ def _weights(table: Mapping[str, Any], basket: tuple[str, ...], label: str, wher
     if missing:
         raise EventsFileError(f"{label}: {where} weights lack {', '.join(missing)}; give every "
                               "member a weight")
-    bad = [f"{k} = {v!r}" for k, v in value.items()
-           if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < float("inf")]
+    bad = [f"{k} = {v!r}" for k, v in value.items() if not _positive(v)]
     if bad:
         raise EventsFileError(f"{label}: {where} weights must be positive numbers: "
                               f"{', '.join(bad)}")
     return tuple(float(value[t]) for t in basket), date
+
+
+def _positive(v: object) -> bool:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return False
+    try:
+        return 0 < float(v) < math.inf
+    except OverflowError:  # an integer beyond the range of floats
+        return False
 
 
 def _check_exchange(code: str, label: str, where: str) -> None:
@@ -321,10 +274,10 @@ def _check_exchange(code: str, label: str, where: str) -> None:
 
 def _event(table: Mapping[str, Any], index: int, label: str) -> Event:
     where = f"[[events]] #{index}"
-    _check_keys(table, EVENT_KEYS, label, where)
-    event_id = _string(table, "id", label, where)
-    if not EVENT_ID.match(event_id):
-        raise EventsFileError(f"{label}: {where} id '{event_id}' must match [a-z0-9-]+")
+    fields.check_keys(table, EVENT_KEYS, label, where)
+    event_id = fields.string(table, "id", label, where)
+    if not EVENT_ID.fullmatch(event_id):
+        raise EventsFileError(f"{label}: {where} id {event_id!r} must match [a-z0-9-]+")
     where = f"event '{event_id}'"
     announced = table.get("announced")
     if isinstance(announced, dt.datetime):
@@ -338,32 +291,32 @@ def _event(table: Mapping[str, Any], index: int, label: str) -> Event:
             f"{label}: {where} needs announced = an offset datetime (2026-01-06T16:25:00+08:00) "
             f"or a plain date (2026-01-06), got {announced!r}"
         )
-    timing = _choice(table.get("timing", "unknown"), TIMINGS, label, f"{where} timing")
-    securities = _strings(table, "securities", label, where)
+    timing = fields.choice(table.get("timing", "unknown"), TIMINGS, label, f"{where} timing")
+    securities = fields.strings(table, "securities", label, where, distinct=True)
     if not securities:
         raise EventsFileError(f"{label}: {where} needs securities = [\"ALIAS\", ...]")
     if "headline" in table:
-        headline = _window(table["headline"], label, f"{where} headline")
+        headline = fields.window(table["headline"], label, f"{where} headline")
     elif not isinstance(announced, dt.datetime) and timing == "unknown":
         headline = (0, 1)
     else:
         headline = (0, 0)
     return Event(
-        id=event_id, title=_string(table, "title", label, where, default=event_id),
-        announced=announced, timing=timing, sources=_strings(table, "sources", label, where),
-        securities=securities, tags=_strings(table, "tags", label, where),
-        notes=_string(table, "notes", label, where, default=""), headline=headline,
-        overrides=_settings(table, label, where),
+        id=event_id, title=fields.string(table, "title", label, where, default=event_id),
+        announced=announced, timing=timing, sources=fields.strings(table, "sources", label, where),
+        securities=securities, tags=fields.strings(table, "tags", label, where),
+        notes=fields.string(table, "notes", label, where, default=""), headline=headline,
+        overrides=fields.settings(table, label, where),
     )
 
 
 def _confounder(table: Mapping[str, Any], index: int, label: str) -> Confounder:
     where = f"[[confounders]] #{index}"
-    _check_keys(table, CONFOUNDER_KEYS, label, where)
+    fields.check_keys(table, CONFOUNDER_KEYS, label, where)
     date = table.get("date")
     if isinstance(date, dt.datetime):
         date = date.date()
     if not isinstance(date, dt.date):
         raise EventsFileError(f"{label}: {where} needs date = a plain date like 2026-01-07")
-    return Confounder(date, _string(table, "note", label, where, default=""),
-                      _strings(table, "securities", label, where))
+    return Confounder(date, fields.string(table, "note", label, where, default=""),
+                      fields.strings(table, "securities", label, where))

@@ -16,7 +16,7 @@ from eventstudy._typing import Window
 from eventstudy.errors import EventsFileError, UnknownEventError
 from eventstudy.sessions import infer_exchange
 
-EVENT_ID = re.compile(r"^[a-z0-9-]+$")
+EVENT_ID = re.compile(r"[a-z0-9-]+")  # the whole id: EVENT_ID.fullmatch
 SETTING_KEYS = (
     "estimation", "window", "car", "model", "returns", "min_estimation", "factors", "lags",
     "leads", "exclude_event_windows", "exclude_confounders", "full_estimation",
@@ -90,10 +90,12 @@ class Settings:
 class Security:
     """A security of the events file (or a raw ticker named by an event).
 
-    ``basket`` lists member tickers when the security is an equal-weighted proxy; ``ticker``
-    is then only a label. ``benchmark_exchange`` is the exchange whose sessions the benchmark
-    follows (inferred from its ticker, else the security's own); a benchmark on another exchange
-    is aligned by instant. ``overrides`` holds the security's own settings.
+    ``basket`` lists member tickers when the security is a proxy; ``ticker`` is then only a
+    label. ``weights`` (empty: equal weights) are the members' weights as given (only their
+    ratios matter).
+    ``benchmark_exchange`` is the exchange whose sessions the benchmark follows (inferred from
+    its ticker, else the security's own); a benchmark on another exchange is aligned by instant.
+    ``overrides`` holds the security's own settings.
     """
 
     alias: str

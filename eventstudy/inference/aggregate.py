@@ -39,6 +39,7 @@ import pandas as pd
 
 from eventstudy._lazy import Deferred, Resolving
 from eventstudy._typing import FloatArray, Window
+from eventstudy.errors import InputError
 from eventstudy.inference import significance as sig
 from eventstudy.inference.dependence import (
     MIN_OVERLAP,
@@ -277,9 +278,29 @@ def bootstrap_caar(car: Any, n_boot: int = BOOTSTRAP, seed: int | None = 0,
     return np.asarray(low, float), np.asarray(high, float)
 
 
+def _check_bootstrap(bootstrap: object, seed: object) -> None:
+    def count(v: object) -> bool:
+        return not isinstance(v, bool) and isinstance(v, (int, np.integer)) and v >= 0
+
+    if not count(bootstrap):
+        raise InputError(f"bootstrap = {bootstrap!r}: give the number of resamples, an integer "
+                         ">= 0 (0: no interval)")
+    if seed is not None and not count(seed):
+        raise InputError(f"seed = {seed!r}: give an integer >= 0 (the same seed, the same "
+                         "interval)")
+
+
 def aggregate(a: PairArrays, *, bootstrap: int = BOOTSTRAP, seed: int | None = 0,
               level: float = 0.95) -> Aggregate:
-    """AAR/CAAR over the pairs of ``a`` (no batch axes), every test, the CAAR interval."""
+    """AAR/CAAR over the pairs of ``a`` (no batch axes), every test, the CAAR interval.
+
+    Raises
+    ------
+    InputError
+        ``bootstrap`` is not an integer >= 0, or ``seed`` not None or an integer >= 0 (checked
+        here, although the interval is drawn only when first read).
+    """
+    _check_bootstrap(bootstrap, seed)
     ar = np.asarray(a.ar, float)
     car = np.asarray(a.car, float)
     n_pairs = ar.shape[0]

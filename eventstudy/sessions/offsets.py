@@ -11,7 +11,6 @@ from numbers import Integral, Real
 import pandas as pd
 
 from eventstudy._typing import Window
-
 from eventstudy.errors import CalendarError
 from eventstudy.sessions.schedule import (
     DateLike,
@@ -22,8 +21,9 @@ from eventstudy.sessions.schedule import (
     _session_position,
 )
 
-#: Largest offset from day 0 (about 400 years of sessions): beyond it an offset is a typo.
-MAX_OFFSET = 100_000
+#: Largest offset from day 0 (about 40 years of sessions): beyond it an offset is a typo, and
+#: the calendars it needs would take long to build.
+MAX_OFFSET = 10_000
 #: Calendar days before the first session searched for the other exchange's last close.
 _LOOKBACK_DAYS = 45
 

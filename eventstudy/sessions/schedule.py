@@ -162,23 +162,30 @@ def _utc(stamps: np.ndarray) -> pd.DatetimeIndex:
 def _around(code: str, day: pd.Timestamp, before: int = 0, after: int = 0) -> _Schedule:
     """A schedule holding ``before`` sessions before the date ``day`` and ``after`` after it
     (as far as the calendar is supported), grown until it does."""
-    margin = pd.Timedelta(days=_MARGIN_DAYS)
     back, ahead = int(before * _DAYS_PER_SESSION), int(after * _DAYS_PER_SESSION)
     while True:
-        lo = _clip(day - pd.Timedelta(days=back) - margin)
-        hi = _clip(day + pd.Timedelta(days=ahead) + margin)
+        lo = days_from(day, -back - _MARGIN_DAYS)
+        hi = days_from(day, ahead + _MARGIN_DAYS)
         sched = _schedule(code, lo, hi)
         pos = int(sched.sessions.searchsorted(day))
-        short_before = pos < before and not sched.at_floor
-        short_after = len(sched.sessions) - pos <= after and not sched.at_ceiling
+        # short of sessions, unless the calendar's supported range (or the dates calendars are
+        # built for at all) stops it: then the caller says which offset falls outside
+        short_before = pos < before and not (sched.at_floor or lo == _EARLIEST)
+        short_after = len(sched.sessions) - pos <= after and not (sched.at_ceiling
+                                                                  or hi == _LATEST)
         if not (short_before or short_after):
             return sched
         back, ahead = 2 * back + 366, 2 * ahead + 366
 
 
-def _clip(ts: pd.Timestamp) -> pd.Timestamp:
-    """``ts`` kept inside the dates pandas represents (a window of absurd size stays finite)."""
-    return min(max(ts, _EARLIEST), _LATEST)
+def days_from(day: pd.Timestamp, days: int) -> pd.Timestamp:
+    """``day`` moved by ``days`` calendar days, kept within 1800-01-01 to 2200-12-31 (the
+    dates a calendar is ever built for): a window of absurd size stays finite, and never
+    overflows pandas' timestamps."""
+    edge = _EARLIEST if days < 0 else _LATEST
+    if abs(days) >= abs((edge.date() - day.date()).days):
+        return edge
+    return min(max(day + pd.Timedelta(days=days), _EARLIEST), _LATEST)
 
 
 _EARLIEST = pd.Timestamp("1800-01-01")

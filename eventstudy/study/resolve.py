@@ -22,6 +22,7 @@ from eventstudy.errors import EventStudyError
 from eventstudy.events import Calendar, Event, Security, Settings
 from eventstudy.prices import PriceSource
 from eventstudy.sessions import DayZero
+from eventstudy.sessions.schedule import days_from
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,11 @@ class Resolver:
         days = [d.session for e in events.values() if (d := self.day0(e, exchange)) is not None]
         before = max(1 - r.settings.estimation[0] for r in requests)
         after = max(max(r.settings.window[1] for r in requests), 0)
-        start = min(days) - pd.Timedelta(days=2 * before + 30)
-        end = max(days) + pd.Timedelta(days=2 * after + 30)
+        # two calendar days a session and a month's margin, within what the calendar supports
+        # (a pair whose windows do not fit on the grid is studied alone, which says why)
+        first, last = sessions.supported_range(exchange)
+        start, end = _shifted(min(days), -(2 * before + 30), first), _shifted(
+            max(days), 2 * after + 30, last)
         try:
             grid = sessions.sessions_in_range(exchange, start, end).to_numpy()
         except EventStudyError:
@@ -204,3 +208,14 @@ class Resolver:
                 end.append(pos + w[1])
             self._windows[key] = Windows(tuple(ids), np.array(start, int), np.array(end, int))
         return self._windows[key]
+
+
+
+def _shifted(day: pd.Timestamp, days: int, bound: pd.Timestamp | None) -> pd.Timestamp:
+    """``day`` moved by ``days`` calendar days, stopped at ``bound`` (None: no bound) and at
+    the dates calendars are built for."""
+    moved = days_from(day, days)
+    if bound is None:
+        return moved
+    bound = bound.tz_localize(None) if bound.tz is not None else bound
+    return max(moved, bound) if days < 0 else min(moved, bound)
