@@ -36,10 +36,12 @@ from eventstudy.errors import (
     EstimationError,
     EventsFileError,
     EventStudyError,
+    InputError,
     PriceDataError,
     ReportError,
     UnknownEventError,
 )
+from eventstudy.study.pooled import run_event
 
 EVENT = "ev"
 TICKER, BENCH = "ABC", "^GSPC"
@@ -631,6 +633,128 @@ CATALOGUE += [
     Bad("disk full while writing a report", reports_disk_full, ReportError,
         ("cannot write reports to {root}/reports", "No space left on device"),
         "present.writer.write_reports", library=library_report, cli=cli_report, formats=()),
+]
+
+
+# --- second round (issue 27): counted twice, out of range, the batch engine's inputs ----------
+
+TWIN = f"""
+[securities.ABC2]
+ticker = "{TICKER}"
+exchange = "XNYS"
+benchmark = "{BENCH}"
+"""
+BASKET_TWICE = f"""
+[securities.BSK]
+basket = ["{TICKER}", "{TICKER}"]
+exchange = "XNYS"
+benchmark = "{BENCH}"
+"""
+
+
+def _prepend(study: Study, text: str) -> None:
+    study.events.write_text(text + study.events.read_text(encoding="utf-8"), encoding="utf-8")
+
+
+def returns_frame() -> pd.DataFrame:
+    """The synthetic prices as log returns on XNYS sessions (the batch engine's input)."""
+    prices = pd.DataFrame(synthetic_prices())
+    return np.log(prices).diff().iloc[1:]
+
+
+def batch_pairs() -> pd.DataFrame:
+    return pd.DataFrame({"security": [TICKER], "benchmark": [BENCH], "day0": [DAY0]})
+
+
+def library_batch(returns: pd.DataFrame | None = None, **options: object) -> object:
+    frame = returns_frame() if returns is None else returns
+    options = {"estimation": (-80, -6), "window": (-3, 3), "min_estimation": 40, **options}
+    return eventstudy.batch(frame, batch_pairs(), **options)
+
+
+def _with_inf() -> pd.DataFrame:
+    frame = returns_frame()
+    frame.loc[pd.Timestamp(DAY0), TICKER] = np.inf
+    return frame
+
+
+def batch_files(study: Study, rows: bool = True) -> list[str]:
+    """The batch command's pairs file and Parquet returns (``rows=False``: none, columns kept);
+    the command fails before it would start or reach a cluster."""
+    pairs, panel = study.root / "pairs.csv", study.root / "returns.parquet"
+    batch_pairs().to_csv(pairs, index=False)
+    frame = returns_frame().rename_axis("date")
+    (frame if rows else frame.iloc[:0]).to_parquet(panel)
+    return ["batch", str(pairs), "--returns", str(panel)]
+
+
+CATALOGUE += [
+    Bad("an event listing a security twice",
+        lambda s: s.edit_events('securities = ["ABC"]', 'securities = ["ABC", "ABC"]'),
+        EventsFileError, ("{events}", "event 'ev' securities lists 'ABC' twice",
+                          "list each once"), "events.parse_calendar"),
+    Bad("two securities of one event with the same ticker",
+        lambda s: (_prepend(s, TWIN), s.edit_events('securities = ["ABC"]',
+                                                     'securities = ["ABC", "ABC2"]')),
+        EventsFileError, ("{events}", "event 'ev' lists 'ABC' and 'ABC2', both ticker ABC",
+                          "would count twice", "keep one"), "events.parse_calendar"),
+    Bad("a basket listing a member twice",
+        lambda s: (_prepend(s, BASKET_TWICE), s.edit_events('securities = ["ABC"]',
+                                                             'securities = ["BSK"]')),
+        EventsFileError, ("{events}", "[securities.BSK] basket lists 'ABC' twice"),
+        "events.parse_calendar"),
+    Bad("headline window outside the event window",
+        lambda s: s.edit_events('timing = "before-open"',
+                                'timing = "before-open"\nheadline = [0, 10]'),
+        EventsFileError, ("{events}", "event 'ev' headline [0, 10] lies outside the event "
+                          "window [-3, 3] of security 'ABC'"), "events.parse_calendar"),
+    Bad("event id ending in a newline",
+        lambda s: s.edit_events(f'id = "{EVENT}"', f'id = "{EVENT}\\n"'),
+        EventsFileError, ("{events}", "id 'ev\\n' must match [a-z0-9-]+"),
+        "events.parse_calendar", library=lambda s: eventstudy.load_events(s.events)),
+    Bad("alias differing from a defined one only by case",
+        lambda s: s.edit_events('securities = ["ABC"]', 'securities = ["abc"]'),
+        EventsFileError, ("{events}", "unknown security 'abc'", "did you mean 'ABC'"),
+        "events.parse_calendar"),
+    Bad("estimation offset of absurd size",
+        lambda s: s.edit_events("estimation = [-80, -6]",
+                                "estimation = [-100000000000000000000, -6]"),
+        EventsFileError, ("{events}", "[defaults] estimation [-100000000000000000000, -6] is "
+                          "out of range", "within ±10,000"), "events.parse_calendar"),
+    Bad("announcement in the year 9999",
+        lambda s: s.edit_events(f"announced = {DAY0}", "announced = 9999-12-31"),
+        CalendarError, ("{events}: event 'ev', security 'ABC'", "announced 9999-12-31 lies "
+                        "outside the dates exchange calendars are built for"),
+        "sessions.day_zero (study.pair.study_pair)"),
+    Bad("negative bootstrap seed", lambda s: None, InputError,
+        ("seed = -1", "an integer >= 0"), "inference.aggregate.aggregate",
+        library=lambda s: run_event(EVENT, events=s.events, prices=s.prices, seed=-1),
+        cli=lambda s: [*cli_run(s), "--seed", "-1"]),
+    Bad("batch: returns frame without rows", lambda s: None, InputError,
+        ("returns: no rows",), "study.batch.inputs._check_frame",
+        library=lambda s: library_batch(returns_frame().iloc[:0]), cli=None),
+    Bad("batch: +inf in the returns", lambda s: None, InputError,
+        (f"returns: '{TICKER}' is +inf on {DAY0}", "finite numbers (NaN where missing)"),
+        "study.batch.inputs._returns_matrix",
+        library=lambda s: library_batch(_with_inf()), cli=None),
+    Bad("batch: an infinite estimation offset", lambda s: None, EstimationError,
+        ("estimation must be two integers [start, end]", "-inf"),
+        "study.batch.inputs._check_settings",
+        library=lambda s: library_batch(estimation=(-np.inf, -6)), cli=None),
+    Bad("batch: an estimation offset of absurd size", lambda s: None, EstimationError,
+        ("estimation [-100000000000000000000, -6] is out of range",),
+        "study.batch.inputs._check_settings",
+        library=lambda s: library_batch(estimation=(-1e20, -6)),
+        cli=lambda s: [*batch_files(s), "--estimation=-100000000000000000000,-6"],
+        formats=()),
+    Bad("batch command: Parquet returns with columns and no rows", lambda s: None,
+        PriceDataError, ("returns.parquet: column 'date': no rows",),
+        "study.distributed.panel.open_panel", library=None,
+        cli=lambda s: batch_files(s, rows=False), formats=()),
+    Bad("batch command: --timeout nan with a scheduler", lambda s: None, EstimationError,
+        ("timeout = nan", "a positive number"), "study.distributed.run.batch", library=None,
+        cli=lambda s: [*batch_files(s), "--scheduler", "tcp://127.0.0.1:9", "--timeout",
+                       "nan"], formats=()),
 ]
 
 

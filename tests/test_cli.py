@@ -251,3 +251,55 @@ def test_entry_point_runs_and_returns_zero(capsys) -> None:
 
     assert main(["run", "dual-use-ban", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["event"]["id"] == "dual-use-ban"
+
+
+# --- the guard: an unexpected exception is one line and exit 3 (issue 27) ---------------------
+
+
+def _broken(*args, **kwargs):
+    raise KeyError("boom")
+
+
+@pytest.mark.parametrize("how", ["plain", "flag", "flag-first", "variable"])
+def test_an_internal_error_is_one_line_and_exit_3(how, monkeypatch) -> None:
+    import eventstudy.study.pooled as pooled
+
+    monkeypatch.setattr(pooled, "run_event", _broken)
+    monkeypatch.delenv("EVENTSTUDY_DEBUG", raising=False)
+    args = ["run", "dual-use-ban", "-f", "json"]
+    if how == "flag":
+        args.append("--debug")
+    elif how == "flag-first":
+        args.insert(0, "--debug")
+    elif how == "variable":
+        monkeypatch.setenv("EVENTSTUDY_DEBUG", "1")
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 3 and result.stdout == ""
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith("internal error: KeyError: 'boom'; ")
+    if how == "plain":
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+        assert last.endswith("rerun with --debug for the traceback")
+    else:  # the traceback first, naming where the exception came from
+        assert result.stderr.startswith("Traceback (most recent call last):")
+        assert "in _broken" in result.stderr and "please report it" in last
+
+
+def test_the_entry_point_returns_3_on_an_internal_error(capsys, monkeypatch) -> None:
+    import eventstudy.study.pooled as pooled
+    from eventstudy.cli import main
+
+    monkeypatch.setattr(pooled, "run_event", _broken)
+    monkeypatch.setenv("EVENTSTUDY_DEBUG", "0")  # "0" does not ask for the traceback
+    assert main(["run", "dual-use-ban"]) == 3
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and err.startswith("internal error: ")
+
+
+def test_debug_after_a_double_dash_is_an_argument(monkeypatch) -> None:
+    from eventstudy.cli.guard import without_debug
+
+    monkeypatch.delenv("EVENTSTUDY_DEBUG", raising=False)
+    assert without_debug(["run", "--debug", "x", "--", "--debug"]) == (
+        ["run", "x", "--", "--debug"], True)
+    assert without_debug(["run", "x"]) == (["run", "x"], False)

@@ -6,10 +6,14 @@ import datetime as dt
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from eventstudy.errors import EventsFileError, UnknownEventError
 from eventstudy.events import load_events
+from eventstudy.sessions import MAX_OFFSET, as_window
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -221,3 +225,36 @@ def test_basket_weights_are_read_in_basket_order(tmp_path) -> None:
     assert b.basket == ("7203.T", "7267.T") and b.weights == (3.5, 0.5)
     assert b.weighting == "capitalisation-weighted (weights as of 2025-12-30)"
     assert load_events(write(tmp_path, MINIMAL)).security("A").weighting == ""
+
+
+# --- issue 27: read as meant, or refused at the root ------------------------------------------
+
+
+def test_a_byte_order_mark_is_not_part_of_the_file(tmp_path) -> None:
+    plain = load_events(write(tmp_path, MINIMAL))
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + textwrap.dedent(MINIMAL).encode())
+    marked = load_events(path)
+    assert marked.events == plain.events and marked.securities == plain.securities
+
+
+@given(st.tuples(st.integers(-12_000, 12_000), st.integers(-12_000, 12_000)),
+       st.sampled_from([list, tuple, np.array, lambda w: [float(x) for x in w],
+                        lambda w: [np.int32(x) for x in w]]))
+@settings(max_examples=200, deadline=None)
+def test_a_window_is_two_ordered_integers_within_the_limit(pair, kind) -> None:
+    start, end = pair
+    ok = start <= end and max(abs(start), abs(end)) <= MAX_OFFSET
+    if ok:
+        window = as_window(kind(pair))
+        assert window == (start, end) and all(type(x) is int for x in window)
+    else:
+        with pytest.raises(ValueError, match=r"reversed|out of range"):
+            as_window(kind(pair))
+
+
+@pytest.mark.parametrize("value", [(-1.5, 2), (float("nan"), 1), (-np.inf, 0), (True, 3),
+                                   ("-3", "3"), (1, 2, 3), (1,), 5, "-3..3", None])
+def test_anything_else_is_not_a_window(value) -> None:
+    with pytest.raises(ValueError, match="must be two integers"):
+        as_window(value)

@@ -806,3 +806,23 @@ class TestAlignSessions:
     def test_not_a_session(self) -> None:
         with pytest.raises(CalendarError, match="not a Tokyo session"):
             align_sessions("XTKS", pd.DatetimeIndex([pd.Timestamp("2026-01-12")]), "XNYS")
+
+
+def test_windows_of_absurd_size_end_in_an_error_not_a_loop() -> None:
+    # Sydney has no first session in exchange_calendars: a window reaching past the dates
+    # calendars are built for (1800 to 2200) once grew the calendar without end (issue 27).
+    from eventstudy.sessions.schedule import EARLIEST, LATEST, days_from
+
+    with pytest.raises(CalendarError, match="falls before the first XASX session"):
+        sessions_at("XASX", "1801-06-01", -1000, 0)
+    day = pd.Timestamp("2026-01-07")
+    assert days_from(day, -(10**9)) == EARLIEST and days_from(day, 10**9) == LATEST
+    assert days_from(day, -7) == pd.Timestamp("2025-12-31")
+    assert days_from(pd.Timestamp("1800-01-05"), -30) == EARLIEST
+
+
+@pytest.mark.parametrize("announced", [dt.date(9999, 12, 31), dt.date(1, 1, 1),
+                                       dt.datetime(2262, 4, 12, tzinfo=dt.timezone.utc)])
+def test_an_announcement_outside_the_calendars_is_a_calendar_error(announced) -> None:
+    with pytest.raises(CalendarError, match="outside the dates exchange calendars are built"):
+        day_zero(announced, "before-open", "XNYS")

@@ -533,3 +533,27 @@ def test_benchmark_on_another_exchange_is_aligned_by_instant(tmp_path) -> None:
     # 20:00 UTC, so Tokyo's day-0 benchmark return is New York's return of 2025-09-09
     expected = math.log(gspc["2025-09-09"] / gspc["2025-09-08"])
     assert days.loc[0, "benchmark_return"] == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize("factor", [2.0**1022, 4e307, 1e-300])
+def test_basket_weights_in_any_unit_give_the_same_returns(factor) -> None:
+    # Only the ratios of a basket's weights matter: weights so large that their sum overflows
+    # (issue 27) or so small that they underflow give the study of the weights as shipped; a
+    # power of two gives it bit for bit.
+    from eventstudy.study.pooled import run_event
+
+    calendar = load_events(PACKAGED_EVENTS)
+    te = calendar.securities["TE"]
+    scaled = replace(te, weights=tuple(w * factor for w in te.weights))
+    other = replace(calendar, securities={**calendar.securities, "TE": scaled})
+    (base,) = run_event("dual-use-ban-te", events=calendar, securities=["TE"]).pairs
+    (moved,) = run_event("dual-use-ban-te", events=other, securities=["TE"]).pairs
+    if factor > 1:
+        assert all(math.isfinite(w) for w in scaled.weights)
+        assert math.isinf(sum(scaled.weights))  # the sum of the weights overflows
+    if factor == 2.0**1022:
+        assert moved.days.equals(base.days) and moved.car.equals(base.car)
+    else:
+        np.testing.assert_allclose(moved.days["ar"], base.days["ar"], rtol=1e-12)
+        np.testing.assert_allclose(moved.car["car"], base.car["car"], rtol=1e-12)
+    assert np.isfinite(moved.days["ar"]).all() and np.isfinite(moved.car["car"]).all()

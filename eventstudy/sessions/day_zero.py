@@ -12,7 +12,7 @@ import pandas as pd
 
 from eventstudy._typing import TIMINGS
 from eventstudy.errors import CalendarError
-from eventstudy.sessions.schedule import _around, _d, _hm, _Schedule
+from eventstudy.sessions.schedule import EARLIEST, LATEST, _around, _d, _hm, _Schedule
 
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -110,15 +110,25 @@ def day_zero(announced: datetime.datetime | datetime.date, timing: str, exchange
                 f"`announced` {announced.isoformat()} has no UTC offset; write e.g. "
                 "2026-01-06T16:25:00+08:00 or a plain date with timing"
             )
+        _check_built(announced.date())  # the local date: a day off the UTC one at most
         instant = pd.Timestamp(announced)
         utc_date = instant.tz_convert("UTC").tz_localize(None).normalize()
         return _day_zero_instant(instant, timing, _around(exchange, utc_date, 2, 2))
     if isinstance(announced, datetime.date):
+        _check_built(announced)
         date = pd.Timestamp(announced)
         return _day_zero_date(date, timing, _around(exchange, date, 2, 2))
     raise CalendarError(
         f"`announced` must be a date or a datetime with UTC offset, not {announced!r}"
     )
+
+
+def _check_built(date: datetime.date) -> None:
+    """Refuse a date outside those any calendar is built for (1800 to 2200)."""
+    if not EARLIEST.date() <= date <= LATEST.date():
+        raise CalendarError(f"announced {date.isoformat()} lies outside the dates exchange "
+                            f"calendars are built for here ({EARLIEST.date()} to "
+                            f"{LATEST.date()})")
 
 
 def _day_zero_instant(instant: pd.Timestamp, timing: str, sched: _Schedule) -> DayZero:

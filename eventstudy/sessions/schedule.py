@@ -170,9 +170,9 @@ def _around(code: str, day: pd.Timestamp, before: int = 0, after: int = 0) -> _S
         pos = int(sched.sessions.searchsorted(day))
         # short of sessions, unless the calendar's supported range (or the dates calendars are
         # built for at all) stops it: then the caller says which offset falls outside
-        short_before = pos < before and not (sched.at_floor or lo == _EARLIEST)
+        short_before = pos < before and not (sched.at_floor or lo == EARLIEST)
         short_after = len(sched.sessions) - pos <= after and not (sched.at_ceiling
-                                                                  or hi == _LATEST)
+                                                                  or hi == LATEST)
         if not (short_before or short_after):
             return sched
         back, ahead = 2 * back + 366, 2 * ahead + 366
@@ -182,14 +182,14 @@ def days_from(day: pd.Timestamp, days: int) -> pd.Timestamp:
     """``day`` moved by ``days`` calendar days, kept within 1800-01-01 to 2200-12-31 (the
     dates a calendar is ever built for): a window of absurd size stays finite, and never
     overflows pandas' timestamps."""
-    edge = _EARLIEST if days < 0 else _LATEST
+    edge = EARLIEST if days < 0 else LATEST
     if abs(days) >= abs((edge.date() - day.date()).days):
         return edge
-    return min(max(day + pd.Timedelta(days=days), _EARLIEST), _LATEST)
+    return min(max(day + pd.Timedelta(days=days), EARLIEST), LATEST)
 
 
-_EARLIEST = pd.Timestamp("1800-01-01")
-_LATEST = pd.Timestamp("2200-12-31")
+EARLIEST = pd.Timestamp("1800-01-01")
+LATEST = pd.Timestamp("2200-12-31")
 
 
 def _d(ts: pd.Timestamp | datetime.date) -> str:
