@@ -747,6 +747,12 @@ CATALOGUE += [
         library=lambda s: library_batch(estimation=(-1e20, -6)),
         cli=lambda s: [*batch_files(s), "--estimation=-100000000000000000000,-6"],
         formats=()),
+    Bad("batch: the same security and day 0 twice, pooled", lambda s: None, InputError,
+        ("pairs 0 and 1 are the same security 'ABC' with the same day0 2025-06-02",
+         "would count twice", "drop_duplicates"), "study.batch.pooling.pair_arrays",
+        library=lambda s: eventstudy.batch(
+            returns_frame(), pd.concat([batch_pairs()] * 2, ignore_index=True),
+            estimation=(-80, -6), window=(-3, 3), min_estimation=40).aggregate(), cli=None),
     Bad("batch command: Parquet returns with columns and no rows", lambda s: None,
         PriceDataError, ("returns.parquet: column 'date': no rows",),
         "study.distributed.panel.open_panel", library=None,

@@ -822,7 +822,7 @@ def test_windows_of_absurd_size_end_in_an_error_not_a_loop() -> None:
 
 
 @pytest.mark.parametrize("announced", [dt.date(9999, 12, 31), dt.date(1, 1, 1),
-                                       dt.datetime(2262, 4, 12, tzinfo=dt.timezone.utc)])
+                                       dt.datetime(2262, 4, 12, tzinfo=dt.UTC)])
 def test_an_announcement_outside_the_calendars_is_a_calendar_error(announced) -> None:
     with pytest.raises(CalendarError, match="outside the dates exchange calendars are built"):
         day_zero(announced, "before-open", "XNYS")

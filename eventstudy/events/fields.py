@@ -7,7 +7,7 @@ a choice among names, a string, a list of strings. Each returns the value or rai
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from eventstudy._typing import MODEL_NAMES, RETURN_KINDS, Window
@@ -108,3 +108,15 @@ def strings(table: Mapping[str, Any], key: str, label: str, where: str, *,
         twice = next(v for i, v in enumerate(value) if v in value[:i])
         raise EventsFileError(f"{label}: {where} {key} lists '{twice}' twice; list each once")
     return tuple(value)
+
+
+def nearest(name: str, names: Iterable[str]) -> str | None:
+    """The name ``name`` was probably meant to be: one of ``names`` the same but for case, else
+    a close one (difflib, cutoff 0.75); None when there is none."""
+    names = list(names)
+    folded = {n.casefold(): n for n in names}
+    if name.casefold() in folded:
+        return folded[name.casefold()]
+    near = difflib.get_close_matches(name, names, n=1, cutoff=0.75)
+    return near[0] if near else None
+

@@ -6,7 +6,6 @@ mistake.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import math
 import os
 import tomllib
@@ -128,7 +127,7 @@ def _check_pairs(calendar: Calendar, label: str) -> None:
         tickers: dict[str, str] = {}
         for name in event.securities:
             if name not in securities and name not in close:
-                close[name] = _near(name, securities)
+                close[name] = fields.nearest(name, securities)
             near = close.get(name)
             if near:
                 raise EventsFileError(
@@ -169,15 +168,6 @@ def _check_pairs(calendar: Calendar, label: str) -> None:
                     f"{label}: event '{event.id}' headline {list(event.headline)} lies outside "
                     f"the event window {list(settings.window)} of security '{security.alias}'"
                 )
-
-
-def _near(name: str, aliases: Mapping[str, Security]) -> str | None:
-    """The alias ``name`` was probably meant to be: the same but for case, else a close one."""
-    folded = {alias.casefold(): alias for alias in aliases}
-    if name.casefold() in folded:
-        return folded[name.casefold()]
-    near = difflib.get_close_matches(name, list(aliases), n=1, cutoff=0.75)
-    return near[0] if near else None
 
 
 def _security(alias: str, table: Mapping[str, Any], label: str) -> Security:

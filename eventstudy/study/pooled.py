@@ -22,6 +22,7 @@ import pandas as pd
 from eventstudy import _display
 from eventstudy.errors import EstimationError, UnknownEventError, warn_excluded
 from eventstudy.events import Calendar, Event, load_events
+from eventstudy.events.fields import nearest
 from eventstudy.inference.aggregate import BOOTSTRAP, Aggregate
 from eventstudy.study.arrays import aggregate_pairs
 from eventstudy.study.results import (
@@ -143,9 +144,11 @@ def restrict(calendar: Calendar, events: Sequence[Event], securities: Sequence[s
     known = set(calendar.securities) | {s for e in events for s in e.securities}
     unknown = [s for s in securities if s not in known]
     if unknown:
+        near = nearest(unknown[0], known)
         raise UnknownEventError(
             f"unknown security {', '.join(repr(s) for s in unknown)} in --securities; "
-            f"aliases in {calendar.path}: {', '.join(sorted(calendar.securities))}")
+            + (f"did you mean '{near}'? " if near else "")
+            + f"aliases in {calendar.path}: {', '.join(sorted(calendar.securities))}")
     keep = set(securities)
     cut = {e.id: dataclasses.replace(e, securities=tuple(s for s in e.securities if s in keep))
            for e in events}

@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from eventstudy._typing import FloatArray, Window
-from eventstudy.errors import EstimationError
+from eventstudy.errors import EstimationError, InputError
 from eventstudy.estimation import kernel
 from eventstudy.study.batch import grid, spans, tuning
 from eventstudy.study.batch.fit import _window
@@ -38,6 +39,7 @@ def pair_arrays(result: Any, rows: np.ndarray, windows: tuple[Window, ...],
     needs_benchmark = model != "constant-mean"
     pairs = result.pairs.iloc[rows]
     request = read_request(pairs, needs_benchmark)
+    _once(pairs, request.security, request.day0, label)
     s, b = _positions(returns.columns, request, needs_benchmark)
     plan = grid.layout(values, returns.index, returns.columns, s, b, request.day0,
                        request.exchange, request.benchmark_exchange, result.sessions,
@@ -101,6 +103,22 @@ def pair_arrays(result: Any, rows: np.ndarray, windows: tuple[Window, ...],
         residual_dates=residual_dates,
         keys=tuple((label, str(x)) for x in pairs.index),
     )
+
+
+def _once(pairs: pd.DataFrame, security: pd.Series, day0: np.ndarray, label: str) -> None:
+    """Refuse a security with the same day 0 twice among the pairs pooled: it would count twice
+    in every test (as an events file may not list a ticker twice in one event)."""
+    key = pd.DataFrame({"security": security.to_numpy(), "day0": day0})
+    again = np.flatnonzero(key.duplicated().to_numpy())
+    if again.size:
+        b = again[0]
+        a = np.flatnonzero((key["security"] == key["security"].iloc[b]).to_numpy()
+                           & (day0 == day0[b]))[0]
+        group = f" of group {label!r}" if label else ""
+        raise InputError(
+            f"pairs {pairs.index[a]!r} and {pairs.index[b]!r}{group} are the same security "
+            f"{key['security'].iloc[a]!r} with the same day0 {str(day0[a])[:10]}: pooled, it "
+            "would count twice; drop one (pairs.drop_duplicates(['security', 'day0']))")
 
 
 def _by_date(resid: FloatArray, dates: np.ndarray) -> tuple[FloatArray, np.ndarray]:
