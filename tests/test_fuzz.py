@@ -196,14 +196,19 @@ def test_events_file_mutations_end_in_a_result_or_one_line(data, events_folder,
     except tomllib.TOMLDecodeError:
         command = ["list", "--events", str(path)]  # fails at once: one line, exit 2
     else:
-        command = ["run", *_what_to_run(text, data), "--events", str(path), "-f", "json",
-                   "--bootstrap", "0"]
+        command = ["run", *_what_to_run(text, data), "--events", str(path), "-f",
+                   data.draw(st.sampled_from(["json", "json", "json", "csv", "table"])),
+                   "--bootstrap", data.draw(st.sampled_from(["0", "0", "0", "50", "-1",
+                                                             str(10**12), "x"])),
+                   "--seed", data.draw(st.sampled_from(["0", "7", "-1", str(2**70), "1.5"]))]
     result = CliRunner().invoke(app, command)
     code, err = ends_well(result)
     why = re.sub(r"\S*events\.toml:?\s*", "", err.removeprefix("error: "))[:28]
     event(f"{command[0]}: exit {code}" + (f" ({why})" if code else ""))
-    if code == 0 and command[0] == "run":
+    if code == 0 and "json" in command:
         assert json.loads(result.stdout)["pairs"]
+    elif code == 0:
+        assert result.stdout.strip()
 
 
 # --- the batch command: its arguments and its pairs file ----------------------------------------

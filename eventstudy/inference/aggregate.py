@@ -53,6 +53,8 @@ from eventstudy.inference.dependence import (
 from eventstudy.inference.significance import TestArray, TestResult
 
 BOOTSTRAP = 2000  # default number of bootstrap resamples of the CAAR
+#: The most resamples of the CAAR interval asked for (its percentiles settle long before).
+MAX_BOOTSTRAP = 1_000_000
 TEST_ORDER = ("csect_t", "patell_z", "adj_patell_z", "bmp_t", "kp_bmp_t", "j1", "j2", "cda_t",
               "portfolio_t", "skew_t", "sign_z", "gsign_z", "rank_z", "grank_t", "wilcoxon_z")
 # Tests whose variance comes from the time series of the cross-sectional mean, or that scale
@@ -282,9 +284,9 @@ def _check_bootstrap(bootstrap: object, seed: object) -> None:
     def count(v: object) -> bool:
         return not isinstance(v, bool) and isinstance(v, (int, np.integer)) and v >= 0
 
-    if not count(bootstrap):
+    if not count(bootstrap) or bootstrap > MAX_BOOTSTRAP:  # type: ignore[operator]
         raise InputError(f"bootstrap = {bootstrap!r}: give the number of resamples, an integer "
-                         ">= 0 (0: no interval)")
+                         f"from 0 (no interval) to {MAX_BOOTSTRAP:,}")
     if seed is not None and not count(seed):
         raise InputError(f"seed = {seed!r}: give an integer >= 0 (the same seed, the same "
                          "interval)")
