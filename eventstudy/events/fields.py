@@ -1,7 +1,7 @@
 """Readers of one value of an events file each: a table, its keys, a window, a pair's settings,
 a choice among names, a string, a list of strings. Each returns the value or raises one
 :class:`~eventstudy.errors.EventsFileError` naming the file (``label``), the table and the key
-(``where``).
+(``where``). :func:`nearest` finds the name a mistyped one was meant to be.
 """
 
 from __future__ import annotations
