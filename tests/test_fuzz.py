@@ -15,6 +15,7 @@ import io
 import json
 import os
 import re
+import shutil
 import tomllib
 from pathlib import Path
 
@@ -193,8 +194,20 @@ def test_events_file_mutations_end_in_a_result_or_one_line(data, events_folder,
     path.write_text(text, encoding="utf-8")
     try:
         tomllib.loads(text)
+        toml = True
     except tomllib.TOMLDecodeError:
+        toml = False
+    if not toml:
         command = ["list", "--events", str(path)]  # fails at once: one line, exit 2
+    elif data.draw(st.integers(0, 15), label="report?") == 0:  # a few reports: slower
+        out = events_folder / "reports"
+        shutil.rmtree(out, ignore_errors=True)
+        command = ["report", *_what_to_run(text, data), "--events", str(path), "--out",
+                   str(out), "--no-figures"]
+        code, _ = ends_well(CliRunner().invoke(app, command), out)
+        event(f"report: exit {code}")
+        assert code == 2 or any(out.glob("*.md"))
+        return
     else:
         command = ["run", *_what_to_run(text, data), "--events", str(path), "-f",
                    data.draw(st.sampled_from(["json", "json", "json", "csv", "table"])),
