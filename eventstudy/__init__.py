@@ -11,8 +11,6 @@ Public API (contract.md, "Library API"):
   :class:`PooledResult` whose aggregate keys pairs on (event, security).
 """
 
-from typing import TYPE_CHECKING
-
 from eventstudy._version import __version__ as __version__
 from eventstudy.errors import (
     CalendarError,
@@ -27,37 +25,13 @@ from eventstudy.errors import (
     UnknownEventError,
 )
 from eventstudy.events import Calendar, load_events
+from eventstudy.study.batch import BatchResult, batch
 from eventstudy.study.pooled import PooledResult, run_many
 from eventstudy.study.results import EventStudyResult, PairResult
 from eventstudy.study.single import run
 
 # Registers the terminal rendering of the result objects (summary(), __rich__, __str__).
 from eventstudy.present import terminal as _terminal  # noqa: F401  isort: skip
-
-#: Modules of the old flat layout, now deprecated aliases (eventstudy._deprecated): reached as
-#: attributes of the package, as they were when the package imported them itself.
-_MOVED = ("abnormal", "aggregate", "batching", "kernel", "models", "pooled", "results", "returns",
-          "sensitivity", "significance")
-
-
-#: Names loaded on first use: the batch engine is not needed to run one event from the CLI.
-_LAZY = {"batch": "eventstudy.study.batch", "BatchResult": "eventstudy.study.batch"}
-
-if TYPE_CHECKING:
-    from eventstudy.study.batch import BatchResult, batch
-
-
-def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    if name in _MOVED:
-        import importlib
-
-        return importlib.import_module(f"eventstudy.{name}")
-    raise AttributeError(f"module 'eventstudy' has no attribute {name!r}")
-
 
 __all__ = [
     "BatchResult",

@@ -18,11 +18,11 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "eventstudy"
 
 #: The layers, lowest first, and the module prefixes each holds (a module belongs to the layer of
-#: its longest matching prefix). The deprecated aliases of the old flat layout sit with the API.
+#: its longest matching prefix).
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("foundation", ("eventstudy._version", "eventstudy._typing", "eventstudy.errors",
                     "eventstudy._atomic", "eventstudy._display", "eventstudy._lazy",
-                    "eventstudy._deprecated", "eventstudy.schema")),
+                    "eventstudy.schema")),
     ("calendar", ("eventstudy.sessions",)),
     ("inputs", ("eventstudy.events", "eventstudy.prices")),
     ("estimation", ("eventstudy.estimation",)),
@@ -30,10 +30,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("study", ("eventstudy.study",)),
     ("present", ("eventstudy.present",)),
     ("cli", ("eventstudy.cli",)),
-    ("api", ("eventstudy", "eventstudy.__main__", "eventstudy.distributed", "eventstudy.batching",
-             "eventstudy.significance", "eventstudy.results", "eventstudy.pooled",
-             "eventstudy.models", "eventstudy.aggregate", "eventstudy.abnormal",
-             "eventstudy.returns", "eventstudy.kernel")),
+    ("api", ("eventstudy", "eventstudy.__main__", "eventstudy.distributed")),
 )
 
 
