@@ -159,7 +159,7 @@ def test_missing_extra_exit_2(monkeypatch, files) -> None:
     monkeypatch.setitem(sys.modules, "distributed", None)
     result = invoke(str(folder / "pairs.csv"), "--returns", str(folder / "returns.parquet"))
     assert result.exit_code == 2
-    assert "pip install 'eventstudy[distributed]'" in result.stderr
+    assert "pip install 'eventstudy-sessions[distributed]'" in result.stderr
 
 
 def test_progress_bar_on_a_terminal_only(scheduler, files, monkeypatch) -> None:

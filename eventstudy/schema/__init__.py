@@ -74,6 +74,6 @@ def validate_result(doc: dict[str, Any]) -> None:
     except ImportError as exc:
         raise ImportError(
             "validate_result needs jsonschema, a test-only dependency: "
-            "pip install jsonschema (or pip install 'eventstudy[test]')"
+            "pip install jsonschema (or pip install 'eventstudy-sessions[test]')"
         ) from exc
     _validator().validate(doc)

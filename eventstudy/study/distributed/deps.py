@@ -12,7 +12,7 @@ from types import ModuleType
 
 from eventstudy.errors import MissingDependencyError
 
-INSTALL = "pip install 'eventstudy[distributed]'"
+INSTALL = "pip install 'eventstudy-sessions[distributed]'"
 
 
 def need(name: str) -> ModuleType:

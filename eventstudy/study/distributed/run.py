@@ -97,7 +97,7 @@ def batch(
     Raises
     ------
     MissingDependencyError
-        dask.distributed or pyarrow is not installed (``pip install 'eventstudy[distributed]'``).
+        dask.distributed or pyarrow is not installed (``pip install 'eventstudy-sessions[distributed]'``).
     DistributedError
         The scheduler is unreachable, or a task killed its worker again and again.
     EstimationError, PriceDataError, EventsFileError
