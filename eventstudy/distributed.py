@@ -1,5 +1,6 @@
 """``eventstudy.distributed.batch``: the batch engine on a Dask cluster (the ``distributed``
-extra: ``pip install 'eventstudy-sessions[distributed]'``); see :mod:`eventstudy.study.distributed`."""
+extra: ``pip install 'eventstudy-sessions[distributed]'``); see
+:mod:`eventstudy.study.distributed`."""
 
 from eventstudy.study.distributed import batch
 

@@ -97,7 +97,8 @@ def batch(
     Raises
     ------
     MissingDependencyError
-        dask.distributed or pyarrow is not installed (``pip install 'eventstudy-sessions[distributed]'``).
+        dask.distributed or pyarrow is not installed
+        (``pip install 'eventstudy-sessions[distributed]'``).
     DistributedError
         The scheduler is unreachable, or a task killed its worker again and again.
     EstimationError, PriceDataError, EventsFileError
