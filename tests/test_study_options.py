@@ -60,3 +60,58 @@ def test_simple_market_adjusted_known_answers(result) -> None:
     assert car.se == pytest.approx(np.sqrt(2 * sigma2), rel=1e-12)
     # the headline window (0, 0) is added to the configured CAR windows
     assert list(result.windows) == [(0, 1), (0, 0)]
+
+
+# --- run(model=...) and run --model (issue 23) -------------------------------------------------
+
+
+def test_a_model_for_the_whole_study_is_the_sensitivity_row_of_that_model() -> None:
+    import warnings
+
+    from eventstudy.study.sensitivity import sensitivity
+
+    frame = sensitivity("dual-use-ban", "dimson")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = run("dual-use-ban", model="dimson")
+    assert {p.model for p in result.pairs} == {"dimson"} and len(result.pairs) == 4
+    for pair in result.pairs:
+        rows = frame[frame["security"] == pair.security].set_index("window")
+        for _, car in pair.car.iterrows():
+            assert car["car"] == rows.loc[[tuple(car["window"])], "car"].iloc[0]
+
+
+def test_a_model_that_does_not_fit_a_pair_excludes_it_with_the_reason(tmp_path) -> None:
+    from eventstudy.errors import EstimationError, InputError
+
+    path = tmp_path / "events.toml"
+    path.write_text(textwrap.dedent("""
+        [defaults]
+        model = "constant-mean"
+        [securities.T]
+        ticker = "6330.T"
+        [[events]]
+        id = "e"
+        announced = 2026-01-07
+        securities = ["T"]
+        """), encoding="utf-8")
+    with pytest.raises(EstimationError, match="no benchmark configured for the market model"):
+        run("e", events=path, model="market")
+    with pytest.raises(InputError, match="model = 'capm' is not one of"):
+        run("e", events=path, model="capm")
+
+
+def test_run_model_on_the_command_line() -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from eventstudy.cli import app
+
+    out = CliRunner().invoke(app, ["run", "dual-use-ban", "--model", "constant-mean", "-f",
+                                   "json"])
+    assert out.exit_code == 0, out.stderr
+    assert {p["model"] for p in json.loads(out.stdout)["pairs"]} == {"constant-mean"}
+    both = CliRunner().invoke(app, ["run", "dual-use-ban", "--model", "dimson", "--models",
+                                    "market"])
+    assert both.exit_code == 2 and "--model and --models" in both.stderr

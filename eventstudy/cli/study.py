@@ -112,6 +112,12 @@ def run(
                           "interval (pairs resampled; 0 = none).")
     ] = 2000,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="Study every pair under this model instead of the events "
+                     "file's: market, constant-mean, market-adjusted, multi-factor, dimson or "
+                     "scholes-williams (a pair it does not fit is excluded with the reason)."),
+    ] = None,
 ) -> None:
     """Run the event study of one event, or pool several (ids, --tag) into one aggregate."""
     from eventstudy.errors import UnknownEventError
@@ -124,10 +130,13 @@ def run(
     if models is not None:
         if len(ids) != 1 or tag is not None:
             raise fail(UnknownEventError("--models compares models on exactly one event id"))
+        if model is not None:
+            raise fail(UnknownEventError("--model and --models: pass one of them (--models "
+                                         "compares several, --model studies under one)"))
         _models_view(ids[0], models, events, prices, format, source, cache_dir, secs)
         return
 
-    options = {"prices": prices, "source": source, "cache_dir": cache_dir}
+    options = {"prices": prices, "source": source, "cache_dir": cache_dir, "model": model}
     try:
         if len(ids) > 1 or tag is not None:
             result: Any = with_price_warnings(run_many)(

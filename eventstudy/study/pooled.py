@@ -189,7 +189,8 @@ def run_event(event_id: str, *, events: str | os.PathLike[str] | Calendar | None
 def run_many(event_ids: Sequence[str] = (), *, tag: str | None = None,
              securities: Sequence[str] | None = None,
              events: str | os.PathLike[str] | Calendar | None = None,
-             bootstrap: int = BOOTSTRAP, seed: int | None = 0, **options: Any) -> PooledResult:
+             bootstrap: int = BOOTSTRAP, seed: int | None = 0, model: str | None = None,
+             **options: Any) -> PooledResult:
     """Pool several events: by id, by ``tag`` of the events file, restricted to ``securities``.
 
     Parameters
@@ -204,6 +205,8 @@ def run_many(event_ids: Sequence[str] = (), *, tag: str | None = None,
         The events file (as :func:`eventstudy.study.single.run`).
     bootstrap, seed : int
         Resamples and seed of the pooled CAAR's percentile interval.
+    model : str, optional
+        Every pair under this normal-return model (see :func:`eventstudy.study.single.run`).
     **options
         Passed to :func:`eventstudy.study.single.run` for each event (e.g. ``prices``).
 
@@ -228,7 +231,7 @@ def run_many(event_ids: Sequence[str] = (), *, tag: str | None = None,
     for event in selected:
         if hasattr(source, "prepare_event"):  # e.g. Yahoo: fetch the dates the event needs
             source.prepare_event(calendar, event)
-        requests.append(event_requests(calendar, event))
+        requests.append(event_requests(calendar, event, model))
     found = study_pairs(calendar, [r for reqs in requests for r in reqs], source)
     results: list[EventStudyResult] = []
     failed: list[tuple[Event, str]] = []

@@ -103,7 +103,7 @@ def sensitivity(
     if hasattr(prices, "prepare_event"):  # e.g. Yahoo: fetch the dates the event needs
         prices.prepare_event(calendar, event)
     rows: list[dict[str, object]] = []
-    cells: list[tuple[dict[str, object], tuple[tuple[int, int], ...], str | Request]] = []
+    cells: list[tuple[dict[str, object], tuple[tuple[int, int], ...], Request]] = []
     for alias in event.securities:
         security = calendar.security(alias)
         base = calendar.settings(event, security)
@@ -115,13 +115,9 @@ def sensitivity(
                 sec = replace(sec, benchmark_exchange=_exchange_of(bench, sec))
             windows = car_windows(base, event)
             common = {"event": event.id, "security": alias, "model": item}
-            reason = _unfit(name, sec, base.factors)
-            request = Request(event, sec, replace(base, model=name))
-            cells.append((common, windows, reason or request))
-    requests = [c for _, _, c in cells if isinstance(c, Request)]
-    found = iter(study_pairs(calendar, requests, prices))
-    for common, windows, cell in cells:
-        outcome = next(found) if isinstance(cell, Request) else cell
+            cells.append((common, windows, Request(event, sec, replace(base, model=name))))
+    found = study_pairs(calendar, [c for _, _, c in cells], prices)
+    for (common, windows, _), outcome in zip(cells, found, strict=True):
         if not isinstance(outcome, PairResult):
             rows += [{**common, "window": w, "headline": w == event.headline,
                       "reason": str(outcome)} for w in windows]
@@ -141,15 +137,6 @@ def sensitivity(
         frame[col] = frame[col].astype(float)
     frame["reason"] = frame["reason"].fillna("")
     return frame
-
-
-def _unfit(model: str, security: object, factors: Sequence[str]) -> str | None:
-    """Why ``model`` cannot be used for ``security`` as configured (None when it can)."""
-    if model in BENCHMARK_MODELS and not getattr(security, "benchmark", None):
-        return f"no benchmark configured for the {model} model"
-    if model == "multi-factor" and not factors:
-        return 'no factors configured (factors = ["TICKER", ...] in events.toml)'
-    return None
 
 
 def headline_table(frame: pd.DataFrame) -> pd.DataFrame:

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 
 from eventstudy._lazy import Deferred
-from eventstudy.errors import (
-    EstimationError,
-)
+from eventstudy._typing import MODEL_NAMES
+from eventstudy.errors import EstimationError, InputError
 from eventstudy.events import Calendar, Event, load_events
 from eventstudy.inference.aggregate import Aggregate
 from eventstudy.prices import PriceSource, open_source
@@ -46,6 +46,7 @@ def run(
     prices: str | os.PathLike[str] | PriceSource | None = None,
     source: str | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
+    model: str | None = None,
 ) -> EventStudyResult:
     """Run the event study of one event of an events file.
 
@@ -64,6 +65,10 @@ def run(
         :func:`eventstudy.prices.open_source`.
     cache_dir : path, optional
         The price cache of the ``yahoo`` and ``cache`` sources.
+    model : str, optional
+        Study every pair under this normal-return model (one of ``MODEL_NAMES``) instead of the
+        events file's; each pair keeps its other settings. A pair the model cannot be used for
+        (no benchmark, no factors) is excluded with the reason.
 
     Returns
     -------
@@ -79,7 +84,7 @@ def run(
     event = calendar.event(event_id)
     if hasattr(price_source, "prepare_event"):  # e.g. Yahoo: fetch the dates the event needs
         price_source.prepare_event(calendar, event)
-    requests = event_requests(calendar, event)
+    requests = event_requests(calendar, event, model)
     return event_result(event, requests, study_pairs(calendar, requests, price_source))
 
 
@@ -92,12 +97,19 @@ def open_prices(calendar: Calendar, *,
         prices, source=source, cache_dir=cache_dir, default=calendar.source))
 
 
-def event_requests(calendar: Calendar, event: Event) -> list[Request]:
-    """The pairs of one event, each with its settings, in the event's order."""
+def event_requests(calendar: Calendar, event: Event, model: str | None = None
+                   ) -> list[Request]:
+    """The pairs of one event, each with its settings (its model replaced by ``model`` when
+    given), in the event's order."""
+    if model is not None and model not in MODEL_NAMES:
+        raise InputError(f"model = {model!r} is not one of: {', '.join(MODEL_NAMES)}")
     out = []
     for name in event.securities:
         security = calendar.security(name)
-        out.append(Request(event, security, calendar.settings(event, security)))
+        settings = calendar.settings(event, security)
+        if model is not None and model != settings.model:
+            settings = replace(settings, model=model)
+        out.append(Request(event, security, settings))
     return out
 
 

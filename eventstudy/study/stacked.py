@@ -30,7 +30,7 @@ import numpy as np
 
 from eventstudy.estimation.models import MODELS
 from eventstudy.estimation.returns import trade_to_trade
-from eventstudy.events import Calendar, Security
+from eventstudy.events import BENCHMARK_MODELS, Calendar, Security
 from eventstudy.inference import windows
 from eventstudy.prices import PriceSource
 from eventstudy.study.pair import _price_tickers, car_windows, study_pair
@@ -54,13 +54,18 @@ def study_pairs(calendar: Calendar, requests: Sequence[Request], source: PriceSo
     path to).
     """
     out: list[PairResult | _Exclude | None] = [None] * len(requests)
+    for i, req in enumerate(requests):  # a model chosen for the whole study may not fit a pair
+        why = unusable(req.settings.model, req.security, req.settings.factors)
+        if why:
+            out[i] = _Exclude(why, "model not usable")
     if stacked:
         resolver = Resolver(calendar, source)
-        for key, members in _groups(resolver, requests).items():
-            found = _compute(resolver, key, [requests[i] for i, _ in members],
+        todo = [i for i, found in enumerate(out) if found is None]
+        for key, members in _groups(resolver, [requests[i] for i in todo]).items():
+            found = _compute(resolver, key, [requests[todo[j]] for j, _ in members],
                              np.array([p for _, p in members], int))
-            for (i, _), result in zip(members, found, strict=True):
-                out[i] = result
+            for (j, _), result in zip(members, found, strict=True):
+                out[todo[j]] = result
     for i, req in enumerate(requests):  # the rest, one by one, in order (errors raise in order)
         if out[i] is None:
             try:
@@ -181,3 +186,15 @@ def _gather(res: Resolver, exchange: str, tickers: list[tuple[str, str]], idx: n
 def _benchmark_exchange(security: Security) -> str:
     """The exchange whose sessions the benchmark follows (``study_pair``'s rule)."""
     return security.benchmark_exchange or security.exchange
+
+
+def unusable(model: str, security: Security, factors: Sequence[str]) -> str | None:
+    """Why ``model`` cannot be used for ``security`` as configured (None when it can): the
+    events file checks its own settings; a model chosen for a whole study (``run(model=...)``,
+    ``--models``) is checked here, and the pair excluded with the reason."""
+    if model in BENCHMARK_MODELS and not security.benchmark:
+        return f"no benchmark configured for the {model} model"
+    if model == "multi-factor" and not factors:
+        return 'no factors configured (factors = ["TICKER", ...] in events.toml)'
+    return None
+
