@@ -233,7 +233,7 @@ def test_day0_without_a_price_is_noted(tmp_path) -> None:
 
 
 @pytest.mark.parametrize(("argv", "fragment"), [
-    (["run", "dual-use-ban", "--format", "xml"], "'xml' is not one of 'table', 'json', 'csv'"),
+    (["run", "dual-use-ban", "--format", "xml"], "unknown format 'xml'; use table, json or csv"),
     (["run", "dual-use-ban", "--bogus"], "No such option: --bogus"),
     (["list", "--events"], "requires an argument"),
 ])
@@ -303,3 +303,32 @@ def test_debug_after_a_double_dash_is_an_argument(monkeypatch) -> None:
     assert without_debug(["run", "--debug", "x", "--", "--debug"]) == (
         ["run", "x", "--", "--debug"], True)
     assert without_debug(["run", "x"]) == (["run", "x"], False)
+
+
+# --- the command line's manners (issue 23) -----------------------------------------------------
+
+
+def test_version_and_short_help() -> None:
+    import eventstudy
+
+    out = CliRunner().invoke(app, ["--version"])
+    assert (out.exit_code, out.stdout) == (0, f"eventstudy {eventstudy.__version__}\n")
+    for args in (["-h"], ["run", "-h"], ["data", "show", "-h"]):
+        shown = CliRunner().invoke(app, args)
+        assert shown.exit_code == 0 and "Usage: " in shown.stdout, args
+
+
+@pytest.mark.parametrize("args", [["data", "show", "^N225"], ["run", "--tag", "escalation",
+                                                               "-f", "csv"]])
+def test_a_closed_pipe_ends_quietly_with_status_0(args) -> None:
+    # `eventstudy ... | head -1`: the reader takes a few bytes and closes the pipe.
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-m", "eventstudy", *args],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.read(20)
+    child.stdout.close()
+    err = child.stderr.read().decode()
+    assert child.wait(timeout=120) == 0 and err == "", err

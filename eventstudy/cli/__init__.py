@@ -11,9 +11,11 @@ module per command group (:mod:`~eventstudy.cli.study`: list, run; :mod:`~events
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
+from eventstudy._version import __version__
 from eventstudy.cli.batch import batch
 from eventstudy.cli.data import data_app
 from eventstudy.cli.guard import GuardedGroup
@@ -28,7 +30,23 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"eventstudy {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="Print the version and exit.")] = False,
+) -> None:
+    """Event studies on exchange calendars: day 0, abnormal returns, CARs and tests."""
 
 app.command("list")(list_events)
 app.command()(run)

@@ -43,10 +43,21 @@ def fail(problem: str | BaseException) -> typer.Exit:
     return typer.Exit(code=2)
 
 
+class _Console(Console):
+    """rich's console, but a reader that closed the pipe (``| head``) ends the command with
+    status 0, not 1: what was read was all the reader wanted."""
+
+    def on_broken_pipe(self) -> None:
+        try:
+            super().on_broken_pipe()  # stdout to the null device, then SystemExit(1)
+        except SystemExit:
+            raise SystemExit(0) from None
+
+
 def console() -> Console:
     """stdout console; piped or redirected output gets 120 columns instead of 80."""
-    out = Console()
-    return out if out.is_terminal else Console(width=max(out.width, 120))
+    out = _Console()
+    return out if out.is_terminal else _Console(width=max(out.width, 120))
 
 
 @contextlib.contextmanager

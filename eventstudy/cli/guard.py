@@ -16,6 +16,7 @@ alike: both call the group's ``main``.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -47,6 +48,15 @@ class GuardedGroup(TyperGroup):
             sys.exit(code)
         return code
 
+    def invoke(self, ctx: Any) -> Any:
+        """The command; a reader that closed the pipe (``eventstudy list | head -3``) ends it
+        quietly, with status 0: what was read was all the reader wanted."""
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            _quiet_stdout()
+            return 0
+
 
 def without_debug(args: Sequence[str]) -> tuple[list[str], bool]:
     """``args`` without the debug flag (which may come anywhere before a ``--``), and whether
@@ -70,7 +80,7 @@ def ended(exc: Exception, debug: bool) -> int:
             return int(getattr(exc, "exit_code", USAGE))
         ctx = getattr(exc, "ctx", None)
         command = ctx.command_path if ctx is not None else "eventstudy"
-        _line(f"error: {exc.format_message()} (see '{command} --help')")
+        _line(f"error: {_usage(exc)} (see '{command} --help')")
         return USAGE
     if isinstance(exc, EventStudyError):
         _line(f"error: {exc}")
@@ -81,6 +91,33 @@ def ended(exc: Exception, debug: bool) -> int:
           + ("this is a bug of eventstudy: please report it with the traceback above" if debug
              else f"rerun with {DEBUG_FLAG} for the traceback"))
     return INTERNAL
+
+
+#: typer's words for a value outside a choice ("Value error, 'xml' is not one of 'table', ...").
+_NOT_ONE_OF = re.compile(r"'(?P<value>[^']*)' is not one of (?P<choices>'.*')\.?$")
+
+
+def _usage(exc: Exception) -> str:
+    """A usage error's message; a value outside a choice as "unknown format 'xml'; use table,
+    json or csv"."""
+    message = exc.format_message()  # type: ignore[attr-defined]
+    found = _NOT_ONE_OF.search(getattr(exc, "message", "") or "")
+    param = getattr(exc, "param", None)
+    if found is None or param is None:
+        return message
+    choices = re.findall(r"'([^']*)'", found["choices"])
+    listed = ", ".join(choices[:-1]) + f" or {choices[-1]}" if len(choices) > 1 else choices[0]
+    return f"unknown {param.name} {found['value']!r}; use {listed}"
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at the null device, so that the interpreter's last flush at exit does not
+    hit the closed pipe again (the Python documentation's recipe for SIGPIPE)."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's capture)
+        pass
 
 
 def _line(text: str) -> None:
