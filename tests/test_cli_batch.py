@@ -175,3 +175,25 @@ def test_progress_bar_on_a_terminal_only(scheduler, files, monkeypatch) -> None:
     assert plain.exit_code == drawn.exit_code == 0
     assert plain.stderr == "" and "tasks" in drawn.stderr and "3/3" in drawn.stderr
     assert drawn.stdout == plain.stdout
+
+
+def test_help_names_the_extra() -> None:
+    result = runner.invoke(app, ["batch", "--help"])
+    assert result.exit_code == 0
+    assert "pip install 'eventstudy-sessions[distributed]'" in " ".join(result.stdout.split())
+
+
+def test_day0_is_a_date_in_parquet(scheduler, files) -> None:
+    import datetime as dt
+
+    folder, _, pairs = files
+    out = folder / "dates.parquet"
+    result = invoke(str(folder / "pairs.csv"), "--returns", str(folder / "returns.parquet"),
+                    "--scheduler", scheduler, "--out", str(out), *WINDOWS)
+    assert result.exit_code == 0, result.stderr
+    import pyarrow.parquet as pq
+
+    column = pq.read_table(out).column("day0")
+    assert str(column.type) == "date32[day]"
+    assert column.to_pylist()[0] == pd.Timestamp(pairs["day0"].iloc[0]).date()
+    assert isinstance(column.to_pylist()[0], dt.date)

@@ -66,7 +66,11 @@ def batch(
         "--returns-kind", help="log or simple: how returns combine over several sessions.")
     ] = "log",
 ) -> None:
-    """CARs of many pairs on a Dask cluster: one row per pair, CAR, se, t, p, exclusions."""
+    """CARs of many pairs on a Dask cluster: one row per pair, CAR, se, t, p, exclusions.
+
+    Needs the distributed extra: pip install 'eventstudy-sessions\\[distributed]' (dask and
+    pyarrow). 'eventstudy data panel' writes the returns Parquet from the prices 'run' reads.
+    """
     from eventstudy.study.batch.engine import _check_choices
     from eventstudy.study.distributed import batch as distributed_batch
     from eventstudy.study.distributed.deps import need
@@ -111,9 +115,12 @@ def batch(
 
 def _encode(table: pd.DataFrame, out: Path | None) -> bytes:
     """The table as the bytes of the output file (written whole, atomically, afterwards)."""
+    import pandas as pd
+
     buffer = io.BytesIO()
-    if out is not None and out.suffix.lower() == ".parquet":
-        table.to_parquet(buffer, index=False)
+    if out is not None and out.suffix.lower() == ".parquet":  # day 0 as a date, not text
+        day0 = pd.to_datetime(table["day0"], format="%Y-%m-%d").dt.date
+        table.assign(day0=day0).to_parquet(buffer, index=False)
     else:
         buffer.write(table.to_csv(index=False).encode())
     return buffer.getvalue()
