@@ -254,3 +254,67 @@ def test_unknown_ticker_in_the_embedded_dataset(isolated: Path) -> None:
                            "(default source; --source or $EVENTSTUDY_SOURCE changes it)")
     assert "'eventstudy data fetch NOPE.AX'" in line and "--source yahoo" in line
     assert "--prices DIR" in line and "LYC.AX" in line  # what the dataset holds
+
+
+# --- aliases, data list, data panel (issue 23) --------------------------------------------------
+
+
+def _invoke(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def test_show_takes_the_events_files_aliases_and_a_baskets_level() -> None:
+    import numpy as np
+
+    alias = _invoke("data", "show", "LYC")
+    assert alias.exit_code == 0, alias.stderr
+    assert "LYC (LYC.AX)" in alias.stdout and "2024-01-02 .. 2026-04-30" in alias.stdout
+    basket = _invoke("data", "show", "TE")
+    assert basket.exit_code == 0, basket.stderr
+    assert "15 members" in basket.stdout and "TE-PROXY" in basket.stdout
+    # the level's log returns are the returns the study of TE reads
+    import warnings
+
+    import eventstudy
+    from eventstudy.events import load_events
+    from eventstudy.prices import EmbeddedSource as Source
+    from eventstudy.study.series import named_prices
+
+    level = named_prices(load_events(), "TE", Source().load, lambda t: None).prices
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (te,) = [p for p in eventstudy.run("dual-use-ban").pairs if p.security == "TE"]
+    returns = np.log(level).diff().reindex(pd.DatetimeIndex(te.days["date"]))
+    np.testing.assert_allclose(returns.to_numpy(), te.days["return"].to_numpy(), rtol=1e-12)
+    wrong = _invoke("data", "show", "te")
+    assert wrong.exit_code == 2 and "did you mean the alias 'TE'?" in wrong.stderr
+
+
+def test_data_list_shows_every_ticker_of_the_source() -> None:
+    listed = _invoke("data", "list")
+    assert listed.exit_code == 0, listed.stderr
+    tickers = EmbeddedSource().tickers()
+    assert f"{len(tickers)} tickers in embedded dataset" in listed.stdout
+    for ticker in ("LYC.AX", "6330.T", "^TOPX"):
+        assert ticker in listed.stdout
+
+
+def test_data_panel_writes_the_returns_the_batch_command_reads(tmp_path: Path) -> None:
+    import numpy as np
+
+    out = tmp_path / "returns.parquet"
+    made = _invoke("data", "panel", "--out", str(out), "--tickers", "LYC.AX,^AXJO,TE")
+    assert made.exit_code == 0, made.stderr
+    frame = pd.read_parquet(out)
+    assert list(frame.columns) == ["LYC.AX", "^AXJO", "TE"] and frame.index.name == "date"
+    lyc = EmbeddedSource().load("LYC.AX")
+    expected = np.log(lyc).diff().iloc[1:]
+    np.testing.assert_allclose(frame["LYC.AX"].dropna().to_numpy(), expected.to_numpy())
+    assert frame["LYC.AX"].dropna().index.equals(expected.index)
+    from eventstudy.study.distributed.panel import open_panel
+
+    assert list(open_panel(out).tickers) == ["LYC.AX", "^AXJO", "TE"]  # batch reads it
+    bad = _invoke("data", "panel", "--out", str(tmp_path / "x.csv"))
+    assert bad.exit_code == 2 and "give a .parquet file" in bad.stderr
+    missing = _invoke("data", "panel", "--out", str(tmp_path / "y.parquet"), "--tickers", "NOPE")
+    assert missing.exit_code == 2 and not (tmp_path / "y.parquet").exists()
