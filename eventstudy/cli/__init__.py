@@ -20,7 +20,7 @@ from eventstudy.cli.batch import batch
 from eventstudy.cli.data import data_app
 from eventstudy.cli.guard import GuardedGroup
 from eventstudy.cli.report import report
-from eventstudy.cli.study import list_events, run
+from eventstudy.cli.study import list_events, run, show_event
 
 app = typer.Typer(
     cls=GuardedGroup,
@@ -49,6 +49,7 @@ def _options(
     """Event studies on exchange calendars: day 0, abnormal returns, CARs and tests."""
 
 app.command("list")(list_events)
+app.command("show")(show_event)
 app.command()(run)
 app.command("report")(report)
 app.command("batch")(batch)

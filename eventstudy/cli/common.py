@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -55,9 +56,13 @@ class _Console(Console):
 
 
 def console() -> Console:
-    """stdout console; piped or redirected output gets 120 columns instead of 80."""
+    """stdout console: a terminal's width; piped or redirected output the width of $COLUMNS
+    when set (as a terminal would give it), else 120 columns."""
     out = _Console()
-    return out if out.is_terminal else _Console(width=max(out.width, 120))
+    if out.is_terminal:
+        return out
+    columns = os.environ.get("COLUMNS", "").strip()
+    return _Console(width=int(columns) if columns.isdigit() and int(columns) > 0 else 120)
 
 
 @contextlib.contextmanager

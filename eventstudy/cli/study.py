@@ -24,23 +24,52 @@ from eventstudy.errors import EventStudyError
 
 
 def list_events(events: EventsOption = None) -> None:
-    """List the events: id, announcement, title, securities."""
+    """List the events, one line each: id, day, securities, tags (and titles when they fit)."""
     from eventstudy.events import load_events
+    from eventstudy.present.fitting import Fitted
 
     try:
         calendar = load_events(events)
     except EventStudyError as exc:
         raise fail(exc) from None
-    table = Table(title=f"Events in {calendar.path}", title_justify="left")
-    for name in ("id", "announced", "timing"):
-        table.add_column(name, no_wrap=True)
-    for name in ("title", "securities", "tags"):
-        table.add_column(name, overflow="fold")
-    for e in calendar.events:
-        timing = "" if hasattr(e.announced, "hour") else e.timing
-        table.add_row(e.id, e.announced_text, timing, e.title, ", ".join(e.securities),
-                      ", ".join(e.tags))
-    console().print(table)
+
+    def table(columns: tuple[str, ...]) -> Table:
+        out = Table(title=f"{len(calendar.events)} events in {calendar.path}",
+                    title_justify="left", caption="'eventstudy show EVENT' prints one whole",
+                    caption_justify="left")
+        for name in columns:
+            out.add_column(name, no_wrap=name != "title", overflow="fold",
+                           max_width=44 if name == "title" else None)
+        for e in calendar.events:
+            cells = {"id": e.id, "day": e.announced_text[:10],
+                     "timing": "" if hasattr(e.announced, "hour") else e.timing,
+                     "securities": ", ".join(e.securities), "tags": ", ".join(e.tags),
+                     "title": e.title}
+            out.add_row(*(cells[c] for c in columns))
+        return out
+
+    # the fullest layout that fits: titles and timing go first (see 'eventstudy show')
+    layouts = (("id", "day", "timing", "securities", "tags", "title"),
+               ("id", "day", "securities", "tags", "title"), ("id", "day", "securities", "tags"))
+    console().print(Fitted([lambda c=c: table(c) for c in layouts]))
+
+
+def show_event(
+    event_id: Annotated[str, typer.Argument(help="The event's id (see 'eventstudy list').",
+                                            show_default=False)],
+    events: EventsOption = None,
+) -> None:
+    """The whole record of one event: announcement, sources, notes, and each security with
+    the settings it is studied with."""
+    from eventstudy.events import load_events
+    from eventstudy.present.events_view import event_record
+
+    try:
+        calendar = load_events(events)
+        event = calendar.event(event_id)
+    except EventStudyError as exc:
+        raise fail(exc) from None
+    console().print(event_record(calendar, event))
 
 
 def _models_view(event_id: str, models: str, events: Path | None, prices: Path | None,

@@ -16,45 +16,18 @@ from rich.table import Table
 from rich.text import Text
 
 from eventstudy import _display
+from eventstudy.present.cells import LEGEND, STAR_LEVELS, fnum, fp, pct, stars
+from eventstudy.present.fitting import Fitted
+from eventstudy.present.terminal_aggregate import aggregate_panel
 from eventstudy.sessions import exchange_label
 from eventstudy.study.pooled import PooledResult
 from eventstudy.study.results import EventStudyResult
 
 if TYPE_CHECKING:
-    from eventstudy.inference.aggregate import Aggregate
     from eventstudy.study.results import PairResult
 
-STAR_LEVELS = ((0.01, "***"), (0.05, "**"), (0.10, "*"))
-LEGEND = ("*** p < 0.01   ** p < 0.05   * p < 0.10   (two-sided)   "
-          "(2d): a return spanning 2 sessions after a missing price")
-
-
-def stars(p: float) -> str:
-    """Significance stars of a two-sided p-value."""
-    if p is None or not math.isfinite(p):
-        return ""
-    for level, mark in STAR_LEVELS:
-        if p < level:
-            return mark
-    return ""
-
-
-def pct(x: float, digits: int = 2, signed: bool = True) -> Text:
-    """A decimal return as a percentage, green when positive and red when negative."""
-    if x is None or not math.isfinite(x):
-        return Text("–", style="dim")
-    style = "green" if x > 0 else "red" if x < 0 else ""
-    return Text(f"{x * 100:+.{digits}f}%" if signed else f"{x * 100:.{digits}f}%", style=style)
-
-
-def fnum(x: float, fmt: str = ".2f") -> str:
-    return "–" if x is None or not math.isfinite(x) else format(x, fmt)
-
-
-def fp(p: float) -> str:
-    if p is None or not math.isfinite(p):
-        return "–"
-    return "<0.0001" if p < 1e-4 else f"{p:.4f}"
+__all__ = ["LEGEND", "STAR_LEVELS", "aggregate_panel", "fnum", "fp", "pct", "plain_text",
+           "render_pooled", "render_study", "stars"]
 
 
 def render_study(result: EventStudyResult) -> RenderableType:
@@ -126,43 +99,84 @@ def _pair_panel(p: PairResult, result: EventStudyResult) -> RenderableType:
     else:
         est.append(f"AR = R − R_m (α = 0, β = 1)  σ = {fnum(fit.sigma * 100, '.3f')}%")
 
-    has_bench = p.benchmark is not None
-    days = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    names = ("t", "date", "return", "bench", "expected", "AR", "se", "t-stat", "p", "", "CAR")
-    for name in names if has_bench else tuple(n for n in names if n != "bench"):
-        days.add_column(name, justify="left" if name in ("date", "") else "right")
-    for row in p.days.itertuples(index=False):
-        cells = [
-            f"{row.t:+d}", str(row.date.date()) + (f" ({row.span}d)" if row.span > 1 else ""),
-            pct(row[2]), pct(row.benchmark_return), pct(row.expected), pct(row.ar),
-            pct(row.se, signed=False), fnum(row.t_stat), fp(row.p),
-            Text(stars(row.p), style="bold yellow"), pct(row.car),
-        ]
-        if not has_bench:
-            del cells[3]
-        days.add_row(*cells, style="bold" if row.t == 0 else None)
-    cars = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for name in ("window", "dates", "CAR", "se", "t-stat", "p", "", "BHAR"):
-        cars.add_column(name, justify="left" if name in ("window", "dates", "") else "right")
-    for row in p.car.itertuples(index=False):
-        lo, hi = row.window
-        headline = (lo, hi) == p.headline
-        cars.add_row(
-            f"({lo:+d},{hi:+d})" + (" ◀" if headline else ""),
-            f"{row.start.date()}..{row.end.date()}", pct(row.car), pct(row.se, signed=False),
-            fnum(row.t_stat), fp(row.p), Text(stars(row.p), style="bold yellow"), pct(row.bhar),
-            style="bold" if headline else None,
-        )
-    body: list[RenderableType] = [est, days, cars]
+    body: list[RenderableType] = [Fitted([lambda d=d: _days_table(p, d) for d in DAY_LAYOUTS]),
+                                  Fitted([lambda c=c: _car_table(p, c) for c in CAR_LAYOUTS])]
+    if len(p.name) > 30:  # a long name (a proxy's description) under the title, not in it
+        body.insert(0, Text(p.name, style="italic"))
+    body.insert(0, est)
     for c, t in p.confounders:
         body.append(Text(f"confounder in window: {c.date} (t = {t:+d}) {c.note}",
                          style="yellow"))
     for note in p.notes:
         body.append(Text(f"note: {note}", style="dim"))
-    title = f"[bold]{p.security}[/] {p.name} ({p.ticker}, {exchange_label(p.exchange)})"
+    name = f"{p.name} " if len(p.name) <= 30 else ""
+    title = f"[bold]{p.security}[/] {name}({p.ticker}, {exchange_label(p.exchange)})"
     if p.proxy:
         title += " [yellow]PROXY[/]"
     return Panel(Group(*body), title=title, title_align="left", box=box.ROUNDED)
+
+
+#: The layouts of a pair's day table, fullest first: what each drops, in this order (the
+#: expected return is R − AR; the benchmark's return is in the JSON; dates lose their year;
+#: se is AR / t; the p-value keeps its stars). The first that fits the width is drawn.
+DAY_LAYOUTS: tuple[frozenset[str], ...] = tuple(frozenset(d) for d in (
+    (), ("expected",), ("expected", "bench"), ("expected", "bench", "year"),
+    ("expected", "bench", "year", "se"), ("expected", "bench", "year", "se", "p")))
+#: The layouts of a pair's CAR-window table, likewise: dates lose their year, then go; BHAR;
+#: se.
+CAR_LAYOUTS: tuple[frozenset[str], ...] = tuple(frozenset(d) for d in (
+    (), ("year",), ("year", "dates"), ("year", "dates", "bhar"),
+    ("year", "dates", "bhar", "se")))
+
+
+def _date(day: object, short: bool) -> str:
+    return f"{day:%m-%d}" if short else f"{day:%Y-%m-%d}"
+
+
+def _days_table(p: PairResult, drop: frozenset[str]) -> Table:
+    """The pair's event-window days; the columns in ``drop`` left out (see DAY_LAYOUTS)."""
+    if p.benchmark is None:
+        drop = drop | {"bench"}
+    short = "year" in drop
+    days = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    names = ("t", "date", "return", "bench", "expected", "AR", "se", "t-stat", "p", "", "CAR")
+    keep = [n for n in names if n not in drop]
+    for name in keep:
+        days.add_column(name, justify="left" if name in ("date", "") else "right",
+                        no_wrap=True)
+    for row in p.days.itertuples(index=False):
+        cells = {
+            "t": f"{row.t:+d}",
+            "date": _date(row.date, short) + (f" ({row.span}d)" if row.span > 1 else ""),
+            "return": pct(row[2]), "bench": pct(row.benchmark_return),
+            "expected": pct(row.expected), "AR": pct(row.ar), "se": pct(row.se, signed=False),
+            "t-stat": fnum(row.t_stat), "p": fp(row.p),
+            "": Text(stars(row.p), style="bold yellow"), "CAR": pct(row.car),
+        }
+        days.add_row(*(cells[n] for n in keep), style="bold" if row.t == 0 else None)
+    return days
+
+
+def _car_table(p: PairResult, drop: frozenset[str]) -> Table:
+    """The pair's CAR windows; the columns in ``drop`` left out (see CAR_LAYOUTS)."""
+    short = "year" in drop
+    cars = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    names = ("window", "dates", "CAR", "se", "t-stat", "p", "", "BHAR")
+    keep = [n for n in names if n.lower() not in drop]
+    for name in keep:
+        cars.add_column(name, justify="left" if name in ("window", "dates", "") else "right",
+                        no_wrap=True)
+    for row in p.car.itertuples(index=False):
+        lo, hi = row.window
+        headline = (lo, hi) == p.headline
+        cells = {
+            "window": f"({lo:+d},{hi:+d})" + (" ◀" if headline else ""),
+            "dates": f"{_date(row.start, short)}..{_date(row.end, short)}",
+            "CAR": pct(row.car), "se": pct(row.se, signed=False), "t-stat": fnum(row.t_stat),
+            "p": fp(row.p), "": Text(stars(row.p), style="bold yellow"), "BHAR": pct(row.bhar),
+        }
+        cars.add_row(*(cells[n] for n in keep), style="bold" if headline else None)
+    return cars
 
 
 def _aggregate_panel(result: EventStudyResult) -> RenderableType:
@@ -170,86 +184,43 @@ def _aggregate_panel(result: EventStudyResult) -> RenderableType:
     return aggregate_panel(result.aggregate)
 
 
-def aggregate_panel(agg: Aggregate, title: str | None = None) -> RenderableType:
-    """The aggregate: tests as rows, event days (stat and stars) and CAR windows (stat, p,
-    stars) as columns; r̄, the bootstrap interval and which tests survive cross-correlation."""
-    from eventstudy.inference.aggregate import ROBUST_TO_CROSS_CORRELATION, TEST_ORDER
-
-    robust = set(ROBUST_TO_CROSS_CORRELATION)
-    keys = [k for k in TEST_ORDER if any(k in v for v in agg.day_tests.values())]
-    days = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Tests by event day: statistic "
-                 "and stars", title_justify="left", title_style="bold", padding=(0, 0, 0, 1))
-    days.add_column("t", no_wrap=True, min_width=14)
-    offsets = [int(t) for t in agg.days.index]
-    for t in offsets:
-        days.add_column(f"{t:+d}", justify="right", style="bold" if t == 0 else None,
-                        no_wrap=True)
-    days.add_row("N", *(str(int(n)) for n in agg.days["n"]))
-    days.add_row("AAR", *(pct(x) for x in agg.days["aar"]), end_section=True)
-    for key in keys:
-        cells = []
-        for t in offsets:
-            r = agg.day_tests[t].get(key)
-            cells.append(Text("–", style="dim") if r is None or not math.isfinite(r.stat) else
-                         Text(fnum(r.stat)) + Text(stars(r.p) or "", style="bold yellow"))
-        days.add_row(key + (" †" if key in robust else ""), *cells)
-    cars = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Tests by CAR window: statistic, "
-                 "p-value, stars", title_justify="left", title_style="bold")
-    cars.add_column("window", no_wrap=True, min_width=14)
-    windows = [tuple(w) for w in agg.car.index]
-    for lo, hi in windows:
-        cars.add_column(f"({lo:+d},{hi:+d})", justify="right")
-    cars.add_row("N", *(str(int(n)) for n in agg.car["n"]))
-    cars.add_row("CAAR", *(pct(x) for x in agg.car["caar"]))
-    level = agg.bootstrap.get("level", 0.95)
-    if "ci_low" in agg.car and int(agg.bootstrap.get("n", 0)):
-        cars.add_row(f"{level:.0%} CI", *(Text(f"[{fnum(lo * 100)}, {fnum(hi * 100)}]%")
-                                         for lo, hi in zip(agg.car["ci_low"], agg.car["ci_high"],
-                                                           strict=True)))
-    cars.rows[-1].end_section = True
-    for key in keys:
-        cells = []
-        for w in windows:
-            r = agg.car_tests[w].get(key)
-            cells.append(Text("–", style="dim") if r is None or not math.isfinite(r.stat) else
-                         Text(f"{fnum(r.stat)} ({fp(r.p)})")
-                         + Text(stars(r.p).ljust(3), style="bold yellow"))
-        cars.add_row(key + (" †" if key in robust else ""), *cells)
-    notes = Text(style="dim")
-    notes.append(f"r̄ = {fnum(agg.r_bar, '.3f')}: {agg.r_bar_method}.\n")
-    if agg.common_date:
-        notes.append("All pairs share day 0: their abnormal returns are cross-correlated. "
-                     "† = robust to cross-correlation (" + ", ".join(
-                         ROBUST_TO_CROSS_CORRELATION) + "); the others over-reject when r̄ > 0.\n")
-    else:
-        notes.append("Pairs on different day-0 dates: cross-correlation only within a date; "
-                     "† tests adjust for it (portfolio_t needs one common date).\n")
-    if int(agg.bootstrap.get("n", 0)):
-        notes.append(f"CI: bootstrap percentile, {agg.bootstrap['n']} resamples of pairs, "
-                     f"seed {agg.bootstrap.get('seed')} (treats pairs as independent). "
-                     "Day-level p-values: --format json or result.tests_frame().")
-    head = title or (f"Aggregate over {agg.n} pairs"
-                     + (f" of {agg.n_events} events" if agg.n_events > 1 else ""))
-    return Panel(Group(days, cars, notes), title=f"[bold]{head}[/]", title_align="left",
-                 box=box.ROUNDED)
+#: The layouts of a pooled run's events table, fullest first: the title narrows, the
+#: announcement keeps its date only, the title goes.
+EVENT_LAYOUTS: tuple[frozenset[str], ...] = tuple(frozenset(d) for d in (
+    (), ("narrow",), ("narrow", "time"), ("narrow", "time", "title")))
+#: The layouts of a pooled run's pairs table: M goes, day 0 loses its century, the t
+#: statistics go (the stars stay), the headline window goes (it is the event's; see its
+#: study).
+PAIR_LAYOUTS: tuple[frozenset[str], ...] = tuple(frozenset(d) for d in (
+    (), ("M",), ("M", "century"), ("M", "century", "t"), ("M", "century", "t", "window")))
 
 
-def render_pooled(pooled: PooledResult) -> RenderableType:
-    """A pooled run: the events, each event's pairs compactly, the pooled aggregate panel."""
+def _events_table(pooled: PooledResult, drop: frozenset[str]) -> Table:
     events = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Events pooled",
                    title_justify="left", title_style="bold")
-    for name in ("id", "announced", "tags", "pairs", "title"):
-        events.add_column(name, overflow="fold" if name == "title" else None)
+    names = [n for n in ("id", "announced", "tags", "pairs", "title") if n not in drop]
+    for name in names:
+        events.add_column(name, no_wrap=name != "title", overflow="fold",
+                          max_width=(30 if "narrow" in drop else 48) if name == "title" else None)
     n_pairs = {r.event.id: len(r.pairs) for r in pooled.results}
     for e in pooled.events:
-        events.add_row(e.id, e.announced_text, ", ".join(e.tags), str(n_pairs.get(e.id, 0)),
-                       e.title)
-    pairs = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Pairs (event, security)",
-                  title_justify="left", title_style="bold")
-    for name in ("event", "security", "day 0", "M", "AR(0)", "t", "", "CAR", "window", "t",
-                 ""):
-        pairs.add_column(name, no_wrap=True, justify="left" if name in (
-            "event", "security", "day 0", "window", "") else "right")
+        day = e.announced_text[:10] if "time" in drop else e.announced_text
+        cells = {"id": e.id, "announced": day, "tags": ", ".join(e.tags),
+                 "pairs": str(n_pairs.get(e.id, 0)), "title": e.title}
+        events.add_row(*(cells[n] for n in names))
+    return events
+
+
+def _pairs_table(pooled: PooledResult, drop: frozenset[str]) -> Table:
+    pairs = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Pairs (event, security): AR on "
+                  "day 0, CAR over the headline window", title_justify="left", title_style="bold")
+    names = ["event", "security", "day 0", "M", "AR(0)", "t", "*", "CAR", "window", "t ", "* "]
+    if "t" in drop:
+        names = [n for n in names if n.strip() != "t"]
+    names = [n for n in names if n not in drop]
+    for name in names:
+        pairs.add_column(name.strip("*").strip(), no_wrap=True, justify="left" if name in (
+            "event", "security", "day 0", "window", "*", "* ") else "right")
     for r in pooled.results:
         for i, p in enumerate(r.pairs):
             day0 = p.days[p.days["t"] == 0]
@@ -260,11 +231,21 @@ def render_pooled(pooled: PooledResult) -> RenderableType:
             car = head.iloc[0] if len(head) else None
             c_car, c_t, c_p = (car.car, car.t_stat, car.p) if car is not None else (
                 math.nan, math.nan, math.nan)
-            pairs.add_row(
-                r.event.id if i == 0 else "", p.security, str(p.day0.date()),
-                str(p.estimation.n_obs), pct(ar), fnum(ts), Text(stars(pv), style="bold yellow"),
-                pct(c_car), f"({p.headline[0]:+d},{p.headline[1]:+d})", fnum(c_t),
-                Text(stars(c_p), style="bold yellow"), end_section=i == len(r.pairs) - 1)
+            cells = {
+                "event": r.event.id if i == 0 else "", "security": p.security,
+                "day 0": f"{p.day0:%y-%m-%d}" if "century" in drop else str(p.day0.date()),
+                "M": str(p.estimation.n_obs), "AR(0)": pct(ar), "t": fnum(ts),
+                "*": Text(stars(pv), style="bold yellow"), "CAR": pct(c_car),
+                "window": f"({p.headline[0]:+d},{p.headline[1]:+d})", "t ": fnum(c_t),
+                "* ": Text(stars(c_p), style="bold yellow")}
+            pairs.add_row(*(cells[n] for n in names), end_section=i == len(r.pairs) - 1)
+    return pairs
+
+
+def render_pooled(pooled: PooledResult) -> RenderableType:
+    """A pooled run: the events, each event's pairs compactly, the pooled aggregate panel."""
+    events = Fitted([lambda d=d: _events_table(pooled, d) for d in EVENT_LAYOUTS])
+    pairs = Fitted([lambda d=d: _pairs_table(pooled, d) for d in PAIR_LAYOUTS])
     what = []
     if pooled.tag:
         what.append(f"tag '{pooled.tag}'")

@@ -1,0 +1,40 @@
+"""The cells of the terminal tables: a p-value's stars, a return as a coloured percentage, a
+statistic, a p-value. Shared by every terminal table and the reports' text."""
+
+from __future__ import annotations
+
+import math
+
+from rich.text import Text
+
+STAR_LEVELS = ((0.01, "***"), (0.05, "**"), (0.10, "*"))
+LEGEND = ("*** p < 0.01   ** p < 0.05   * p < 0.10   (two-sided)   "
+          "(2d): a return spanning 2 sessions after a missing price")
+
+
+def stars(p: float) -> str:
+    """Significance stars of a two-sided p-value."""
+    if p is None or not math.isfinite(p):
+        return ""
+    for level, mark in STAR_LEVELS:
+        if p < level:
+            return mark
+    return ""
+
+
+def pct(x: float, digits: int = 2, signed: bool = True) -> Text:
+    """A decimal return as a percentage, green when positive and red when negative."""
+    if x is None or not math.isfinite(x):
+        return Text("–", style="dim")
+    style = "green" if x > 0 else "red" if x < 0 else ""
+    return Text(f"{x * 100:+.{digits}f}%" if signed else f"{x * 100:.{digits}f}%", style=style)
+
+
+def fnum(x: float, fmt: str = ".2f") -> str:
+    return "–" if x is None or not math.isfinite(x) else format(x, fmt)
+
+
+def fp(p: float) -> str:
+    if p is None or not math.isfinite(p):
+        return "–"
+    return "<0.0001" if p < 1e-4 else f"{p:.4f}"
