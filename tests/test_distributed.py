@@ -302,7 +302,7 @@ def test_missing_extra_is_a_typed_error(monkeypatch, tmp_path, module) -> None:
     path = write(tmp_path / "r.parquet", returns)
     monkeypatch.setitem(sys.modules, module, None)  # import fails as if not installed
     monkeypatch.setitem(sys.modules, f"{module}.dataset", None)
-    with pytest.raises(MissingDependencyError, match=r"eventstudy\[distributed\]") as info:
+    with pytest.raises(MissingDependencyError, match=r"eventstudy-sessions\[distributed\]") as info:
         eventstudy.distributed.batch(path, pairs_for(returns, 10), **ROWS)
     assert repr(module) in str(info.value) and isinstance(info.value, ImportError)
 
