@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -84,7 +85,22 @@ def test_frames(pooled: PooledResult) -> None:
     assert set(frame["event"]) == set(TWO)
     tests = pooled.tests_frame()
     assert {"level", "t", "window", "key", "stat", "p", "robust"} <= set(tests.columns)
-    assert len(tests[(tests.level == "car")]) == len(pooled.windows) * 15
+    # the CAR-window rows are labelled "window" (as the README says), the day rows "day"
+    assert set(tests.level) == {"day", "window"}
+    assert len(tests[(tests.level == "window")]) == len(pooled.windows) * 15
+    assert tests.loc[tests.level == "day", "t"].notna().all()
+
+
+def test_tests_frame_labels_car_window_rows_window(single) -> None:
+    # README: "one row per (day or window, test)"; the level was once "car"
+    tests = single.tests_frame()
+    assert set(tests.level) == {"day", "window"}
+    windows = tests[tests.level == "window"]
+    assert set(windows.window) == {tuple(w) for w in single.aggregate.car.index}
+    assert windows.t.isna().all()
+    row = windows[(windows.window == (0, 1)) & (windows.key == "patell_z")].iloc[0]
+    assert row.stat == single.aggregate.car_tests[(0, 1)]["patell_z"].stat
+    assert {"level", "window"} <= set(replace(single, aggregate=None).tests_frame().columns)
 
 
 def test_bootstrap_seed_reproducible() -> None:

@@ -142,12 +142,12 @@ class Aggregate(Resolving):
     def tests_frame(self) -> pd.DataFrame:
         """The tests as tidy rows: one per (day or window, test).
 
-        Columns: level ("day" | "car"), t (day offset, NA for windows), window (tuple),
+        Columns: level ("day" | "window"), t (day offset, NA for windows), window (tuple),
         n, key, stat, p, dist, reason, reference, robust (to cross-correlation).
         """
         rows = []
         for level, tests, table in (("day", self.day_tests, self.days),
-                                    ("car", self.car_tests, self.car)):
+                                    ("window", self.car_tests, self.car)):
             for j, (col, results) in enumerate(tests.items()):
                 n = int(table["n"].iloc[j])
                 for key in TEST_ORDER:

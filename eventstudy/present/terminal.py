@@ -268,8 +268,9 @@ def render_pooled(pooled: PooledResult) -> RenderableType:
 
 def plain_text(result: EventStudyResult, width: int = 120) -> str:
     """The rich rendering as plain text, without colour."""
-    buffer = StringIO()
-    Console(file=buffer, width=width, color_system=None).print(result.summary())
+    buffer = StringIO()  # never shown in a notebook by rich itself: str() is the text
+    Console(file=buffer, width=width, color_system=None, force_jupyter=False).print(
+        result.summary())
     return buffer.getvalue()
 
 

@@ -15,7 +15,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -32,7 +32,12 @@ from eventstudy.study.results import (
     _aggregate_dict,
     _event_dict,
     _pair_dict,
+    caar_text,
+    tests_frame,
 )
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 @dataclass(frozen=True)
@@ -75,8 +80,21 @@ class PooledResult(_display.Rendered):
         return pd.concat([r.car_frame() for r in self.results], ignore_index=True)
 
     def tests_frame(self) -> pd.DataFrame:
-        """The pooled aggregate's tests as tidy rows (see :meth:`Aggregate.tests_frame`)."""
-        return self.aggregate.tests_frame()
+        """The pooled aggregate's tests as tidy rows: one per (day or CAR window, test key);
+        the ``level`` column is ``"day"`` or ``"window"`` (see :meth:`Aggregate.tests_frame`)."""
+        return tests_frame(self.aggregate)
+
+    def __repr__(self) -> str:
+        what = f" tag '{self.tag}'" if self.tag else ""
+        heads = {tuple(e.headline) for e in self.events}
+        window = heads.pop() if len(heads) == 1 else self.windows[0] if self.windows else (0, 0)
+        return (f"<PooledResult{what}: {len(self.results)} events, {len(self.pairs)} pairs, "
+                f"{len(self.excluded)} excluded{caar_text(self.aggregate, window)}>")
+
+    def plot(self) -> Figure:
+        """The pooled CAAR path over every pair with its 95 % cross-sectional band (the CAAR
+        figure of the reports); a :class:`matplotlib.figure.Figure`, no pyplot."""
+        return _display.plot(self)
 
     def to_dict(self) -> dict[str, Any]:
         """The pooled JSON document: ``events``, ``pairs`` (with ``event``), ``excluded``,

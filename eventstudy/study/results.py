@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,9 @@ from eventstudy.estimation.models import ModelFit
 from eventstudy.events import Confounder, Event
 from eventstudy.inference.aggregate import ROBUST_TO_CROSS_CORRELATION, Aggregate
 from eventstudy.inference.significance import TestResult
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,18 @@ class PairResult(Resolving):
             residual_dates=pd.DatetimeIndex(res["date"]).to_numpy(),
             residual_ar=res["ar"].to_numpy(float), cuts=np.array([0, len(res)])), 0)
 
+    def __repr__(self) -> str:
+        return (f"<PairResult {self.security} ({self.ticker}): day 0 {_date(self.day0)}, "
+                f"{self.model} model, M = {self.estimation.n_obs}{car_text(self)}>")
+
+    def _repr_html_(self) -> str | None:
+        return _display.repr_html(self)
+
+    def plot(self) -> Figure:
+        """The pair's CAR path over the event window with its 95 % band, and its daily ARs as
+        bars (the figure of the reports); a :class:`matplotlib.figure.Figure`, no pyplot."""
+        return _display.plot(self)
+
 
 @dataclass(frozen=True)
 class Excluded:
@@ -164,10 +179,23 @@ class EventStudyResult(Resolving, _display.Rendered):
         return pd.concat(frames, ignore_index=True)[cols]
 
     def tests_frame(self) -> pd.DataFrame:
-        """The aggregate's tests as tidy rows: one per (day or CAR window, test key)."""
-        if self.aggregate is None:
-            return Aggregate(0, pd.DataFrame(), pd.DataFrame()).tests_frame()
-        return self.aggregate.tests_frame()
+        """The aggregate's tests as tidy rows: one per (day or CAR window, test key); the
+        ``level`` column is ``"day"`` or ``"window"`` (see :func:`tests_frame`)."""
+        return tests_frame(self.aggregate)
+
+    def __repr__(self) -> str:
+        n = len(self.pairs)
+        if n == 1:
+            head = car_text(self.pairs[0])
+        else:
+            head = caar_text(self.aggregate, self.event.headline) if n else ""
+        return (f"<EventStudyResult {self.event.id}: {n} pair{'' if n == 1 else 's'}, "
+                f"{len(self.excluded)} excluded{head}>")
+
+    def plot(self) -> Figure:
+        """The CAR path of every pair of the event in one chart (the overview figure of the
+        reports); a :class:`matplotlib.figure.Figure`, no pyplot."""
+        return _display.plot(self)
 
     def to_dict(self) -> dict[str, Any]:
         """The contract's JSON document as Python objects (NaN written as None)."""
@@ -187,6 +215,46 @@ class EventStudyResult(Resolving, _display.Rendered):
             "aggregate": _aggregate_dict(self.aggregate) if self.aggregate else None,
             "conventions": dict(self.conventions),
         }
+
+
+def tests_frame(aggregate: Aggregate | None) -> pd.DataFrame:
+    """``aggregate.tests_frame()`` (``level`` "day" or "window"); the empty frame when there is
+    no aggregate."""
+    if aggregate is None:
+        aggregate = Aggregate(0, pd.DataFrame(), pd.DataFrame())
+    return aggregate.tests_frame()
+
+
+def _pct(x: Any) -> str:
+    return "–" if num(x) is None else f"{float(x) * 100:+.2f}%"
+
+
+def _window(w: Window) -> str:
+    return f"({w[0]:+d},{w[1]:+d})"
+
+
+def car_text(pair: PairResult) -> str:
+    """``, CAR(+0,+1) +7.31% (t = 1.71, p = 0.0882)``: the pair's headline CAR for a repr
+    (empty when the pair has no such window)."""
+    head = pair.car[[tuple(w) == tuple(pair.headline) for w in pair.car["window"]]]
+    if not len(head):
+        return ""
+    row = head.iloc[0]
+    t = "–" if num(row.t_stat) is None else f"{row.t_stat:.2f}"
+    p = "–" if num(row.p) is None else "< 0.0001" if row.p < 1e-4 else f"= {row.p:.4f}"
+    return f", CAR{_window(pair.headline)} {_pct(row.car)} (t = {t}, p {p})"
+
+
+def caar_text(aggregate: Aggregate | None, window: Window) -> str:
+    """``, CAAR(+0,+0) +7.20% (N = 4)``: an aggregate's CAAR over ``window`` (or its first
+    window when it has not that one) for a repr; empty without an aggregate or a window."""
+    if aggregate is None or not len(aggregate.car):
+        return ""
+    car = aggregate.car
+    windows = [tuple(w) for w in car.index]
+    j = windows.index(tuple(window)) if tuple(window) in windows else 0
+    return (f", CAAR{_window(windows[j])} {_pct(car['caar'].iloc[j])} "
+            f"(N = {int(car['n'].iloc[j])})")
 
 
 def _event_dict(event: Event) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from eventstudy import errors
+from eventstudy import _display, errors
 from eventstudy._typing import Window
 from eventstudy.errors import EstimationError, InputError
 from eventstudy.study.batch import tuning
@@ -22,9 +22,9 @@ from eventstudy.study.batch.inputs import _OK, kind_of
 from eventstudy.study.batch.runner import _Runner
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from eventstudy.inference.aggregate import Aggregate, PairArrays
-
-
 
 
 @dataclass(frozen=True)
@@ -163,6 +163,55 @@ class BatchResult:
         out["reason"] = self.excluded
         return out
 
+    @cached_property
+    def excluded_by_kind(self) -> pd.Series:
+        """The excluded pairs counted by kind of reason (the kinds of the
+        :class:`~eventstudy.errors.ExcludedPairsWarning`), most frequent first."""
+        kinds = [kind_of(str(x)) for x in self.excluded.dropna().to_numpy()]
+        counts = pd.Series(kinds, dtype=object).value_counts(sort=True)
+        return counts.rename("pairs").rename_axis("reason")
+
+    def caar_path(self) -> pd.DataFrame:
+        """The running CAAR over the studied pairs, one row per offset t of ``window``.
+
+        Columns: t; n, the pairs with a valid return at or before t; aar, the mean AR of the
+        pairs with a return at t; caar, the mean over pairs of their CAR from the window's
+        first day to t (the sum of its valid ARs, as :attr:`car` sums them: the last row's
+        caar is the mean of ``car`` over the studied pairs, and every row's that of
+        ``aggregate(windows=[(window[0], t)])``).
+        """
+        ar = self.ar.to_numpy()[self.studied]
+        valid = np.isfinite(ar)
+        running = np.cumsum(np.where(valid, ar, 0.0), axis=1)
+        seen = np.cumsum(valid, axis=1) > 0
+        n, n_day = seen.sum(axis=0), valid.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            caar = np.where(seen, running, 0.0).sum(axis=0) / n
+            aar = np.where(valid, ar, 0.0).sum(axis=0) / n_day
+        return pd.DataFrame({"t": self.ar.columns.to_numpy(int), "n": n, "aar": aar,
+                             "caar": caar})
+
+    def __repr__(self) -> str:
+        n, studied = len(self.excluded), int(self.studied.sum())
+        lo, hi = self.window
+        car = self.car.to_numpy()[self.studied]
+        car = car[np.isfinite(car)]
+        caar = f", CAAR({lo:+d},{hi:+d}) {car.mean() * 100:+.2f}%" if car.size else ""
+        return (f"<BatchResult {self.model} model: {n:,} pairs, {studied:,} studied, "
+                f"{n - studied:,} excluded{caar}>")
+
+    def _repr_html_(self) -> str | None:
+        return _display.repr_html(self)
+
+    def plot(self, by: str | None = None, *, bootstrap: int = 0, seed: int | None = 0
+             ) -> Figure:
+        """The CAAR path over the event window, one line per group of ``by`` (a column of
+        ``pairs``; None: all studied pairs), its numbers from :meth:`aggregate` over the windows
+        (window[0], t); with ``bootstrap`` resamples, each line's percentile band.
+
+        Returns a :class:`matplotlib.figure.Figure` (no pyplot).
+        """
+        return _display.plot(self, by=by, bootstrap=bootstrap, seed=seed)
 
     def aggregate(self, by: str | None = None, *, windows: Sequence[Window] | None = None,
                   bootstrap: int = 0, seed: int | None = 0,
