@@ -208,9 +208,9 @@ def test_escape() -> None:
     assert esc("two\n  lines") == "two lines"
 
 
-def test_tests_ordered_by_methods_keys() -> None:
-    keys = [k for k, _ in ordered({"zeta": 1, "sign_z": 2, "bmp_t": 3, "csect_t": 4})]
-    assert keys == ["csect_t", "bmp_t", "sign_z", "zeta"]
+def test_tests_ordered_as_in_the_terminal() -> None:
+    keys = [k for k, _ in ordered({"zeta": 1, "sign_z": 2, "cda_t": 3, "j1": 4, "csect_t": 5})]
+    assert keys == ["csect_t", "j1", "cda_t", "sign_z", "zeta"]  # TEST_ORDER, then the rest
 
 
 def test_markdown_shows_the_results_numbers(study) -> None:
@@ -260,7 +260,8 @@ def test_event_files_figures_and_self_contained_html(study) -> None:
         assert png.startswith(b"\x89PNG") and b"Software" not in png and b"tIME" not in png
     html = files["dual-use-ban.html"].decode()
     assert html.count("data:image/png;base64,") == len(images)
-    assert 'src="figures/' not in html and "<table>" in html
+    assert 'src="figures/' not in html and "<table class=" in html
+    assert 'href="index.html"' in html and 'href="README.md"' not in html
 
 
 def test_figure_of_a_pair_with_a_gap() -> None:
@@ -329,6 +330,7 @@ def test_committed_reports_are_up_to_date(md_set) -> None:
         for image in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", data.decode()):
             assert (ROOT / "reports" / image).is_file(), image
         assert (ROOT / "reports" / rel.replace(".md", ".html")).is_file()
+    assert (ROOT / "reports" / "index.html").is_file()
 
 
 # --- atomic writes --------------------------------------------------------------------------
@@ -386,8 +388,8 @@ def test_cli_report_all_writes_index(tmp_path, monkeypatch) -> None:
 
     seen = []
 
-    def fake(event_ids, *, events, prices, figures, on_event=None, tags=None):
-        seen.append((event_ids, figures, tags))
+    def fake(event_ids, *, events, prices, figures, on_event=None, tags=None, out=None):
+        seen.append((event_ids, figures, tags, out))
         for name in ("a", "b"):
             on_event(name)
         return reporting.ReportSet({"a.md": b"a", "b.md": b"b", "README.md": b"i"})
@@ -396,7 +398,7 @@ def test_cli_report_all_writes_index(tmp_path, monkeypatch) -> None:
     result = runner.invoke(app, ["report", "--all", "--out", str(tmp_path), "--events",
                                  str(PACKAGED), "--no-figures"])
     assert result.exit_code == 0, result.stderr
-    assert seen == [(None, False, None)]
+    assert seen == [(None, False, None, tmp_path)]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "a.md", "b.md"]
     assert "wrote 3 files for 2 report(s)" in result.stderr and "README.md" in result.stderr
 

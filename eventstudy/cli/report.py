@@ -1,6 +1,8 @@
 """``eventstudy report EVENT_ID | --all``: Markdown, HTML and PNG reports under a folder.
 
 A thin layer over :mod:`eventstudy.present`; registered on the app in :mod:`eventstudy.cli`.
+``--all`` writes the index (README.md, and index.html with the figures); one event or one tag
+leaves the index alone, and its pages link only files the folder holds (relative links).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ def report(
     ] = None,
     all_events: Annotated[
         bool, typer.Option("--all", help="Report every event of the file, with the index "
-                           "and the pooled run of every tag that two events or more carry.")
+                           "(README.md, index.html) and the pooled run of every tag that two "
+                           "events or more carry.")
     ] = False,
     tag: Annotated[
         str | None, typer.Option("--tag", help="Report the pooled run of the events with "
@@ -66,18 +69,21 @@ def report(
                 total = len(calendar.events) + len(pooled_tags(calendar))
                 task = progress.add_task("", total=total)
                 report_set = generate(
-                    None, events=calendar, prices=prices, figures=figures,
+                    None, events=calendar, prices=prices, figures=figures, out=out,
                     on_event=lambda i: progress.update(task, advance=1, description=i))
         elif tag is not None:
             report_set = generate([], events=calendar, prices=prices, figures=figures,
-                                  tags=[tag])
+                                  tags=[tag], out=out)
         else:
             assert event_id is not None
-            report_set = generate([event_id], events=calendar, prices=prices, figures=figures)
+            report_set = generate([event_id], events=calendar, prices=prices, figures=figures,
+                                  out=out)
         written = write_reports(out, report_set.files, report_set.prune)
     except EventStudyError as exc:
         raise fail(exc) from None
     n_reports = sum(1 for f in report_set.files if f.endswith(".md") and f != "README.md")
-    index = f"; index {out / 'README.md'}" if "README.md" in report_set.files else ""
+    index = ", ".join(str(out / name) for name in ("README.md", "index.html")
+                      if name in report_set.files)
+    index = f"; index {index}" if index else ""
     err.print(f"wrote {len(written)} files for {n_reports} report(s) to {out}{index} "
               f"in {time.perf_counter() - start:.1f} s", highlight=False)

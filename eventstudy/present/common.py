@@ -12,25 +12,29 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, TypeVar
 
 from eventstudy._typing import Window
+from eventstudy.inference.aggregate import TEST_ORDER as _INFERENCE_TEST_ORDER
 from eventstudy.present.terminal import STAR_LEVELS, fnum, fp, pct, stars
 from eventstudy.sessions import exchange_label
 
 if TYPE_CHECKING:
     from eventstudy.study.results import EventStudyResult
 
-__all__ = ["KEY_ORDER", "exchange_label", "fnum", "fp", "ordered", "p_text", "pct_text",
+__all__ = ["TEST_ORDER", "exchange_label", "fnum", "fp", "ordered", "p_text", "pct_text",
            "significance", "slug", "stars", "stars_legend", "summary_windows", "window_text"]
 
-#: Test keys in the order of methods.md; keys not listed follow, in the order they come.
-KEY_ORDER = ("csect_t", "patell_z", "adj_patell_z", "bmp_t", "kp_bmp_t", "cda_t", "skew_t",
-             "sign_z", "gsign_z", "rank_z", "grank_t", "wilcoxon_z")
+#: The order of the aggregate tests wherever they are shown: the terminal's aggregate panel,
+#: the Markdown and HTML reports and their reading. It is the order in which the inference layer
+#: computes and tabulates them (``tests_frame``, JSON), named here once for presentation, so
+#: adding a test there places it everywhere; keys not listed follow in the order they come.
+TEST_ORDER: tuple[str, ...] = _INFERENCE_TEST_ORDER
 
 T = TypeVar("T")
 
 
 def ordered(tests: Mapping[str, T]) -> list[tuple[str, T]]:
-    """The items of a test mapping, methods.md keys first in their order, then the others."""
-    rank = {key: i for i, key in enumerate(KEY_ORDER)}
+    """The items of a test mapping, :data:`TEST_ORDER` keys first in that order, then the
+    others in the order they come."""
+    rank = {key: i for i, key in enumerate(TEST_ORDER)}
     keys = sorted(tests, key=lambda k: (rank.get(k, len(rank)), list(tests).index(k)))
     return [(k, tests[k]) for k in keys]
 

@@ -1,4 +1,5 @@
-"""``reports/README.md``: one row per event, one column per security, the headline CAR.
+"""``reports/README.md`` (and ``index.html``): one row per event, one column per security,
+the headline CAR.
 
 Each cell is the CAR of that security over the event's headline window with its stars, linked
 to the event's report; an excluded pair says so; a security not in the event is left empty.
@@ -73,7 +74,8 @@ def index_markdown(entries: Sequence[IndexEntry], pooled: Sequence[PooledResult]
         "# Event reports", "",
         "CAR of each security over the event's headline window (day 0 alone, or (+0,+1) "
         "when the announcement's time of day is unknown), with its stars; each cell links to "
-        "the event's report (Markdown; a self-contained HTML copy sits beside it).", "",
+        "the event's report: README.md links the Markdown reports, index.html their "
+        "self-contained HTML copies.", "",
         table(header, rows, "lll" + "r" * len(columns) + "l"), "",
         *_pooled_lines(pooled),
         "Securities:", "",
