@@ -18,7 +18,14 @@ from typing import Annotated
 import typer
 
 from eventstudy.cli.common import fail
-from eventstudy.cli.data_show import _Reader, chosen_source
+from eventstudy.cli.data_show import (
+    SourceCacheOption,
+    SourceEventsOption,
+    SourceOption,
+    SourcePricesOption,
+    _Reader,
+    chosen_source,
+)
 from eventstudy.errors import EventStudyError
 
 
@@ -28,16 +35,10 @@ def panel(
     tickers: Annotated[str | None, typer.Option(
         "--tickers", help="Comma-separated tickers or aliases (default: every ticker of the "
                           "source).")] = None,
-    source: Annotated[str | None, typer.Option(
-        "--source", metavar="[embedded|yahoo|cache]",
-        help="Where the prices are, as for 'run' (yahoo and cache: the price cache).")] = None,
-    events: Annotated[Path | None, typer.Option(
-        "--events", help="Events file (its aliases, and its \\[defaults] source).")] = None,
-    cache_dir: Annotated[Path | None, typer.Option(
-        "--cache-dir", help="Price cache folder; given without a source, it means --source "
-                            "cache.")] = None,
-    prices: Annotated[Path | None, typer.Option("--prices", help="A folder of "
-                                                "<TICKER>.csv files.")] = None,
+    source: SourceOption = None,
+    events: SourceEventsOption = None,
+    cache_dir: SourceCacheOption = None,
+    prices: SourcePricesOption = None,
 ) -> None:
     """Write the wide log-return Parquet panel that 'eventstudy batch' reads."""
     import numpy as np

@@ -222,18 +222,20 @@ def _coverage(series: Any, code: str | None) -> dict[str, Any]:
     return {"missing": missing, "sessions": n_sessions, "zero_run": zero_run, "moves": moves}
 
 
-def list_tickers(
-    source: Annotated[str | None, typer.Option(
-        "--source", metavar="[embedded|yahoo|cache]",
-        help="Where the tickers are, as for 'run' (yahoo and cache: the price cache).")] = None,
-    events: Annotated[Path | None, typer.Option(
-        "--events", help="Events file whose \\[defaults] source is used.")] = None,
-    cache_dir: Annotated[Path | None, typer.Option(
-        "--cache-dir", help="Price cache folder; given without a source, it means --source "
-                            "cache.")] = None,
-    prices: Annotated[Path | None, typer.Option("--prices", help="A folder of "
-                                                "<TICKER>.csv files.")] = None,
-) -> None:
+#: The options that choose the source, as ``run`` chooses it (``data list``, ``data panel``).
+SourceOption = Annotated[str | None, typer.Option(
+    "--source", metavar="[embedded|yahoo|cache]",
+    help="Where the prices are, as for 'run' (yahoo and cache: the price cache, no network).")]
+SourceEventsOption = Annotated[Path | None, typer.Option(
+    "--events", help="Events file (its aliases, and its \\[defaults] source).")]
+SourceCacheOption = Annotated[Path | None, typer.Option(
+    "--cache-dir", help="Price cache folder; given without a source, it means --source cache.")]
+SourcePricesOption = Annotated[Path | None, typer.Option(
+    "--prices", help="A folder of <TICKER>.csv files.")]
+
+
+def list_tickers(source: SourceOption = None, events: SourceEventsOption = None,
+                 cache_dir: SourceCacheOption = None, prices: SourcePricesOption = None) -> None:
     """The tickers of the source 'run' uses, with their coverage (no network)."""
     from eventstudy.prices import validate
 
