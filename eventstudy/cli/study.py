@@ -33,13 +33,13 @@ def list_events(events: EventsOption = None) -> None:
     except EventStudyError as exc:
         raise fail(exc) from None
 
-    def table(columns: tuple[str, ...]) -> Table:
+    def table(columns: tuple[str, ...], title_width: int = 44) -> Table:
         out = Table(title=f"{len(calendar.events)} events in {calendar.path}",
                     title_justify="left", caption="'eventstudy show EVENT' prints one whole",
                     caption_justify="left")
         for name in columns:
             out.add_column(name, no_wrap=name != "title", overflow="fold",
-                           max_width=44 if name == "title" else None)
+                           max_width=title_width if name == "title" else None)
         for e in calendar.events:
             cells = {"id": e.id, "day": e.announced_text[:10],
                      "timing": "" if hasattr(e.announced, "hour") else e.timing,
@@ -48,10 +48,13 @@ def list_events(events: EventsOption = None) -> None:
             out.add_row(*(cells[c] for c in columns))
         return out
 
-    # the fullest layout that fits: titles and timing go first (see 'eventstudy show')
-    layouts = (("id", "day", "timing", "securities", "tags", "title"),
-               ("id", "day", "securities", "tags", "title"), ("id", "day", "securities", "tags"))
-    console().print(Fitted([lambda c=c: table(c) for c in layouts]))
+    # the fullest layout that fits: the timing goes, the titles narrow, then go (at 80
+    # columns: one line per event; 'eventstudy show EVENT' prints the whole record)
+    layouts = ((("id", "day", "timing", "securities", "tags", "title"), 44),
+               (("id", "day", "securities", "tags", "title"), 44),
+               (("id", "day", "securities", "tags", "title"), 28),
+               (("id", "day", "securities", "tags"), 0))
+    console().print(Fitted([lambda c=c, w=w: table(c, w) for c, w in layouts]))
 
 
 def show_event(
