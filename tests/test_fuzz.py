@@ -214,14 +214,52 @@ def test_events_file_mutations_end_in_a_result_or_one_line(data, events_folder,
                    "--bootstrap", data.draw(st.sampled_from(["0", "0", "0", "50", "-1",
                                                              str(10**12), "x"])),
                    "--seed", data.draw(st.sampled_from(["0", "7", "-1", str(2**70), "1.5"]))]
+        model = data.draw(st.sampled_from([None, None, None, "dimson", "multi-factor",
+                                           "constant-mean", "capm"]), label="--model")
+        command += ["--model", model] if model else []
+        if data.draw(st.integers(0, 15), label="show?") == 0:
+            command = ["show", command[1], "--events", str(path)]
     result = CliRunner().invoke(app, command)
     code, err = ends_well(result)
     why = re.sub(r"\S*events\.toml:?\s*", "", err.removeprefix("error: "))[:28]
     event(f"{command[0]}: exit {code}" + (f" ({why})" if code else ""))
-    if code == 0 and "json" in command:
+    if code == 0 and command[0] == "run" and "json" in command:
         assert json.loads(result.stdout)["pairs"]
     elif code == 0:
         assert result.stdout.strip()
+
+
+# --- the data commands -------------------------------------------------------------------------
+
+names = st.one_of(
+    st.sampled_from(["LYC", "lyc", "TE", "TE-PROXY", "TE-EW", "6330.T", "^TOPX", "JPY=X", "",
+                     " ", "../x", "a/b", "NOPE", "LYC.AX", "ΑΒΓ", "-x", "--", "^N225 "]),
+    st.text(max_size=8))
+
+
+@fuzz(examples=200)
+@given(data=st.data())
+def test_data_commands_end_in_a_result_or_one_line(data, events_folder) -> None:
+    kind = data.draw(st.sampled_from(["show", "show", "list", "panel"]), label="command")
+    options = []
+    if data.draw(st.booleans(), label="source?"):
+        options += ["--source", data.draw(st.sampled_from(["embedded", "cache", "bogus"]))]
+    if data.draw(st.integers(0, 3), label="prices?") == 0:
+        options += ["--prices", data.draw(st.sampled_from(
+            [str(events_folder / "none"), str(events_folder), "/"]))]
+    out = events_folder / "panel.parquet"
+    out.unlink(missing_ok=True)
+    if kind == "show":
+        command = ["data", "show", data.draw(names, label="name"), *options]
+    elif kind == "list":
+        command = ["data", "list", *options]
+    else:
+        picked = data.draw(st.lists(names, min_size=1, max_size=3), label="tickers")
+        command = ["data", "panel", "--out", str(out), "--tickers", ",".join(picked), *options]
+    code, _ = ends_well(CliRunner().invoke(app, command), out if kind == "panel" else None)
+    event(f"data {kind}: exit {code}")
+    if code == 0 and kind == "panel":
+        assert pd.read_parquet(out).index.name == "date"
 
 
 # --- the batch command: its arguments and its pairs file ----------------------------------------
