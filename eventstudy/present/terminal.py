@@ -195,6 +195,16 @@ PAIR_LAYOUTS: tuple[frozenset[str], ...] = tuple(frozenset(d) for d in (
     (), ("M",), ("M", "century"), ("M", "century", "t"), ("M", "century", "t", "window")))
 
 
+#: The pooled pairs table's columns: key, header, left-justified, the layout option that drops
+#: it (see PAIR_LAYOUTS; None: never dropped).
+_PAIR_COLUMNS: tuple[tuple[str, str, bool, str | None], ...] = (
+    ("event", "event", True, None), ("security", "security", True, None),
+    ("day0", "day 0", True, None), ("M", "M", False, "M"), ("ar", "AR(0)", False, None),
+    ("ar_t", "t", False, "t"), ("ar_stars", "", True, None), ("car", "CAR", False, None),
+    ("window", "window", True, "window"), ("car_t", "t", False, "t"),
+    ("car_stars", "", True, None))
+
+
 def _events_table(pooled: PooledResult, drop: frozenset[str]) -> Table:
     events = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Events pooled",
                    title_justify="left", title_style="bold")
@@ -214,13 +224,9 @@ def _events_table(pooled: PooledResult, drop: frozenset[str]) -> Table:
 def _pairs_table(pooled: PooledResult, drop: frozenset[str]) -> Table:
     pairs = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Pairs (event, security): AR on "
                   "day 0, CAR over the headline window", title_justify="left", title_style="bold")
-    names = ["event", "security", "day 0", "M", "AR(0)", "t", "*", "CAR", "window", "t ", "* "]
-    if "t" in drop:
-        names = [n for n in names if n.strip() != "t"]
-    names = [n for n in names if n not in drop]
-    for name in names:
-        pairs.add_column(name.strip("*").strip(), no_wrap=True, justify="left" if name in (
-            "event", "security", "day 0", "window", "*", "* ") else "right")
+    columns = [c for c in _PAIR_COLUMNS if c[3] not in drop]
+    for _, header, left, _ in columns:
+        pairs.add_column(header, no_wrap=True, justify="left" if left else "right")
     for r in pooled.results:
         for i, p in enumerate(r.pairs):
             day0 = p.days[p.days["t"] == 0]
@@ -233,12 +239,13 @@ def _pairs_table(pooled: PooledResult, drop: frozenset[str]) -> Table:
                 math.nan, math.nan, math.nan)
             cells = {
                 "event": r.event.id if i == 0 else "", "security": p.security,
-                "day 0": f"{p.day0:%y-%m-%d}" if "century" in drop else str(p.day0.date()),
-                "M": str(p.estimation.n_obs), "AR(0)": pct(ar), "t": fnum(ts),
-                "*": Text(stars(pv), style="bold yellow"), "CAR": pct(c_car),
-                "window": f"({p.headline[0]:+d},{p.headline[1]:+d})", "t ": fnum(c_t),
-                "* ": Text(stars(c_p), style="bold yellow")}
-            pairs.add_row(*(cells[n] for n in names), end_section=i == len(r.pairs) - 1)
+                "day0": f"{p.day0:%y-%m-%d}" if "century" in drop else str(p.day0.date()),
+                "M": str(p.estimation.n_obs), "ar": pct(ar), "ar_t": fnum(ts),
+                "ar_stars": Text(stars(pv), style="bold yellow"), "car": pct(c_car),
+                "window": f"({p.headline[0]:+d},{p.headline[1]:+d})", "car_t": fnum(c_t),
+                "car_stars": Text(stars(c_p), style="bold yellow")}
+            pairs.add_row(*(cells[key] for key, *_ in columns),
+                          end_section=i == len(r.pairs) - 1)
     return pairs
 
 
