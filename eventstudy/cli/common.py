@@ -45,14 +45,13 @@ def fail(problem: str | BaseException) -> typer.Exit:
 
 
 class _Console(Console):
-    """rich's console, but a reader that closed the pipe (``| head``) ends the command with
-    status 0, not 1: what was read was all the reader wanted."""
+    """rich's console, but a reader that closed the pipe (``| head``) is left to the command's
+    guard (:meth:`eventstudy.cli.guard.GuardedGroup.invoke`: quiet, status 0), as a closed pipe
+    under any other write is; rich's own handler would exit with status 1."""
 
     def on_broken_pipe(self) -> None:
-        try:
-            super().on_broken_pipe()  # stdout to the null device, then SystemExit(1)
-        except SystemExit:
-            raise SystemExit(0) from None
+        self.quiet = True  # nothing more to draw
+        raise BrokenPipeError
 
 
 def console() -> Console:
