@@ -50,7 +50,7 @@ from eventstudy.sessions.offsets import (
     sessions_at,
     sessions_in_range,
 )
-from eventstudy.sessions.schedule import DateLike
+from eventstudy.sessions.schedule import DateLike, days_from
 
 __all__ = [
     "MAX_OFFSET",
@@ -60,6 +60,7 @@ __all__ = [
     "as_window",
     "canonical_code",
     "day_zero",
+    "days_from",
     "exchange_label",
     "exchange_tz",
     "get_calendar",

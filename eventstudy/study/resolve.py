@@ -22,7 +22,6 @@ from eventstudy.errors import EventStudyError
 from eventstudy.events import Calendar, Event, Security, Settings
 from eventstudy.prices import PriceSource
 from eventstudy.sessions import DayZero
-from eventstudy.sessions.schedule import days_from
 
 
 @dataclass(frozen=True)
@@ -214,7 +213,7 @@ class Resolver:
 def _shifted(day: pd.Timestamp, days: int, bound: pd.Timestamp | None) -> pd.Timestamp:
     """``day`` moved by ``days`` calendar days, stopped at ``bound`` (None: no bound) and at
     the dates calendars are built for."""
-    moved = days_from(day, days)
+    moved = sessions.days_from(day, days)
     if bound is None:
         return moved
     bound = bound.tz_localize(None) if bound.tz is not None else bound
