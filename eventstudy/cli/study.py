@@ -77,7 +77,7 @@ def show_event(
 
 def _models_view(event_id: str, models: str, events: Path | None, prices: Path | None,
                  format: Format, source: str | None, cache_dir: Path | None,
-                 securities: list[str] | None) -> None:
+                 securities: list[str] | None, measure: str | None = None) -> None:
     """``run --models``: one event under several models (eventstudy.study.sensitivity), optionally
     cut to ``--securities``."""
     from eventstudy.events import load_events
@@ -89,7 +89,7 @@ def _models_view(event_id: str, models: str, events: Path | None, prices: Path |
         if securities:
             calendar, _ = restrict(calendar, (calendar.event(event_id),), securities)
         frame = sensitivity(event_id, models, events=calendar, prices=prices, source=source,
-                            cache_dir=cache_dir)
+                            cache_dir=cache_dir, measure=measure)
     except EventStudyError as exc:
         raise fail(exc) from None
     if format is Format.json:
@@ -148,7 +148,14 @@ def run(
         str | None,
         typer.Option("--model", help="Study every pair under this model instead of the events "
                      "file's: market, constant-mean, market-adjusted, multi-factor, dimson or "
-                     "scholes-williams (a pair it does not fit is excluded with the reason)."),
+                     "scholes-williams, garch (a pair it does not fit is excluded with the "
+                     "reason)."),
+    ] = None,
+    measure: Annotated[
+        str | None,
+        typer.Option("--measure", help="What to study: returns, volume (abnormal log volume) or "
+                     "volatility (Parkinson variance, variance-ratio and GARCH event-dummy "
+                     "tests); default the events file's, else returns."),
     ] = None,
 ) -> None:
     """Run the event study of one event, or pool several (ids, --tag) into one aggregate."""
@@ -165,10 +172,11 @@ def run(
         if model is not None:
             raise fail(UnknownEventError("--model and --models: pass one of them (--models "
                                          "compares several, --model studies under one)"))
-        _models_view(ids[0], models, events, prices, format, source, cache_dir, secs)
+        _models_view(ids[0], models, events, prices, format, source, cache_dir, secs, measure)
         return
 
-    options = {"prices": prices, "source": source, "cache_dir": cache_dir, "model": model}
+    options = {"prices": prices, "source": source, "cache_dir": cache_dir, "model": model,
+               "measure": measure}
     try:
         if len(ids) > 1 or tag is not None:
             result: Any = with_price_warnings(run_many)(

@@ -6,7 +6,7 @@ constant mean, market-adjusted. See :mod:`eventstudy.estimation.models` for the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -68,6 +68,9 @@ class ModelFit:
         With ``n_gaps`` and the hygiene counts they add up, with M, to the window's length.
     first_obs, last_obs : pd.Timestamp or None
         First and last sessions of the estimation sample (the returns that entered the fit).
+    garch : GarchFit or None
+        ``model = "garch"``: the GARCH(1,1) fit whose projected conditional variance is each
+        event-window AR's (:mod:`eventstudy.estimation.garch_model`).
     """
 
     model: str
@@ -93,6 +96,7 @@ class ModelFit:
     n_missing: int = 0
     first_obs: pd.Timestamp | None = None
     last_obs: pd.Timestamp | None = None
+    garch: Any = field(default=None, compare=False, repr=False)
 
     @property
     def general(self) -> bool:

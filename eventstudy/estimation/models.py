@@ -18,6 +18,10 @@ general variance V = σ̂²[D + Z*(X'X)⁻¹Z*'] (CLM eq. 4.4.9):
   R_m,t−L … R_m,t+F; β = Σ_j β_j, k = 1 + L + 1 + F.
 - :class:`ScholesWilliams` — β = (β₋₁ + β₀ + β₊₁)/(1 + 2ρ̂_m), α = R̄ − β R̄_m, k = 2.
 
+:class:`~eventstudy.estimation.garch_model.GarchMarket` ("garch") is the market model with
+GARCH(1,1) errors, fitted by the ``arch`` package; its ARs' variances are the conditional
+variances projected over the event window (k = 5).
+
 This module is the registry (:data:`MODELS`, :func:`get_model`); the models live in
 :mod:`~eventstudy.estimation.fit` (:class:`ModelFit`, the interface and the closed forms) and
 :mod:`~eventstudy.estimation.design` (the design models), and are re-exported here.
@@ -49,15 +53,28 @@ from eventstudy.estimation.fit import (
     ModelFit,
     NormalReturnModel,
 )
+from eventstudy.estimation.garch_model import GarchMarket
 
 __all__ = [
-    "MODELS", "ZERO_VARIANCE", "ConstantMean", "DesignModel", "Dimson", "MarketAdjusted",
-    "MarketModel", "ModelFit", "MultiFactor", "NormalReturnModel", "ScholesWilliams", "get_model",
+    "MODELS",
+    "ZERO_VARIANCE",
+    "ConstantMean",
+    "DesignModel",
+    "Dimson",
+    "GarchMarket",
+    "MarketAdjusted",
+    "MarketModel",
+    "ModelFit",
+    "MultiFactor",
+    "NormalReturnModel",
+    "ScholesWilliams",
+    "get_model",
 ]
 
 MODELS: dict[str, type[NormalReturnModel]] = {
     cls.name: cls for cls in (
         MarketModel, ConstantMean, MarketAdjusted, MultiFactor, Dimson, ScholesWilliams,
+        GarchMarket,
     )
 }
 assert tuple(MODELS) == MODEL_NAMES

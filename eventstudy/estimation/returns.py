@@ -134,6 +134,8 @@ def trade_to_trade(
     valid position, and the sessions it spans (0 and NaN where there is none: the first valid
     position, and invalid ones). Each return is its own two prices' ratio, elementwise, so a
     row's returns do not depend on the other rows."""
+    if kind == "level":  # an observable read as it is (log volume, a variance): no spanning
+        return np.where(valid, price, np.nan), np.where(valid, 1, 0)
     cols = np.arange(price.shape[-1])
     last = np.maximum.accumulate(np.where(valid, cols, -1), axis=-1)
     prev = np.full(last.shape, -1)

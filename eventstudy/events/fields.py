@@ -10,7 +10,7 @@ import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from eventstudy._typing import MODEL_NAMES, RETURN_KINDS, Window
+from eventstudy._typing import MEASURES, MODEL_NAMES, RETURN_KINDS, Window
 from eventstudy.errors import EventsFileError
 from eventstudy.events.spec import SETTING_KEYS
 from eventstudy.sessions import as_window
@@ -54,6 +54,8 @@ def settings(table: Mapping[str, Any], label: str, where: str) -> dict[str, Any]
             out[key] = choice(value, MODEL_NAMES, label, at)
         elif key == "returns":
             out[key] = choice(value, RETURN_KINDS, label, at)
+        elif key == "measure":
+            out[key] = choice(value, MEASURES, label, at)
         elif key == "min_estimation":
             if not isinstance(value, int) or isinstance(value, bool) or value < 3:
                 raise EventsFileError(f"{label}: {at} must be an integer >= 3, got {value!r}")

@@ -204,11 +204,22 @@ def _security(alias: str, table: Mapping[str, Any], label: str) -> Security:
     if not isinstance(proxy, bool):
         raise EventsFileError(f"{label}: {where} proxy must be true or false")
     weights, weights_date = _weights(table, basket, label, where)
+    volume_benchmark = table.get("volume_benchmark")
+    if volume_benchmark is not None and (not isinstance(volume_benchmark, str)
+                                         or volume_benchmark == ticker or not volume_benchmark):
+        raise EventsFileError(f"{label}: {where} volume_benchmark must be another security's "
+                              f"ticker string, got {volume_benchmark!r}")
+    shares = table.get("shares_outstanding")
+    if shares is not None and not _positive(shares):
+        raise EventsFileError(f"{label}: {where} shares_outstanding must be a positive number, "
+                              f"got {shares!r}")
     return Security(
         alias=alias, ticker=ticker, name=fields.string(table, "name", label, where, default=ticker),
         exchange=exchange, benchmark=benchmark, basket=basket, proxy=proxy,
         benchmark_exchange=benchmark_exchange,
         overrides=fields.settings(table, label, where), weights=weights, weights_date=weights_date,
+        volume_benchmark=volume_benchmark,
+        shares_outstanding=None if shares is None else float(shares),
     )
 
 

@@ -19,11 +19,11 @@ from eventstudy.sessions import infer_exchange
 EVENT_ID = re.compile(r"[a-z0-9-]+")  # the whole id: EVENT_ID.fullmatch
 SETTING_KEYS = (
     "estimation", "window", "car", "model", "returns", "min_estimation", "factors", "lags",
-    "leads", "exclude_event_windows", "exclude_confounders", "full_estimation",
+    "leads", "exclude_event_windows", "exclude_confounders", "full_estimation", "measure",
 )
 SECURITY_KEYS = (
     "ticker", "name", "exchange", "benchmark", "benchmark_exchange", "basket", "proxy",
-    "weights", "weights_date",
+    "weights", "weights_date", "volume_benchmark", "shares_outstanding",
     *SETTING_KEYS,
 )
 EVENT_KEYS = (
@@ -32,7 +32,7 @@ EVENT_KEYS = (
 )
 CONFOUNDER_KEYS = ("date", "note", "securities")
 TOP_KEYS = ("defaults", "securities", "events", "confounders")
-BENCHMARK_MODELS = ("market", "market-adjusted", "dimson", "scholes-williams")
+BENCHMARK_MODELS = ("market", "market-adjusted", "dimson", "scholes-williams", "garch")
 DEFAULT_BENCHMARKS = {"XTKS": "^TOPX", "XASX": "^AXJO", "XNYS": "^GSPC"}
 
 
@@ -70,6 +70,10 @@ class Settings:
         first price of the security or of a regressor (default false: the estimation sample is
         the returns that exist inside the window, and only fewer than ``min_estimation`` of
         them exclude the pair).
+    measure : str
+        What is studied (``MEASURES``): "returns" (default), "volume" (log(1 + volume), or log
+        turnover with ``shares_outstanding``) or "volatility" (the Parkinson high-low variance,
+        with the variance-ratio and GARCH event-dummy tests of the returns).
     """
 
     estimation: Window = (-250, -11)
@@ -84,6 +88,7 @@ class Settings:
     exclude_event_windows: bool = True
     exclude_confounders: bool = True
     full_estimation: bool = False
+    measure: str = "returns"
 
 
 @dataclass(frozen=True)
@@ -95,7 +100,10 @@ class Security:
     ratios matter).
     ``benchmark_exchange`` is the exchange whose sessions the benchmark follows (inferred from
     its ticker, else the security's own); a benchmark on another exchange is aligned by instant.
-    ``overrides`` holds the security's own settings.
+    ``overrides`` holds the security's own settings. ``volume_benchmark`` is the ticker whose
+    volume is the market volume of a volume study (default: the benchmark's, else the mean log
+    volume of the exchange's names in the source); ``shares_outstanding`` turns volume into
+    turnover.
     """
 
     alias: str
@@ -109,6 +117,8 @@ class Security:
     overrides: Mapping[str, Any] = field(default_factory=dict)
     weights: tuple[float, ...] = ()
     weights_date: dt.date | None = None
+    volume_benchmark: str | None = None
+    shares_outstanding: float | None = None
 
     @property
     def weighting(self) -> str:

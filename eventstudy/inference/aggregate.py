@@ -57,6 +57,9 @@ BOOTSTRAP = 2000  # default number of bootstrap resamples of the CAAR
 MAX_BOOTSTRAP = 1_000_000
 TEST_ORDER = ("csect_t", "patell_z", "adj_patell_z", "bmp_t", "kp_bmp_t", "j1", "j2", "cda_t",
               "portfolio_t", "skew_t", "sign_z", "gsign_z", "rank_z", "grank_t", "wilcoxon_z")
+#: Every test a battery may hold, in display order: the Savickas (2003) test joins TEST_ORDER
+#: when every pair's se is a GARCH conditional sigma (``PairArrays.conditional``).
+ALL_TESTS = (*TEST_ORDER, "savickas_t")
 # Tests whose variance comes from the time series of the cross-sectional mean, or that scale
 # by r̄: valid when the pairs share one event date (cross-correlated abnormal returns).
 # grank_t is left out: its SCAR rescaling shrinks by (1 − ρ) under cross-correlation and it
@@ -93,6 +96,9 @@ class PairArrays:
         Day 0 of each pair as an integer day number (or datetime64[D]).
     keys : tuple of (event, security)
         The pairs' keys, in row order.
+    conditional : bool
+        Every pair's ``se`` is its GARCH conditional standard deviation (``model = "garch"``):
+        the battery adds the Savickas (2003) test.
     """
 
     offsets: Any
@@ -110,6 +116,7 @@ class PairArrays:
     day0: Any
     residual_dates: Any = None
     keys: tuple[tuple[str, str], ...] = ()
+    conditional: bool = False  # se: GARCH conditional sigmas (adds savickas_t)
 
 
 @dataclass(frozen=True)
@@ -210,7 +217,8 @@ def all_tests(a: PairArrays, r_bar: Any = None) -> tuple[dict[str, TestArray],
 
     def level(x: FloatArray, s: FloatArray, z: FloatArray, length: Any, sel: FloatArray,
               infl: FloatArray) -> dict[str, TestArray]:
-        return {
+        extra = {"savickas_t": sig.savickas_t(z)} if a.conditional else {}
+        return {**extra,
             "csect_t": sig.csect_t(x),
             "patell_z": sig.patell_z(z, a.df),
             "adj_patell_z": sig.adj_patell_z(z, a.df, r_bar),

@@ -173,7 +173,8 @@ def windows(variance: WindowVariance, df: FloatArray, t: np.ndarray, ar: FloatAr
             se[rows, j] = np.where(s_n == 0, np.nan, np.sqrt(variance(rows, cols)))
             simple_r = np.expm1(r[pick]) if kind == "log" else r[pick]
             simple_e = np.expm1(expected[pick]) if kind == "log" else expected[pick]
-            bhar[rows, j] = np.prod(1 + simple_r, axis=1) - np.prod(1 + simple_e, axis=1)
+            if kind != "level":  # a buy-and-hold return exists only for returns
+                bhar[rows, j] = np.prod(1 + simple_r, axis=1) - np.prod(1 + simple_e, axis=1)
             n_days[rows, j] = cols.size
     with np.errstate(invalid="ignore", divide="ignore"):
         t_stat = np.where(se > 0, car / np.where(se > 0, se, 1.0), np.nan)

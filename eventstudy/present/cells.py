@@ -30,6 +30,29 @@ def pct(x: float, digits: int = 2, signed: bool = True) -> Text:
     return Text(f"{x * 100:+.{digits}f}%" if signed else f"{x * 100:.{digits}f}%", style=style)
 
 
+def log_points(x: float, digits: int = 2, signed: bool = True) -> Text:
+    """A difference of logs (abnormal log volume) in log points, coloured by sign."""
+    if x is None or not math.isfinite(x):
+        return Text("–", style="dim")
+    style = "green" if x > 0 else "red" if x < 0 else ""
+    return Text(f"{x:+.{digits + 1}f}" if signed else f"{x:.{digits + 1}f}", style=style)
+
+
+def pct2(x: float, digits: int = 2, signed: bool = True) -> Text:
+    """A daily variance in squared percent (%²: 1e-4), coloured by sign."""
+    if x is None or not math.isfinite(x):
+        return Text("–", style="dim")
+    style = "green" if x > 0 else "red" if x < 0 else ""
+    return Text(f"{x * 1e4:+.{digits}f}" if signed else f"{x * 1e4:.{digits}f}", style=style)
+
+
+#: How a measure's values are written: returns in %, log volume in log points, a variance
+#: in %² (see :data:`UNITS`).
+CELLS = {"returns": pct, "volume": log_points, "volatility": pct2}
+UNITS = {"returns": "returns in %", "volume": "log(1 + volume), AR in log points",
+         "volatility": "Parkinson variance in %² (1e-4)"}
+
+
 def fnum(x: float, fmt: str = ".2f") -> str:
     return "–" if x is None or not math.isfinite(x) else format(x, fmt)
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, TypeVar
 
 from eventstudy._typing import Window
-from eventstudy.inference.aggregate import TEST_ORDER as _INFERENCE_TEST_ORDER
+from eventstudy.inference.aggregate import ALL_TESTS as _INFERENCE_TEST_ORDER
 from eventstudy.present.terminal import STAR_LEVELS, fnum, fp, pct, stars
 from eventstudy.sessions import exchange_label
 

@@ -18,7 +18,8 @@ from rich.console import Console
 
 from eventstudy import _display
 from eventstudy.events import Event
-from eventstudy.inference.aggregate import ROBUST_TO_CROSS_CORRELATION, TEST_ORDER, Aggregate
+from eventstudy.inference.aggregate import ALL_TESTS as TEST_ORDER
+from eventstudy.inference.aggregate import ROBUST_TO_CROSS_CORRELATION, Aggregate
 from eventstudy.present.common import (
     exchange_label,
     fnum,

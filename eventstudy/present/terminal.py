@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from eventstudy import _display
-from eventstudy.present.cells import LEGEND, STAR_LEVELS, fnum, fp, pct, stars
+from eventstudy.present.cells import CELLS, LEGEND, STAR_LEVELS, UNITS, fnum, fp, pct, stars
 from eventstudy.present.fitting import Fitted
 from eventstudy.present.terminal_aggregate import aggregate_panel
 from eventstudy.sessions import exchange_label
@@ -36,6 +36,8 @@ def render_study(result: EventStudyResult) -> RenderableType:
     parts += [_pair_panel(p, result) for p in result.pairs]
     if result.aggregate is not None and len(result.pairs) > 1:
         parts.append(_aggregate_panel(result))
+    if result.measure == "volatility":
+        parts.append(_volatility_table(result))
     if result.excluded:
         table = Table(title="Excluded pairs", box=box.SIMPLE, title_justify="left")
         table.add_column("security")
@@ -82,20 +84,26 @@ def _pair_panel(p: PairResult, result: EventStudyResult) -> RenderableType:
     est.append(f"{p.model} model", style="bold")
     if p.benchmark:
         est.append(f" on {p.benchmark}")
-    est.append(f", {p.returns} returns; estimation {fit.start.date()}..{fit.end.date()}: "
+    what = f"{p.returns} returns" if p.measure == "returns" else UNITS[p.measure]
+    est.append(f", {what}; estimation {fit.start.date()}..{fit.end.date()}: "
                f"M = {fit.n_obs}, k = {fit.k}, df = {fit.df}\n")
-    if fit.model == "market":
+    cell = CELLS[p.measure]
+    if p.measure != "returns":  # a level's fit: α, β and σ in the measure's own units
+        est.append(f"α = {cell(fit.alpha).plain}  β = {fnum(fit.beta, '.3f')}  "
+                   f"σ = {cell(fit.sigma, signed=False).plain}")
+    elif fit.model == "market":
         est.append(f"α = {fnum(fit.alpha, '.5f')}  β = {fnum(fit.beta, '.3f')}  "
                    f"σ = {fnum(fit.sigma * 100, '.3f')}%  R² = {fnum(fit.r2, '.3f')}")
     elif fit.model == "constant-mean":
         est.append(f"mean return μ = {fnum(fit.alpha * 100, '.3f')}%  "
                    f"σ = {fnum(fit.sigma * 100, '.3f')}%")
     elif fit.params:  # multi-factor, Dimson, Scholes–Williams: every estimated parameter
-        shown = "  ".join(f"{name} = {fnum(value, '.5f' if name == 'alpha' else '.3f')}"
+        shown = "  ".join(f"{name} = {fnum(value, _param_format(fit.model, name))}"
                           for name, value in fit.params)
-        summed = "" if fit.model == "multi-factor" else f"  β used = {fnum(fit.beta, '.3f')}"
-        est.append(f"{shown}{summed}  σ = {fnum(fit.sigma * 100, '.3f')}%  "
-                   f"R² = {fnum(fit.r2, '.3f')}")
+        summed = "" if fit.model in ("multi-factor", "garch") else (
+            f"  β used = {fnum(fit.beta, '.3f')}")
+        r2 = "  unconditional" if fit.model == "garch" else f"  R² = {fnum(fit.r2, '.3f')}"
+        est.append(f"{shown}{summed}  σ = {fnum(fit.sigma * 100, '.3f')}%{r2}")
     else:
         est.append(f"AR = R − R_m (α = 0, β = 1)  σ = {fnum(fit.sigma * 100, '.3f')}%")
 
@@ -129,6 +137,30 @@ CAR_LAYOUTS: tuple[frozenset[str], ...] = tuple(frozenset(d) for d in (
     ("year", "dates", "bhar", "se")))
 
 
+def _param_format(model: str, name: str) -> str:
+    """A parameter's format: GARCH variance parameters span orders of magnitude."""
+    return ".3g" if model == "garch" else ".5f" if name == "alpha" else ".3f"
+
+
+def _volatility_table(result: EventStudyResult) -> Table:
+    """The volatility tests of each pair and pooled (``result.volatility_frame()``)."""
+    frame = result.volatility_frame()
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left",
+                  title="Volatility tests: variance ratio of the event window's standardized "
+                        "ARs (F, upper tail) and GARCH(1,1) event dummy δ", title_style="bold")
+    for name in ("security", "ratio", "F", "df", "p", "", "δ rise", "δ t", "δ p", ""):
+        table.add_column(name, justify="left" if name in ("security", "") else "right",
+                         no_wrap=True)
+    for row in frame.itertuples(index=False):
+        df = f"{row.df1:.0f}" if row.security == "pooled" else f"{row.df1:.0f},{row.df2:.0f}"
+        table.add_row(row.security, fnum(row.ratio), fnum(row.f), df, fp(row.p),
+                      Text(stars(row.p), style="bold yellow"), fnum(row.variance_rise),
+                      fnum(row.delta_t), fp(row.delta_p),
+                      Text(stars(row.delta_p), style="bold yellow"),
+                      )
+    return table
+
+
 def _date(day: object, short: bool) -> str:
     return f"{day:%m-%d}" if short else f"{day:%Y-%m-%d}"
 
@@ -138,6 +170,7 @@ def _days_table(p: PairResult, drop: frozenset[str]) -> Table:
     if p.benchmark is None:
         drop = drop | {"bench"}
     short = "year" in drop
+    cell = CELLS[p.measure]
     days = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     names = ("t", "date", "return", "bench", "expected", "AR", "se", "t-stat", "p", "", "CAR")
     keep = [n for n in names if n not in drop]
@@ -148,10 +181,10 @@ def _days_table(p: PairResult, drop: frozenset[str]) -> Table:
         cells = {
             "t": f"{row.t:+d}",
             "date": _date(row.date, short) + (f" ({row.span}d)" if row.span > 1 else ""),
-            "return": pct(row[2]), "bench": pct(row.benchmark_return),
-            "expected": pct(row.expected), "AR": pct(row.ar), "se": pct(row.se, signed=False),
-            "t-stat": fnum(row.t_stat), "p": fp(row.p),
-            "": Text(stars(row.p), style="bold yellow"), "CAR": pct(row.car),
+            "return": cell(row[2]), "bench": cell(row.benchmark_return),
+            "expected": cell(row.expected), "AR": cell(row.ar),
+            "se": cell(row.se, signed=False), "t-stat": fnum(row.t_stat), "p": fp(row.p),
+            "": Text(stars(row.p), style="bold yellow"), "CAR": cell(row.car),
         }
         days.add_row(*(cells[n] for n in keep), style="bold" if row.t == 0 else None)
     return days
@@ -160,6 +193,7 @@ def _days_table(p: PairResult, drop: frozenset[str]) -> Table:
 def _car_table(p: PairResult, drop: frozenset[str]) -> Table:
     """The pair's CAR windows; the columns in ``drop`` left out (see CAR_LAYOUTS)."""
     short = "year" in drop
+    cell = CELLS[p.measure]
     cars = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     names = ("window", "dates", "CAR", "se", "t-stat", "p", "", "BHAR")
     keep = [n for n in names if n.lower() not in drop]
@@ -172,8 +206,9 @@ def _car_table(p: PairResult, drop: frozenset[str]) -> Table:
         cells = {
             "window": f"({lo:+d},{hi:+d})" + (" ◀" if headline else ""),
             "dates": f"{_date(row.start, short)}..{_date(row.end, short)}",
-            "CAR": pct(row.car), "se": pct(row.se, signed=False), "t-stat": fnum(row.t_stat),
-            "p": fp(row.p), "": Text(stars(row.p), style="bold yellow"), "BHAR": pct(row.bhar),
+            "CAR": cell(row.car), "se": cell(row.se, signed=False),
+            "t-stat": fnum(row.t_stat), "p": fp(row.p),
+            "": Text(stars(row.p), style="bold yellow"), "BHAR": cell(row.bhar),
         }
         cars.add_row(*(cells[n] for n in keep), style="bold" if headline else None)
     return cars
@@ -181,7 +216,7 @@ def _car_table(p: PairResult, drop: frozenset[str]) -> Table:
 
 def _aggregate_panel(result: EventStudyResult) -> RenderableType:
     assert result.aggregate is not None
-    return aggregate_panel(result.aggregate)
+    return aggregate_panel(result.aggregate, cell=CELLS[result.measure])
 
 
 #: The layouts of a pooled run's events table, fullest first: the title narrows, the

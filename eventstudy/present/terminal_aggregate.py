@@ -9,7 +9,7 @@ computes no statistic.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from rich import box
@@ -25,10 +25,12 @@ if TYPE_CHECKING:
     from eventstudy.inference.aggregate import Aggregate
 
 
-def aggregate_panel(agg: Aggregate, title: str | None = None) -> RenderableType:
+def aggregate_panel(agg: Aggregate, title: str | None = None,
+                    cell: Callable[..., Text] = pct) -> RenderableType:
     """The aggregate: tests as rows, event days (stat and stars) and CAR windows (stat, p,
     stars) as columns; r̄, the bootstrap interval and which tests survive cross-correlation."""
-    from eventstudy.inference.aggregate import ROBUST_TO_CROSS_CORRELATION, TEST_ORDER
+    from eventstudy.inference.aggregate import ALL_TESTS as TEST_ORDER
+    from eventstudy.inference.aggregate import ROBUST_TO_CROSS_CORRELATION
 
     robust = set(ROBUST_TO_CROSS_CORRELATION)
     keys = [k for k in TEST_ORDER if any(k in v for v in agg.day_tests.values())]
@@ -49,7 +51,7 @@ def aggregate_panel(agg: Aggregate, title: str | None = None) -> RenderableType:
             table.add_column(f"{t:+d}", justify="right", style="bold" if t == 0 else None,
                              no_wrap=True)
         table.add_row("N", *(str(int(n_day[t])) for t in chunk))
-        table.add_row("AAR", *(pct(aar[t]) for t in chunk), end_section=True)
+        table.add_row("AAR", *(cell(aar[t]) for t in chunk), end_section=True)
         for key in keys:
             cells = []
             for t in chunk:
@@ -73,10 +75,10 @@ def aggregate_panel(agg: Aggregate, title: str | None = None) -> RenderableType:
         for lo, hi in chunk:
             table.add_column(f"({lo:+d},{hi:+d})", justify="right", no_wrap=True)
         table.add_row("N", *(str(int(car.at[w, "n"])) for w in chunk))
-        table.add_row("CAAR", *(pct(car.at[w, "caar"]) for w in chunk))
+        table.add_row("CAAR", *(cell(car.at[w, "caar"]) for w in chunk))
         if with_ci:
             table.add_row(f"{level:.0%} CI", *(
-                Text(f"[{fnum(car.at[w, 'ci_low'] * 100)}, {fnum(car.at[w, 'ci_high'] * 100)}]%")
+                Text(_interval(car.at[w, "ci_low"], car.at[w, "ci_high"], cell))
                 for w in chunk))
         table.rows[-1].end_section = True
         for key in keys:
@@ -106,3 +108,10 @@ def aggregate_panel(agg: Aggregate, title: str | None = None) -> RenderableType:
                      + (f" of {agg.n_events} events" if agg.n_events > 1 else ""))
     return Panel(Group(Stacked(days, offsets), Stacked(cars, windows), notes),
                  title=f"[bold]{head}[/]", title_align="left", box=box.ROUNDED)
+
+
+def _interval(low: float, high: float, cell: Callable[..., Text]) -> str:
+    """A CI: in % for returns ("[-1.20, 3.40]%"), else in the measure's units."""
+    if cell is pct:
+        return f"[{fnum(low * 100)}, {fnum(high * 100)}]%"
+    return f"[{cell(low).plain}, {cell(high).plain}]"

@@ -5,7 +5,8 @@ and checked once (:func:`~eventstudy.prices.validate.clean` and
 :func:`~eventstudy.prices.validate.check` with the exchange inferred from the ticker), and
 its issues, plus any caveat the inner source reports through an optional ``notes(ticker)``
 method (a stale cache), are kept for :meth:`CheckedSource.notes_between`, which the study
-turns into the pair's notes.
+turns into the pair's notes. :meth:`CheckedSource.load_column` reads the other columns
+(volume, high, low, open) of the inner source through :func:`eventstudy.prices.columns.load_column`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from eventstudy.prices import validate
+from eventstudy.prices import columns, validate
 from eventstudy.prices.source import PriceSource
 from eventstudy.prices.validate import Issue
 
@@ -67,6 +68,19 @@ class CheckedSource:
             self._series[ticker] = series
             self._issues[ticker] = issues
         return self._series[ticker].copy()
+
+    def load_column(self, ticker: str, column: str) -> pd.Series:
+        """The inner source's `column` of `ticker` (volume, high, low, open); see
+        :func:`eventstudy.prices.columns.load_column`.
+
+        Raises
+        ------
+        MissingColumnError
+            When the inner source holds the ticker but no value in that column.
+        PriceDataError
+            When the inner source cannot give columns, or the column is unknown or invalid.
+        """
+        return columns.load_column(self.inner, ticker, column)
 
     def issues(self, ticker: str) -> list[Issue]:
         """Issues of a loaded ticker (empty when not loaded)."""

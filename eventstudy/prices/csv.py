@@ -19,6 +19,14 @@ the header. A missing file, an unreadable, binary or non-UTF-8 file, an empty fi
 without ``date`` or ``close`` (or naming one twice), malformed CSV (an unclosed quote) and a
 file without any price are errors naming the file. Nothing is cached here. The parsing and the
 checks are in :mod:`eventstudy.prices.csv_format`.
+
+The other columns (``volume``, ``high``, ``low``, ``open``; :mod:`eventstudy.prices.columns`) are
+read by :func:`read_column_csv` from a file that passes every rule above (so duplicate dates
+are refused the same way); an empty cell means "no value that day" (the row is left out of that
+column only), and a value that is not a number, not finite, negative (a volume; ``0`` is kept)
+or not positive (a price column) is an error naming the file, the line, the ticker and the
+date. A header without the column, or a column whose every cell is empty, raises
+:class:`~eventstudy.prices.columns.MissingColumnError`.
 """
 
 from __future__ import annotations
@@ -26,13 +34,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from eventstudy.errors import PriceDataError
-from eventstudy.prices.csv_format import _parse, _validate
+from eventstudy.prices.columns import PRICE_COLUMNS, MissingColumnError, check_column_name
+from eventstudy.prices.csv_format import _NON_FINITE_WORDS, _parse, _row_line, _validate
 from eventstudy.prices.source import PriceSource, check_ticker
 
-__all__ = ["CsvDirectorySource", "read_price_csv"]
+__all__ = ["CsvDirectorySource", "read_column_csv", "read_price_csv"]
 
 
 def read_price_csv(path: str | os.PathLike[str], *, ticker: str | None = None) -> pd.Series:
@@ -77,6 +87,115 @@ def read_price_csv(path: str | os.PathLike[str], *, ticker: str | None = None) -
     text = _read_text(path, where)
     frame, header = _parse(text, where)
     return _validate(frame, header, text, where, name)
+
+
+def read_column_csv(path: str | os.PathLike[str], column: str, *, ticker: str | None = None,
+                    source: str | None = None) -> pd.Series:
+    """Read one column besides the close (``volume``, ``high``, ``low``, ``open``) of a price file.
+
+    The file must first be a valid price file (:func:`read_price_csv`'s rules: dates, duplicate
+    dates, closes), then the column is checked cell by cell.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The CSV file, e.g. ``prices/LYC.AX.csv``.
+    column : {"volume", "high", "low", "open"}
+        The column, matched in the header as ``date`` and ``close`` are (case, spaces).
+    ticker : str, optional
+        The Series' name; by default the file name without ``.csv``.
+    source : str, optional
+        The name of the source the file belongs to, for the messages (``"CSV folder DIR"``).
+
+    Returns
+    -------
+    pandas.Series
+        ``float64`` values indexed by a sorted, unique, tz-naive ``DatetimeIndex``
+        (``datetime64[ns]``) named ``"date"``. Rows whose cell is empty are left out; a ``0``
+        volume is kept.
+
+    Raises
+    ------
+    MissingColumnError
+        When the header has no such column or every cell of it is empty.
+    PriceDataError
+        When `column` is unknown, the file is not a valid price file, the header names the
+        column twice, or a cell is not a number, not finite, negative (a volume) or not
+        positive (a price column): the message names the file, the line, the ticker and the
+        date.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "ABC.csv").write_text("date,close,volume\\n2024-01-02,10,0\\n2024-01-03,11,\\n")
+    >>> read_column_csv(d / "ABC.csv", "volume")
+    date
+    2024-01-02    0.0
+    Name: ABC, dtype: float64
+    """
+    check_column_name(column)
+    path = Path(path)
+    where = str(path)
+    name = ticker if ticker is not None else _ticker_from_path(path)
+    text = _read_text(path, where)
+    frame, header = _parse(text, where)
+    _validate(frame, header, text, where, name)  # dates, duplicate dates, closes
+    place = source if source is not None else f"price file {where}"
+    return _column(frame, header, text, where, name, column, place)
+
+
+def _column(frame: pd.DataFrame, header: list[str], text: str, where: str, name: str,
+            column: str, place: str) -> pd.Series:
+    """The `column` of a parsed price file that passed :func:`_validate`."""
+    file = Path(where).name
+    if column not in header:
+        raise MissingColumnError(
+            f"{file} in {place} has no '{column}' column (its header holds "
+            f"{', '.join(header)}); add a {column} column to it, or use another series",
+            ticker=name, column=column, source=place)
+    if header.count(column) > 1:
+        raise PriceDataError(
+            f"price file {where}, line 1: the header names column '{column}' twice; keep one")
+    dates = frame[header.index("date")].fillna("").str.strip()
+    cells = frame[header.index(column)].fillna("").str.strip()
+    has_date = (dates != "").to_numpy()
+    has_value = (cells != "").to_numpy()
+    words = cells.str.lower().isin(_NON_FINITE_WORDS).to_numpy()
+    values = pd.to_numeric(cells.where(has_value), errors="coerce").to_numpy(dtype=np.float64)
+    price = column in PRICE_COLUMNS
+    with np.errstate(invalid="ignore"):
+        out_of_range = values <= 0 if price else values < 0
+    what = f"a positive {column} price" if price else "a volume of zero or more"
+    rules = [
+        (~has_date & has_value,
+         f"no date; every row with a {column} needs a date written YYYY-MM-DD"),
+        (has_value & np.isnan(values) & ~words,
+         f"is not a number; write {what}, or leave the cell empty when there is none that day"),
+        (has_value & (words | np.isinf(values)),
+         "is not a finite number; leave the cell empty when there is none that day"),
+        (has_value & np.isfinite(values) & out_of_range,
+         f"is {'not positive' if price else 'negative'}; write {what}"),
+    ]
+    bad = np.zeros(len(frame), dtype=bool)
+    for mask, _ in rules:
+        bad |= mask
+    if bad.any():
+        row = int(np.argmax(bad))
+        rule = next(text_ for mask, text_ in rules if mask[row])
+        message = (rule if not has_date[row]
+                   else f"{name} {column} {cells.iloc[row]!r} on {dates.iloc[row]} {rule}")
+        raise PriceDataError(
+            f"price file {where}, line {_row_line(text, len(frame), row)}: {message}")
+    if not has_value.any():
+        raise MissingColumnError(
+            f"{name} has no {column} in {place} (every '{column}' cell of {file} is empty); "
+            f"use another series for its {column}",
+            ticker=name, column=column, source=place)
+    index = pd.DatetimeIndex(pd.to_datetime(dates[has_value], format="%Y-%m-%d"),
+                             name="date").as_unit("ns")
+    series = pd.Series(values[has_value] + 0.0, index=index, name=name, dtype=np.float64)
+    return series.sort_index(kind="stable")
 
 
 class CsvDirectorySource(PriceSource):
@@ -136,17 +255,41 @@ class CsvDirectorySource(PriceSource):
         PriceDataError
             When the file does not exist (the message gives the path looked for) or is invalid.
         """
+        return read_price_csv(self._existing(ticker), ticker=ticker)
+
+    def load_column(self, ticker: str, column: str) -> pd.Series:
+        """Read and validate the `column` of ``<ticker>.csv``; see :func:`read_column_csv`.
+
+        Parameters
+        ----------
+        ticker : str
+            The ticker as written.
+        column : {"volume", "high", "low", "open"}
+            The column (:data:`~eventstudy.prices.columns.COLUMNS`).
+
+        Raises
+        ------
+        MissingColumnError
+            When the file has no such column, or only empty cells in it.
+        PriceDataError
+            When `column` is unknown, the file does not exist or is invalid.
+        """
+        check_column_name(column)
+        return read_column_csv(self._existing(ticker), column, ticker=ticker, source=self.name)
+
+    def tickers(self) -> list[str]:
+        """Return the tickers of the ``*.csv`` files in the folder, sorted."""
+        return sorted(p.name[:-4] for p in self.directory.glob("*.csv") if p.is_file())
+
+    def _existing(self, ticker: str) -> Path:
+        """The file of `ticker`; raise when it does not exist."""
         path = self.path(ticker)
         if not path.is_file():
             raise PriceDataError(
                 f"no prices for {ticker}: {path} does not exist; add {ticker}.csv "
                 f"(columns date, close) to {self.directory} or check the ticker's spelling"
             )
-        return read_price_csv(path, ticker=ticker)
-
-    def tickers(self) -> list[str]:
-        """Return the tickers of the ``*.csv`` files in the folder, sorted."""
-        return sorted(p.name[:-4] for p in self.directory.glob("*.csv") if p.is_file())
+        return path
 
 
 def _ticker_from_path(path: Path) -> str:

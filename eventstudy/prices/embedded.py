@@ -5,7 +5,9 @@ ASX (``LYC.AX``, ``ARU.AX``, ``ILU.AX``, ``^AXJO``, ...), Tokyo (``6330.T``, ``^
 ``^TOPX``, ...), New York (``MP``, ``^GSPC``) and ``JPY=X``. Where each series comes from,
 whether it is adjusted, and its known gaps are in ``data/README.md``. The files obey the rules
 of ``--prices DIR`` (:func:`~eventstudy.prices.csv.read_price_csv` checks them when they are
-embedded, and in the tests); each ticker is read at most once per process.
+embedded, and in the tests); each ticker is read at most once per process. The files also hold
+``open``, ``high``, ``low`` and ``volume`` (:meth:`EmbeddedSource.load_column`; empty for the
+indices that the sources published without them).
 
 Examples
 --------
@@ -28,7 +30,8 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.errors import PriceDataError
-from eventstudy.prices.csv import read_price_csv
+from eventstudy.prices.columns import check_column_name
+from eventstudy.prices.csv import read_column_csv, read_price_csv
 from eventstudy.prices.source import PriceSource, check_ticker
 
 __all__ = ["EmbeddedSource", "clear_cache", "load", "tickers"]
@@ -85,6 +88,34 @@ class EmbeddedSource(PriceSource):
         PriceDataError
             When the dataset has no file for `ticker` (the message lists what it holds).
         """
+        self._require(ticker)
+        return _load(ticker).copy()
+
+    def load_column(self, ticker: str, column: str) -> pd.Series:
+        """Return the embedded `column` (``volume``, ``high``, ``low``, ``open``) of `ticker`.
+
+        Read with the strict reader (:func:`~eventstudy.prices.csv.read_column_csv`) once per
+        process and column; a copy every time. The indices (``^TOPX``, ``^AXJO``, ``^GSPC``,
+        ...) and ``JPY=X`` have no volume, some no high/low either (``data/README.md``).
+
+        Returns
+        -------
+        pandas.Series
+            See :mod:`eventstudy.prices.columns`; a copy, free to modify.
+
+        Raises
+        ------
+        MissingColumnError
+            When every cell of the column is empty in the ticker's file (e.g. ``^TOPX``).
+        PriceDataError
+            When `column` is unknown or the dataset has no file for `ticker`.
+        """
+        check_column_name(column)
+        self._require(ticker)
+        return _load_column(ticker, column).copy()
+
+    def _require(self, ticker: str) -> None:
+        """Raise when the dataset has no file for `ticker` (the message lists what it holds)."""
         if not self.has(ticker):
             check_ticker(ticker, self.name)
             raise PriceDataError(
@@ -92,7 +123,6 @@ class EmbeddedSource(PriceSource):
                 f"does not exist); it holds {', '.join(self.tickers())}; pass --prices DIR "
                 f"with a {ticker}.csv file to use other prices"
             )
-        return _load(ticker).copy()
 
     def tickers(self) -> list[str]:
         """Return the tickers of the embedded dataset, sorted."""
@@ -142,9 +172,17 @@ def _read_trusted(path: os.PathLike[str], ticker: str) -> pd.Series:
     return series
 
 
+@functools.cache
+def _load_column(ticker: str, column: str) -> pd.Series:
+    """Read one column of one embedded file, strictly (once per process; callers copy)."""
+    with resources.as_file(_data_dir() / f"{ticker}.csv") as path:
+        return read_column_csv(path, column, ticker=ticker, source=f"the {EmbeddedSource.name}")
+
+
 def clear_cache() -> None:
     """Forget the series read so far (after the files change, e.g. by ``refresh``)."""
     _load.cache_clear()
+    _load_column.cache_clear()
 
 
 def load(ticker: str) -> pd.Series:

@@ -70,6 +70,7 @@ def pair_arrays(pairs: Sequence[PairResult], windows: Sequence[Window],
         estimation_ar=est_ar, residuals=by_date,
         day0=np.array([pd.Timestamp(p.day0).to_datetime64() for p in pairs], "datetime64[D]"),
         residual_dates=all_dates, keys=tuple(keys),
+        conditional=bool(fits) and all(f.garch is not None for f in fits),
     )
 
 

@@ -19,6 +19,7 @@ from eventstudy.errors import (
     EventStudyError,
     PriceDataError,
 )
+from eventstudy.estimation.garch_model import conditional_variance
 from eventstudy.estimation.models import DesignModel, ModelFit, get_model
 from eventstudy.estimation.returns import (
     basket_level,
@@ -202,8 +203,10 @@ def study_pair(
                        f"{frame.index[-1].date()} (no prices on those sessions)",
                        "no returns in the event window")
     has_regressor = benchmark is not None or x_all is not None
-    days = _days(frame[in_win], fit, valid[in_win], has_regressor, x[in_win])
-    car = _cars(days, fit, car_windows(settings, event), kind, x[in_win])
+    cond = (conditional_variance(fit, t[in_win], int(t[sample][-1]), span[in_win])
+            if fit.garch is not None else None)
+    days = _days(frame[in_win], fit, valid[in_win], has_regressor, x[in_win], cond)
+    car = _cars(days, fit, car_windows(settings, event), kind, x[in_win], cond)
     confounders = _window_confounders(calendar.confounders_for(security),
                                       days["date"].to_numpy(), days["t"].to_numpy())
     notes = (*split_notes, *_notes(grid_notes, frame.index, security, counts))
@@ -250,13 +253,15 @@ def _aligned(source: PriceSource, ticker: str, security: Security, exchange: str
 
 
 def _days(frame: pd.DataFrame, fit: ModelFit, valid: np.ndarray, has_benchmark: bool,
-          x: np.ndarray | None = None) -> pd.DataFrame:
+          x: np.ndarray | None = None, cond: np.ndarray | None = None) -> pd.DataFrame:
+    """The day rows; ``cond``: each AR's conditional variance (a GARCH fit), else the
+    prediction-error variance of the model."""
     r = frame["return"].to_numpy()
     m = frame["benchmark_return"].to_numpy() if has_benchmark else np.zeros(len(frame))
     x = m if x is None else x  # the prediction regressors (n × p for a multi-factor fit)
     span = frame["span"].to_numpy().astype(float)
-    if fit.general:  # a design fit: its own E[R] and Var(AR), the same statistics
-        var = abnormal.pair_ar_variance(fit, x, span)
+    if fit.general or cond is not None:  # its own E[R] and Var(AR), the same statistics
+        var = abnormal.pair_ar_variance(fit, x, span) if cond is None else cond
         one = windows.days(r[None], fit.expected(x, span)[None], var[None], fit.df, valid[None])
     else:  # the closed forms: the stacked computation, on one row
         one = windows.closed_form_days(windows.Fits.of([fit]), r[None], x[None], span[None],
@@ -279,13 +284,16 @@ def day_frame(t: np.ndarray, dates: pd.DatetimeIndex | np.ndarray, r: np.ndarray
 
 
 def _cars(days: pd.DataFrame, fit: ModelFit, spans: Sequence[Window], kind: str,
-          x: np.ndarray | None = None) -> pd.DataFrame:
+          x: np.ndarray | None = None, cond: np.ndarray | None = None) -> pd.DataFrame:
     t = days["t"].to_numpy()
     ar = days["ar"].to_numpy()
     m = np.nan_to_num(days["benchmark_return"].to_numpy(float) if x is None else x)
     span = days["span"].to_numpy(float)
     r, e = days["return"].to_numpy(), days["expected"].to_numpy()
-    if fit.general:  # a design fit: γ'Vγ with its (X'X)⁻¹, the same statistics
+    if cond is not None:  # conditionally uncorrelated ARs: the days' variances add up
+        def variance(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+            return np.array([cond[cols].sum()])
+    elif fit.general:  # a design fit: γ'Vγ with its (X'X)⁻¹, the same statistics
         def variance(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
             return np.array([abnormal.pair_car_variance(fit, m[cols], span[cols])])
     else:  # the closed forms: the stacked computation, on one row

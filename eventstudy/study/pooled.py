@@ -208,7 +208,7 @@ def run_many(event_ids: Sequence[str] = (), *, tag: str | None = None,
              securities: Sequence[str] | None = None,
              events: str | os.PathLike[str] | Calendar | None = None,
              bootstrap: int = BOOTSTRAP, seed: int | None = 0, model: str | None = None,
-             **options: Any) -> PooledResult:
+             measure: str | None = None, **options: Any) -> PooledResult:
     """Pool several events: by id, by ``tag`` of the events file, restricted to ``securities``.
 
     Parameters
@@ -225,6 +225,8 @@ def run_many(event_ids: Sequence[str] = (), *, tag: str | None = None,
         Resamples and seed of the pooled CAAR's percentile interval.
     model : str, optional
         Every pair under this normal-return model (see :func:`eventstudy.study.single.run`).
+    measure : str, optional
+        What every pair measures: returns, volume or volatility (as ``run``).
     **options
         Passed to :func:`eventstudy.study.single.run` for each event (e.g. ``prices``).
 
@@ -249,7 +251,7 @@ def run_many(event_ids: Sequence[str] = (), *, tag: str | None = None,
     for event in selected:
         if hasattr(source, "prepare_event"):  # e.g. Yahoo: fetch the dates the event needs
             source.prepare_event(calendar, event)
-        requests.append(event_requests(calendar, event, model))
+        requests.append(event_requests(calendar, event, model, measure))
     found = study_pairs(calendar, [r for reqs in requests for r in reqs], source)
     results: list[EventStudyResult] = []
     failed: list[tuple[Event, str]] = []

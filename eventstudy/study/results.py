@@ -24,6 +24,7 @@ from eventstudy.estimation.models import ModelFit
 from eventstudy.events import Confounder, Event
 from eventstudy.inference.aggregate import ROBUST_TO_CROSS_CORRELATION, Aggregate
 from eventstudy.inference.significance import TestResult
+from eventstudy.inference.volatility import pooled_variance_ratio
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -103,6 +104,9 @@ class PairResult(Resolving):
     design: np.ndarray | None = field(default=None, compare=False, repr=False)
     # The same numbers as arrays, for the aggregation (built from the frames when None).
     arrays: RowOf | None = field(default=None, compare=False, repr=False)
+    # What was studied (MEASURES) and, for volatility, the tests on the returns' ARs.
+    measure: str = "returns"
+    volatility: Any = field(default=None, compare=False, repr=False)
 
     def car_windows(self) -> tuple[Window, ...]:
         """The pair's CAR windows, in the order of ``car``."""
@@ -183,6 +187,18 @@ class EventStudyResult(Resolving, _display.Rendered):
         ``level`` column is ``"day"`` or ``"window"`` (see :func:`tests_frame`)."""
         return tests_frame(self.aggregate)
 
+    @property
+    def measure(self) -> str:
+        """What the study measures: "returns", "volume" or "volatility"."""
+        return self.pairs[0].measure if self.pairs else "returns"
+
+    def volatility_frame(self) -> pd.DataFrame:
+        """The volatility tests (``measure = "volatility"``), one row per pair and a last row
+        ``pooled``: the variance ratio of the event window's standardized ARs with its F test,
+        and the GARCH(1,1) event dummy δ with its t and p (see
+        :mod:`eventstudy.study.volatility_tests`); empty for another measure."""
+        return volatility_frame(self.pairs)
+
     def __repr__(self) -> str:
         n = len(self.pairs)
         if n == 1:
@@ -209,6 +225,7 @@ class EventStudyResult(Resolving, _display.Rendered):
     def _document(self) -> dict[str, Any]:
         return {
             "event": _event_dict(self.event),
+            "measure": self.measure,
             "pairs": [_pair_dict(p) for p in self.pairs],
             "excluded": [{"security": x.security, "ticker": x.ticker, "reason": x.reason}
                          for x in self.excluded],
@@ -315,7 +332,38 @@ def _pair_dict(p: PairResult) -> dict[str, Any]:
         "confounders": [{"date": c.date.isoformat(), "t": t, "note": c.note}
                         for c, t in p.confounders],
         "notes": list(p.notes),
+        "measure": p.measure,
+        "volatility": _volatility_dict(p.volatility),
     }
+
+
+VOLATILITY_COLUMNS = ("security", "model", "ratio", "f", "df1", "df2", "p", "delta",
+                      "delta_t", "delta_p", "variance_rise", "garch_error")
+
+
+def volatility_frame(pairs: tuple[PairResult, ...]) -> pd.DataFrame:
+    """The pairs' volatility tests and the pooled variance ratio (see
+    :meth:`EventStudyResult.volatility_frame`)."""
+    rows = [{"security": p.security, **_volatility_dict(p.volatility)}
+            for p in pairs if p.volatility is not None]
+    if not rows:
+        return pd.DataFrame(columns=list(VOLATILITY_COLUMNS))
+    f, df1, df2 = (np.array([r[k] for r in rows], float) for k in ("f", "df1", "df2"))
+    chi2, dof, p = pooled_variance_ratio(f, df1, df2)
+    rows.append({"security": "pooled", "model": rows[0]["model"],
+                 "ratio": float(np.nanmean([r["ratio"] for r in rows])), "f": chi2,
+                 "df1": dof, "df2": np.nan, "p": p})
+    return pd.DataFrame(rows, columns=list(VOLATILITY_COLUMNS))
+
+
+def _volatility_dict(v: Any) -> dict[str, Any] | None:
+    if v is None:
+        return None
+    g = v.garch
+    return {"model": v.model, "ratio": num(v.ratio), "f": num(v.f), "df1": v.df1,
+            "df2": v.df2, "p": num(v.p), "delta": num(g.delta) if g else None,
+            "delta_t": num(g.delta_t) if g else None, "delta_p": num(g.delta_p) if g else None,
+            "variance_rise": num(g.ratio) if g else None, "garch_error": v.garch_error or None}
 
 
 def _aggregate_dict(agg: Aggregate) -> dict[str, Any]:

@@ -70,6 +70,7 @@ def sensitivity(
     prices: str | os.PathLike[str] | PriceSource | None = None,
     source: str | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
+    measure: str | None = None,
 ) -> pd.DataFrame:
     """Every pair of one event under each model: a tidy frame of CARs.
 
@@ -79,8 +80,8 @@ def sensitivity(
         The event's id.
     models : str or sequence of str
         Model items (see :func:`parse_models`), in the order to show them.
-    events, prices, source, cache_dir
-        As for :func:`eventstudy.study.single.run`.
+    events, prices, source, cache_dir, measure
+        As for :func:`eventstudy.study.single.run` (a volume study compares the volume models).
 
     Returns
     -------
@@ -107,6 +108,8 @@ def sensitivity(
     for alias in event.securities:
         security = calendar.security(alias)
         base = calendar.settings(event, security)
+        if measure is not None:
+            base = replace(base, measure=measure)
         for item in items:
             name, _, bench = item.partition("@")
             sec = security

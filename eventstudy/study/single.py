@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from eventstudy._lazy import Deferred
-from eventstudy._typing import MODEL_NAMES
+from eventstudy._typing import MEASURES, MODEL_NAMES
 from eventstudy.errors import EstimationError, InputError
 from eventstudy.events import Calendar, Event, load_events
 from eventstudy.inference.aggregate import Aggregate
@@ -47,6 +47,7 @@ def run(
     source: str | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
     model: str | None = None,
+    measure: str | None = None,
 ) -> EventStudyResult:
     """Run the event study of one event of an events file.
 
@@ -69,6 +70,10 @@ def run(
         Study every pair under this normal-return model (one of ``MODEL_NAMES``) instead of the
         events file's; each pair keeps its other settings. A pair the model cannot be used for
         (no benchmark, no factors) is excluded with the reason.
+    measure : {"returns", "volume", "volatility"}, optional
+        What to study instead of the events file's ``measure`` (default returns): the
+        abnormal log volume, or the abnormal Parkinson variance with the variance-ratio and
+        GARCH event-dummy tests of the returns (README, "Volume and volatility").
 
     Returns
     -------
@@ -84,7 +89,7 @@ def run(
     event = calendar.event(event_id)
     if hasattr(price_source, "prepare_event"):  # e.g. Yahoo: fetch the dates the event needs
         price_source.prepare_event(calendar, event)
-    requests = event_requests(calendar, event, model)
+    requests = event_requests(calendar, event, model, measure)
     return event_result(event, requests, study_pairs(calendar, requests, price_source))
 
 
@@ -97,18 +102,22 @@ def open_prices(calendar: Calendar, *,
         prices, source=source, cache_dir=cache_dir, default=calendar.source))
 
 
-def event_requests(calendar: Calendar, event: Event, model: str | None = None
-                   ) -> list[Request]:
-    """The pairs of one event, each with its settings (its model replaced by ``model`` when
-    given), in the event's order."""
+def event_requests(calendar: Calendar, event: Event, model: str | None = None,
+                   measure: str | None = None) -> list[Request]:
+    """The pairs of one event, each with its settings (its model replaced by ``model``, its
+    measure by ``measure`` when given), in the event's order."""
     if model is not None and model not in MODEL_NAMES:
         raise InputError(f"model = {model!r} is not one of: {', '.join(MODEL_NAMES)}")
+    if measure is not None and measure not in MEASURES:
+        raise InputError(f"measure = {measure!r} is not one of: {', '.join(MEASURES)}")
     out = []
     for name in event.securities:
         security = calendar.security(name)
         settings = calendar.settings(event, security)
         if model is not None and model != settings.model:
             settings = replace(settings, model=model)
+        if measure is not None and measure != settings.measure:
+            settings = replace(settings, measure=measure)
         out.append(Request(event, security, settings))
     return out
 

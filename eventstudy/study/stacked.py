@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -33,11 +34,13 @@ from eventstudy.estimation.returns import trade_to_trade
 from eventstudy.events import BENCHMARK_MODELS, Calendar, Security
 from eventstudy.inference import windows
 from eventstudy.prices import PriceSource
+from eventstudy.study.measures import MeasureSource, finish
 from eventstudy.study.pair import _price_tickers, car_windows, study_pair
 from eventstudy.study.resolve import Request, Resolver
 from eventstudy.study.results import PairResult
 from eventstudy.study.sample import _Exclude
 from eventstudy.study.stacked_pairs import Placed, pair_results, samples
+from eventstudy.study.volatility_tests import volatility_tests
 
 __all__ = ["CLOSED_FORMS", "Request", "study_pairs"]
 
@@ -51,11 +54,51 @@ def study_pairs(calendar: Calendar, requests: Sequence[Request], source: PriceSo
     Errors (a missing price file, an announcement outside the calendars) raise as
     :func:`~eventstudy.study.pair.study_pair` raises them, for the first pair at fault.
     ``stacked=False`` studies every pair one by one (the reference the tests hold the stacked
-    path to).
+    path to). A pair whose ``measure`` is volume or volatility is studied by the same engine on
+    the measure's observable (:mod:`eventstudy.study.measures`).
     """
+    measures = list(dict.fromkeys(r.settings.measure for r in requests))
+    if measures == ["returns"]:
+        return _study(calendar, requests, source, stacked)
+    out: list[PairResult | _Exclude | None] = [None] * len(requests)
+    for measure in measures:
+        idx = [i for i, r in enumerate(requests) if r.settings.measure == measure]
+        mine = [requests[i] for i in idx]
+        if measure == "returns":
+            found = _study(calendar, mine, source, stacked)
+        else:
+            found = _measured(calendar, mine, source, measure, stacked)
+        for i, one in zip(idx, found, strict=True):
+            out[i] = one
+    return out  # type: ignore[return-value]
+
+
+def _measured(calendar: Calendar, requests: Sequence[Request], source: PriceSource,
+              measure: str, stacked: bool) -> list[PairResult | _Exclude]:
+    """The pairs of a volume or volatility study: the engine on the measure's observable
+    (and, for volatility, the returns study whose abnormal returns the tests read)."""
+    view = MeasureSource(source, measure)
+    rewritten = [view.rewrite(r.security, r.settings) for r in requests]
+    found = _study(calendar, [Request(r.event, m.security, m.settings)
+                              for r, m in zip(requests, rewritten, strict=True)], view, stacked,
+                   [m.unusable for m in rewritten])
+    tests: list[Any] = [None] * len(requests)
+    if measure == "volatility":
+        tests = volatility_tests(_study(calendar, [
+            Request(r.event, r.security, replace(r.settings, measure="returns"))
+            for r in requests], source, stacked))
+    return [finish(one, r.security, m, measure, test)
+            for one, r, m, test in zip(found, requests, rewritten, tests, strict=True)]
+
+
+def _study(calendar: Calendar, requests: Sequence[Request], source: PriceSource,
+           stacked: bool, unusable_as: Sequence[str] = ()) -> list[PairResult | _Exclude]:
+    """:func:`study_pairs` on pairs of one measure (``unusable_as``: a reason to exclude each
+    pair, "" for none)."""
     out: list[PairResult | _Exclude | None] = [None] * len(requests)
     for i, req in enumerate(requests):  # a model chosen for the whole study may not fit a pair
-        why = unusable(req.settings.model, req.security, req.settings.factors)
+        why = (unusable_as[i] if unusable_as else "") or unusable(
+            req.settings.model, req.security, req.settings.factors)
         if why:
             out[i] = _Exclude(why, "model not usable")
     if stacked:

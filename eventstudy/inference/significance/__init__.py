@@ -35,6 +35,7 @@ from eventstudy.inference.significance.parametric import (
     j1,
     j2,
     patell_z,
+    savickas_t,
     skew_t,
 )
 from eventstudy.inference.significance.ranks import (
@@ -79,6 +80,7 @@ __all__ = [
     "portfolio_t",
     "positive_fraction",
     "rank_z",
+    "savickas_t",
     "sign_z",
     "skew_t",
     "standardized_ranks",

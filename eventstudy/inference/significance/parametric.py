@@ -69,6 +69,31 @@ def bmp_t(standardized: Any) -> Any:
     return _mean_t("bmp_t", standardized)
 
 
+def savickas_t(standardized: Any) -> Any:
+    """Savickas (2003) GARCH-standardized test.
+
+    Parameters
+    ----------
+    standardized : array
+        AR of one day (or CAR of one window) per pair divided by its GARCH conditional standard
+        deviation projected from the end of the estimation window (``model = "garch"``).
+
+    Notes
+    -----
+    .. math:: t = \\overline{SAR^h} / (s(SAR^h)/\\sqrt N),\\quad \\text{df } N-1
+
+    The statistic of :func:`bmp_t` on GARCH-standardized abnormal returns: the conditional
+    variance absorbs the volatility clustering the constant σ̂ of the other tests ignores, and
+    the cross-sectional dispersion absorbs event-induced variance.
+
+    References
+    ----------
+    .. [1] Savickas, R. (2003) "Event-induced volatility and tests for abnormal performance",
+       Journal of Financial Research 26(2), 165-178.
+    """
+    return _mean_t("savickas_t", standardized)
+
+
 def _mean_t(key: str, values: Any) -> Any:
     """t = mean / (s / √N) across pairs, df N − 1: csect_t on ARs, bmp_t on SARs."""
     x, scalar = _cross(values)

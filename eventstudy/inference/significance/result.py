@@ -33,6 +33,7 @@ REFERENCES = {
     "j1": "Campbell, Lo & MacKinlay (1997)",
     "j2": "Campbell, Lo & MacKinlay (1997)",
     "portfolio_t": "Brown & Warner (1980); Campbell, Lo & MacKinlay (1997) §4.6",
+    "savickas_t": "Savickas (2003)",
 }
 
 
