@@ -157,7 +157,7 @@ class Aggregate(Resolving):
                                     ("window", self.car_tests, self.car)):
             for j, (col, results) in enumerate(tests.items()):
                 n = int(table["n"].iloc[j])
-                for key in TEST_ORDER:
+                for key in ALL_TESTS:
                     if key not in results:
                         continue
                     r = results[key]
