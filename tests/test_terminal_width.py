@@ -18,7 +18,7 @@ import eventstudy as es
 from eventstudy.cli import app
 
 WIDTHS = (80, 100, 120)
-MODELS = "market,constant-mean,market-adjusted,multi-factor,dimson,scholes-williams"
+MODELS = "market,constant-mean,market-adjusted,multi-factor,dimson,scholes-williams,garch"
 COMMANDS = {
     "run": ["run", "dual-use-ban"],
     "baskets": ["run", "dual-use-ban-te"],
@@ -27,6 +27,11 @@ COMMANDS = {
     "list": ["list"],
     "show": ["show", "dual-use-ban"],
     "data": ["data", "show", "LYC"],
+    "volume": ["run", "dual-use-ban", "--measure", "volume"],
+    "volatility": ["run", "dual-use-ban", "--measure", "volatility"],
+    "garch": ["run", "dual-use-ban", "--model", "garch"],
+    "volume models": ["run", "dual-use-ban", "--measure", "volume", "--models",
+                      "market,constant-mean"],
 }
 
 
@@ -56,20 +61,28 @@ def test_every_command_fits_the_width(name: str, width: int) -> None:
     fits(invoke(COMMANDS[name], width), width)
 
 
-def _numbers(pair: dict) -> tuple[str, str]:
-    """A pair's AR on day 0 and its headline CAR, as the tables print them."""
+def _numbers(pair: dict, measure: str = "returns") -> tuple[str, str]:
+    """A pair's AR on day 0 and its headline CAR, as the tables print them (log volume in
+    log points, a variance in %²)."""
     (day0,) = [d for d in pair["days"] if d["t"] == 0]
     (headline,) = [c for c in pair["car"] if c["window"] == pair["headline"]]
+    if measure == "volume":
+        return f"{day0['ar']:+.3f}", f"{headline['car']:+.3f}"
+    if measure == "volatility":
+        return f"{day0['ar'] * 1e4:+.2f}", f"{headline['car'] * 1e4:+.2f}"
     return f"{day0['ar'] * 100:+.2f}%", f"{headline['car'] * 100:+.2f}%"
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.parametrize("event", ["dual-use-ban", "dual-use-ban-te"])
+@pytest.mark.parametrize("event", ["dual-use-ban", "dual-use-ban-te", "volume", "volatility"])
 def test_every_pairs_ar0_and_headline_car_are_shown(event: str, width: int) -> None:
-    doc = json.loads(invoke(["run", event, "-f", "json"], 120))
-    text = invoke(["run", event], width)
+    measure = event if event in ("volume", "volatility") else "returns"
+    args = ["run", "dual-use-ban", "--measure", measure] if measure != "returns" else [
+        "run", event]
+    doc = json.loads(invoke([*args, "-f", "json"], 120))
+    text = invoke(args, width)
     for pair in doc["pairs"]:
-        ar0, car = _numbers(pair)
+        ar0, car = _numbers(pair, measure)
         assert ar0 in text and car in text, (pair["security"], ar0, car)
 
 

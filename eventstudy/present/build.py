@@ -7,6 +7,7 @@ Layout of a set (paths relative to the report folder)::
     <event-id>.html                 the same, self-contained (images embedded)
     figures/<event-id>/overview.png CAR of every security
     figures/<event-id>/<SEC>.png    one security: CAR path with its band, daily ARs
+    figures/<event-id>/volume-<SEC>.png  its log volume and normal level, abnormal log volume
     tag-<tag>.md, .html             pooled run of the events with a tag
     figures/tag-<tag>/caar.png      its CAAR path with the band
 
@@ -15,6 +16,9 @@ Every link is relative, so a set works in any folder. Markdown pages link Markdo
 Markdown is built. Given the folder it goes to, :func:`generate` keeps only links to files the
 set writes or the folder already holds: one event reported into an empty folder has no index to
 link to (the index is written by ``--all`` only, so a partial run never replaces a whole one).
+
+Each event's page also shows the volume study of the event (``measure="volume"``) when the
+price source has volumes; otherwise one line says why the volume section is left out.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from eventstudy.errors import EstimationError
+from eventstudy.errors import EstimationError, EventStudyError
 from eventstudy.events import Calendar, Event, load_events
 from eventstudy.present import figures as fig
 from eventstudy.present.common import slug
@@ -33,6 +37,7 @@ from eventstudy.present.html import html_path, to_html
 from eventstudy.present.index import IndexEntry, index_markdown
 from eventstudy.present.markdown import INDEX_LINK, code, drop_missing, esc, event_markdown
 from eventstudy.present.pooled_markdown import pooled_markdown, pooled_name, pooled_title
+from eventstudy.present.volume_figures import volume_figure
 from eventstudy.prices import PriceSource, open_source
 from eventstudy.study.results import EventStudyResult
 from eventstudy.study.single import run
@@ -61,24 +66,42 @@ class Page:
     images: dict[str, bytes] = field(default_factory=dict)
 
 
-def figure_paths(result: EventStudyResult) -> dict[str, str]:
-    """Relative PNG path per figure key: ``overview`` (several pairs) and one per security."""
+def figure_paths(result: EventStudyResult,
+                 volume: EventStudyResult | None = None) -> dict[str, str]:
+    """Relative PNG path per figure key: ``overview`` (several pairs), one per security and,
+    given the event's volume study, ``volume/<security>`` per security it studied."""
     base = f"figures/{result.event.id}"
     paths = {"overview": f"{base}/overview.png"} if len(result.pairs) > 1 else {}
     for p in result.pairs:
         paths[p.security] = f"{base}/{slug(p.security)}.png"
+    for p in volume.pairs if volume is not None else ():
+        paths[f"volume/{p.security}"] = f"{base}/volume-{slug(p.security)}.png"
     return paths
 
 
-def event_page(result: EventStudyResult, figures: bool = True) -> Page:
-    """The page of one event; with ``figures`` its PNGs drawn."""
-    paths = figure_paths(result)
+def event_page(result: EventStudyResult, figures: bool = True,
+               volume: EventStudyResult | str | None = None) -> Page:
+    """The page of one event; with ``figures`` its PNGs drawn. ``volume``: the event's volume
+    study (a "Volume" section with a figure per security), or why it cannot run (one line)."""
+    studied = volume if isinstance(volume, EventStudyResult) else None
+    paths = figure_paths(result, studied)
     by_pair = {p.security: p for p in result.pairs}
+    by_volume = {f"volume/{p.security}": p for p in studied.pairs} if studied else {}
     images = {path: fig.overview_figure(result) if key == "overview"
+              else volume_figure(studied, by_volume[key]) if studied and key in by_volume
               else fig.pair_figure(result, by_pair[key]) for key, path in paths.items()
               } if figures else {}
     return Page(f"{result.event.id}.md", f"{result.event.id}: {result.event.title}",
-                event_markdown(result, paths), images)
+                event_markdown(result, paths, volume), images)
+
+
+def volume_study(event: Event, calendar: Calendar, source: PriceSource) -> EventStudyResult | str:
+    """The volume study of ``event`` (``measure="volume"``), or why it cannot run (a source
+    without volumes, no pair with enough of them)."""
+    try:
+        return run(event.id, events=calendar, prices=source, measure="volume")
+    except EventStudyError as exc:
+        return str(exc)
 
 
 def pooled_page(pooled: PooledResult, figures: bool = True) -> Page:
@@ -154,6 +177,9 @@ def generate(
 ) -> ReportSet:
     """Study events and build their reports.
 
+    Each event is studied twice: its returns, and its volume (the page's "Volume" section; a
+    source without volumes gets one line saying so instead, see :func:`volume_study`).
+
     Parameters
     ----------
     event_ids : sequence of str, optional
@@ -200,7 +226,7 @@ def generate(
             pages.append(_not_studied(event, str(exc)))
             entries.append(IndexEntry(event, None, str(exc)))
         else:
-            pages.append(event_page(result, figures))
+            pages.append(event_page(result, figures, volume_study(event, calendar, source)))
             entries.append(IndexEntry(event, result))
         if on_event is not None:
             on_event(event.id)

@@ -2,8 +2,9 @@
 
 Sections: header (event, sources, announcement), reading, day 0 per security with its
 reason, overview, estimation summary, one section per pair (figures, AR and CAR tables,
-confounders, notes), aggregate tests, excluded pairs, conventions and legend. The text is
-GitHub-flavoured Markdown (pipe tables); :mod:`eventstudy.present.html` renders the same text.
+confounders, notes), aggregate tests, excluded pairs, volume (when given), conventions and
+legend. The text is GitHub-flavoured Markdown (pipe tables); :mod:`eventstudy.present.html`
+renders the same text.
 """
 
 from __future__ import annotations
@@ -111,15 +112,19 @@ def pair_anchor_title(pair: PairResult) -> str:
     return title + (" — proxy" if pair.proxy else "")
 
 
-def event_markdown(result: EventStudyResult, figures: Mapping[str, str]) -> str:
+def event_markdown(result: EventStudyResult, figures: Mapping[str, str],
+                   volume: EventStudyResult | str | None = None) -> str:
     """The report of one event as Markdown text.
 
     Parameters
     ----------
     result : EventStudyResult
     figures : mapping
-        Relative image paths by key: ``"overview"`` and one per security alias; a missing
-        key leaves that image out.
+        Relative image paths by key: ``"overview"``, one per security alias and, for the
+        volume section, ``"volume/<alias>"``; a missing key leaves that image out.
+    volume : EventStudyResult or str, optional
+        The volume study of the event (a "Volume" section), or why it could not run (one
+        line saying the section is left out); None: no volume section.
 
     Returns
     -------
@@ -134,6 +139,8 @@ def event_markdown(result: EventStudyResult, figures: Mapping[str, str]) -> str:
         parts.append(_aggregate(result))
     if result.excluded:
         parts.append(_excluded(result))
+    if volume is not None:
+        parts.append(volume_section(volume, figures))
     parts.append(_conventions(result))
     return "\n\n".join(p for p in parts if p) + "\n"
 
@@ -261,6 +268,37 @@ def _pair_section(p: PairResult, figures: Mapping[str, str]) -> str:
     bullets += [f"- note: {esc(n)}" for n in p.notes]
     if bullets:
         lines += ["", *bullets]
+    return "\n".join(lines)
+
+
+def volume_section(volume: EventStudyResult | str, figures: Mapping[str, str]) -> str:
+    """The "Volume" section: per security its figure, the day-0 abnormal log volume and the
+    CAR of the headline window; a str (why the study cannot run) gives one line instead."""
+    if isinstance(volume, str):
+        return f"Volume section left out: the volume study cannot run: {esc(volume)}"
+    lines = ["## Volume", "", "Abnormal log volume: V = log(1 + volume) less its normal level, "
+             "in log points (+0.100 is about 10.5 % more shares traded than normal); p "
+             "two-sided. Figure whiskers: ±1.96·se."]
+    for p in volume.pairs:
+        f = p.estimation
+        model = esc(p.model) + (f" model on {esc(p.benchmark)}" if p.benchmark else " model")
+        lines += ["", f"### {esc(p.security)}{' (proxy)' if p.proxy else ''}: volume", "",
+                  f"{model}, estimation window {f.start.date()}..{f.end.date()} (M = {f.n_obs})."]
+        if f"volume/{p.security}" in figures:
+            alt = f"{p.security}: log(1 + volume) and its normal level, daily abnormal log volume"
+            lines += ["", image(alt, figures[f"volume/{p.security}"])]
+        d0 = _day0_row(p)
+        car = p.car.loc[p.car["window"].map(tuple) == tuple(p.headline)]
+        rows = [(f"day 0 ({p.day0.date().isoformat()})", d0, "ar"),
+                (f"CAR{window_text(p.headline)} (headline)", None if car.empty else car.iloc[0],
+                 "car")]
+        cells = [[label, "–", "–", "–", ""] if r is None else
+                 [label, fnum(r[value], "+.3f"), fnum(r.t_stat), fp(r.p), star_cell(r.p)]
+                 for label, r, value in rows]
+        lines += ["", table(["window", "abnormal log volume", "t", "p", ""], cells, "lrrrl")]
+    if volume.excluded:
+        lines += ["", *(f"- not studied: {esc(x.security)}: {esc(x.reason)}"
+                        for x in volume.excluded)]
     return "\n".join(lines)
 
 

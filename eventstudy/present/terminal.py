@@ -275,8 +275,9 @@ def _pairs_table(pooled: PooledResult, drop: frozenset[str]) -> Table:
             cells = {
                 "event": r.event.id if i == 0 else "", "security": p.security,
                 "day0": f"{p.day0:%y-%m-%d}" if "century" in drop else str(p.day0.date()),
-                "M": str(p.estimation.n_obs), "ar": pct(ar), "ar_t": fnum(ts),
-                "ar_stars": Text(stars(pv), style="bold yellow"), "car": pct(c_car),
+                "M": str(p.estimation.n_obs), "ar": CELLS[p.measure](ar), "ar_t": fnum(ts),
+                "ar_stars": Text(stars(pv), style="bold yellow"),
+                "car": CELLS[p.measure](c_car),
                 "window": f"({p.headline[0]:+d},{p.headline[1]:+d})", "car_t": fnum(c_t),
                 "car_stars": Text(stars(c_p), style="bold yellow")}
             pairs.add_row(*(cells[key] for key, *_ in columns),
@@ -296,7 +297,8 @@ def render_pooled(pooled: PooledResult) -> RenderableType:
     parts: list[RenderableType] = [
         Text(f"Pooled study of {len(pooled.results)} events"
              + (f" ({'; '.join(what)})" if what else ""), style="bold"),
-        events, pairs, aggregate_panel(pooled.aggregate)]
+        events, pairs, aggregate_panel(pooled.aggregate,
+                                       cell=CELLS[pooled.results[0].measure])]
     if pooled.excluded:
         table = Table(title="Excluded pairs", box=box.SIMPLE, title_justify="left")
         for name in ("event", "security", "reason"):

@@ -16,7 +16,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from eventstudy.present.cells import pct, stars
+from eventstudy.present.cells import CELLS, stars
 from eventstudy.present.fitting import Stacked
 
 
@@ -46,7 +46,7 @@ def render_sensitivity(frame: pd.DataFrame) -> RenderableType:
                 if r is None or r.reason:
                     cells.append(Text("–", style="dim"))
                     continue
-                text = pct(r.car)
+                text = CELLS[str(r.measure)](r.car)
                 text.append(stars(r.p))
                 t = r.t_stat
                 text.append(f" ({t:+.1f})" if t is not None and math.isfinite(t) else "",

@@ -127,9 +127,9 @@ class MeasureSource:
     def _basket(self, security: Security) -> pd.Series:
         if self.measure == "volume":
             members = [load_column(self.inner, t, "volume") for t in security.basket]
-            frame = pd.concat(members, axis=1)
+            frame = pd.concat(members, axis=1, sort=True)
             return np.log1p(frame.sum(axis=1, min_count=1)).dropna()
-        frame = pd.concat([self._parkinson(t) for t in security.basket], axis=1)
+        frame = pd.concat([self._parkinson(t) for t in security.basket], axis=1, sort=True)
         w = np.asarray(security.weights or [1.0] * len(security.basket), float)
         present = frame.notna().to_numpy()
         weight = np.where(present, w, 0.0)
@@ -149,7 +149,7 @@ class MeasureSource:
         if not logs:
             raise PriceDataError(f"no name of {exchange} in {self.inner.name} has a volume: "
                                  "set volume_benchmark = \"TICKER\" for the security")
-        return pd.concat(logs, axis=1).mean(axis=1).dropna()
+        return pd.concat(logs, axis=1, sort=True).mean(axis=1).dropna()
 
     def rewrite(self, security: Security, settings: Settings) -> Measured:
         """The pair as the engine studies the measure (see :class:`Measured`)."""

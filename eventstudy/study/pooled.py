@@ -114,6 +114,7 @@ class PooledResult(_display.Rendered):
                             "timing": e.timing, "tags": list(e.tags)}
         return {
             "events": [v for v in events.values() if v is not None],
+            "measure": self.results[0].measure,
             "pairs": [{"event": r.event.id, **_pair_dict(p)} for r in self.results
                       for p in r.pairs],
             "excluded": [{"event": eid, "security": x.security, "ticker": x.ticker,

@@ -30,7 +30,7 @@ from eventstudy.study.stacked import Request, study_pairs
 
 COLUMNS = (
     "event", "security", "model", "window", "headline", "car", "se", "t_stat", "p", "n_obs",
-    "k", "beta", "sigma", "benchmark", "reason",
+    "k", "beta", "sigma", "benchmark", "reason", "measure",
 )
 
 
@@ -117,7 +117,8 @@ def sensitivity(
                 sec = replace(security, benchmark=bench, benchmark_exchange=None)
                 sec = replace(sec, benchmark_exchange=_exchange_of(bench, sec))
             windows = car_windows(base, event)
-            common = {"event": event.id, "security": alias, "model": item}
+            common = {"event": event.id, "security": alias, "model": item,
+                      "measure": base.measure}
             cells.append((common, windows, Request(event, sec, replace(base, model=name))))
     found = study_pairs(calendar, [c for _, _, c in cells], prices)
     for (common, windows, _), outcome in zip(cells, found, strict=True):
