@@ -1,6 +1,11 @@
 """``eventstudy batch``: CARs of the pairs of a CSV file on a Parquet dataset of returns, by the
 batch engine on Dask (:func:`eventstudy.distributed.batch`); a table of CAR, se, t, p and the
 exclusions, written as Parquet or CSV. Registered on the app in :mod:`eventstudy.cli`.
+
+``--measure volume``: the dataset holds log(1 + volume) levels (``eventstudy data panel
+--measure volume``), studied as :func:`eventstudy.batch` studies them with ``measure="volume"``
+(the engine reads them as levels: ``returns_kind`` "level"); the table's columns are the same,
+and a Parquet output records the measure in its metadata (``pd.read_parquet(...).attrs``).
 """
 
 from __future__ import annotations
@@ -48,7 +53,8 @@ def batch(
     out: Annotated[Path | None, typer.Option(
         "--out", metavar="FILE", help="Output file, .parquet or .csv (default: CSV on stdout).")
     ] = None,
-    model: Annotated[str, typer.Option(help="market, constant-mean or market-adjusted.")
+    model: Annotated[str, typer.Option(help="market, constant-mean or market-adjusted "
+                                            "(volume: market or constant-mean).")
                      ] = "market",
     estimation: Annotated[str, typer.Option(metavar="START,END",
                                             help="Estimation window, in sessions.")
@@ -65,13 +71,16 @@ def batch(
     returns_kind: Annotated[str, typer.Option(
         "--returns-kind", help="log or simple: how returns combine over several sessions.")
     ] = "log",
+    measure: Annotated[str, typer.Option(
+        "--measure", help="returns, or volume: the dataset holds log(1 + volume) levels "
+                          "('eventstudy data panel --measure volume').")] = "returns",
 ) -> None:
     """CARs of many pairs on a Dask cluster: one row per pair, CAR, se, t, p, exclusions.
 
     Needs the distributed extra: pip install 'eventstudy-sessions\\[distributed]' (dask and
     pyarrow). 'eventstudy data panel' writes the returns Parquet from the prices 'run' reads.
     """
-    from eventstudy.study.batch.engine import _check_choices
+    from eventstudy.study.batch.inputs import _check_choices, panel_kind
     from eventstudy.study.distributed import batch as distributed_batch
     from eventstudy.study.distributed.deps import need
     from eventstudy.study.distributed.pairs_file import car_table, check_pairs, read_pairs
@@ -83,10 +92,11 @@ def batch(
         if out is not None and not out.parent.is_dir():
             raise EstimationError(f"--out {out}: folder {out.parent} does not exist")
         est, win = _offsets(estimation, "estimation"), _offsets(window, "window")
+        kind = panel_kind(measure, model, returns_kind)
         need("distributed")
         pairs = read_pairs(pairs_file, model)
         panel = open_panel(returns)
-        _check_choices(sessions, returns_kind)
+        _check_choices(sessions, kind)
         check_pairs(pairs, panel, pairs_file, model, sessions)
         with _progress() as progress, warnings.catch_warnings():
             # the exclusions are the table's own column, and counted on the last line
@@ -94,9 +104,9 @@ def batch(
             result = distributed_batch(
                 panel, pairs, client=scheduler, estimation=est, window=win, model=model,
                 min_estimation=min_estimation, workers=workers, tasks=tasks, timeout=timeout,
-                progress=progress, sessions=sessions, returns_kind=returns_kind)
+                progress=progress, sessions=sessions, returns_kind=kind)
         table = car_table(result)
-        data = _encode(table, out)
+        data = _encode(table, out, measure)
     except EventStudyError as exc:
         raise fail(exc) from None
     if out is None:
@@ -109,18 +119,22 @@ def batch(
     except OSError as exc:
         raise fail(f"--out {out}: cannot write ({exc.strerror or exc})") from None
     studied = int((table["excluded"] == "").sum())
-    print(f"wrote {out}: {len(table)} pairs, {studied} studied, {len(table) - studied} excluded",
-          file=sys.stderr)
+    what = " (abnormal log volume)" if measure == "volume" else ""
+    print(f"wrote {out}: {len(table)} pairs{what}, {studied} studied, "
+          f"{len(table) - studied} excluded", file=sys.stderr)
 
 
-def _encode(table: pd.DataFrame, out: Path | None) -> bytes:
-    """The table as the bytes of the output file (written whole, atomically, afterwards)."""
+def _encode(table: pd.DataFrame, out: Path | None, measure: str = "returns") -> bytes:
+    """The table as the bytes of the output file (written whole, atomically, afterwards); a
+    Parquet file records ``measure`` in its metadata (``.attrs`` when pandas reads it)."""
     import pandas as pd
 
     buffer = io.BytesIO()
     if out is not None and out.suffix.lower() == ".parquet":  # day 0 as a date, not text
         day0 = pd.to_datetime(table["day0"], format="%Y-%m-%d").dt.date
-        table.assign(day0=day0).to_parquet(buffer, index=False)
+        written = table.assign(day0=day0)
+        written.attrs = {"measure": measure}
+        written.to_parquet(buffer, index=False)
     else:
         buffer.write(table.to_csv(index=False).encode())
     return buffer.getvalue()

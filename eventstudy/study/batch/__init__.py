@@ -51,6 +51,9 @@ event-window row with a missing return has AR and
 se NaN, and the CAR sums the valid ones, with Var(CAR) over those days (S_n = their number).
 The returns are taken as given: unlike the per-event path (:mod:`eventstudy.study.single`), which
 builds trade-to-trade returns spanning a missing price, a missing return here stays missing.
+With ``measure="volume"`` the frame holds log(1 + volume) levels, read as they are (the kind
+"level": nothing spans, a missing value stays missing); the same kernels give the abnormal and
+cumulative abnormal log volume (constant-mean or market model on the benchmark's log volume).
 
 Modules: :mod:`~eventstudy.study.batch.inputs` (settings, returns matrix, pairs resolved,
 exclusion codes and reasons), :mod:`~eventstudy.study.batch.sums` (running sums),

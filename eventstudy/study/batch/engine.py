@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy._typing import FloatArray, Window
-from eventstudy.errors import EstimationError, InputError
+from eventstudy.errors import EstimationError
 from eventstudy.estimation import kernel
 from eventstudy.study.batch import grid, spans, tuning
 from eventstudy.study.batch.fit import _event_window, _Outputs
@@ -28,6 +28,7 @@ from eventstudy.study.batch.inputs import (
     _OK,
     _PARTIAL,
     _UNPLACED,
+    _check_choices,
     _check_settings,
     _check_threads,
     _positions,
@@ -35,6 +36,7 @@ from eventstudy.study.batch.inputs import (
     _returns_matrix,
     _starts_late,
     not_a_column,
+    panel_kind,
 )
 from eventstudy.study.batch.request import read_request
 from eventstudy.study.batch.result import BatchResult, _result, warn_excluded
@@ -61,6 +63,7 @@ def batch(
     threads: int | None = None,
     sessions: Literal["exchange", "index"] = "exchange",
     returns_kind: Literal["log", "simple"] = "log",
+    measure: Literal["returns", "volume"] = "returns",
 ) -> BatchResult:
     """Event studies of many pairs on one returns frame, vectorised (contract "Library API").
 
@@ -112,6 +115,12 @@ def batch(
     returns_kind : {"log", "simple"}
         How returns combine over several sessions: a return spanning a missing price, a
         benchmark read by instant over several of its sessions.
+    measure : {"returns", "volume"}
+        "volume": ``returns`` holds log(1 + volume) levels (``eventstudy data panel --measure
+        volume``), read as they are (a missing value stays missing, nothing spans; a benchmark
+        on another exchange is its level at the instant); the model is "constant-mean" or
+        "market" (on the benchmark column's log volume), with the same kernels: AR is the
+        abnormal log volume, CAR the cumulative one. The result's ``returns_kind`` is "level".
 
     Returns
     -------
@@ -123,8 +132,9 @@ def batch(
         Unknown model, invalid windows, ``min_estimation``, ``chunk_size`` or ``threads``.
     InputError
         ``returns`` is not a frame of session dates × tickers (tz-aware or timed stamps
-        included); ``pairs`` lacks a required column, has a ``day0`` that is not a date in an
-        accepted form, or an unknown exchange code.
+        included); an unknown ``measure``, a model that is not a volume model; ``pairs``
+        lacks a required column, has a ``day0`` that is not a date in an accepted form, or an
+        unknown exchange code.
 
     Warns
     -----
@@ -153,10 +163,11 @@ def batch(
     .. [1] Campbell, J., Lo, A. and MacKinlay, A. C. (1997) *The Econometrics of Financial
        Markets*, Princeton University Press, §4.4.
     """
+    kind = panel_kind(measure, model, returns_kind)
     result = _batch(returns, pairs, estimation=estimation, window=window, model=model,
                     min_estimation=min_estimation, require_full_window=require_full_window,
                     chunk_size=chunk_size, threads=threads, engine=None, sessions=sessions,
-                    returns_kind=returns_kind)
+                    returns_kind=kind)
     warn_excluded(result, "eventstudy.batch")
     return result
 
@@ -167,7 +178,10 @@ def _batch(returns: pd.DataFrame, pairs: pd.DataFrame, *, estimation: Window, wi
            returns_kind: str = "log") -> BatchResult:
     """:func:`batch` on the engine ``engine`` ("numba" or "numpy"; None: :func:`chosen_engine`
     of the number of pairs). The Dask path fixes the engine for the whole call, so that its
-    tasks, each a part of the pairs, compute what one local call would."""
+    tasks, each a part of the pairs, compute what one local call would. ``returns_kind``
+    "level": a volume panel (:func:`~eventstudy.study.batch.inputs.panel_kind`)."""
+    if returns_kind == "level":
+        panel_kind("volume", model, returns_kind)
     est, win = _check_settings(estimation, window, model, min_estimation, chunk_size)
     _check_choices(sessions, returns_kind)
     n_threads = _check_threads(threads, len(pairs) if isinstance(pairs, pd.DataFrame) else 0)
@@ -202,7 +216,8 @@ def _batch(returns: pd.DataFrame, pairs: pd.DataFrame, *, estimation: Window, wi
             p_start, p_end = _estimation_dates(part, est)
             part_reasons = _reasons(part_code, part_names, part.index, part.exchange, est, win,
                                     model, k, min_estimation, into.n_obs, p_start, p_end,
-                                    part.s, part.b, part.d, part.prices.raw)
+                                    part.s, part.b, part.d, part.prices.raw,
+                                    returns_kind == "level")
             if whole:
                 code, start, end, reasons = part_code, p_start, p_end, part_reasons
             else:
@@ -215,14 +230,6 @@ def _batch(returns: pd.DataFrame, pairs: pd.DataFrame, *, estimation: Window, wi
                    n_threads, sessions, returns_kind, plan.left_out)
 
 
-def _check_choices(sessions: str, returns_kind: str) -> None:
-    if sessions not in ("exchange", "index"):
-        raise InputError(f"sessions = {sessions!r}: give 'exchange' (offsets count each "
-                         "pair's exchange sessions) or 'index' (rows of returns)")
-    if returns_kind not in ("log", "simple"):
-        raise InputError(f"returns_kind = {returns_kind!r}: give 'log' or 'simple'")
-
-
 def _run_part(part: grid.Part, est: Window, win: Window, model: str, k: int,
               min_estimation: int, require_full_window: bool, chunk_size: int, kind: str,
               jit: Any, out: _Outputs, runner: _Runner) -> np.ndarray:
@@ -233,7 +240,8 @@ def _run_part(part: grid.Part, est: Window, win: Window, model: str, k: int,
     n_rows = len(part.index)
     code = np.zeros(s.size, np.int8)
     if require_full_window:
-        code[_starts_late(prices.raw, s, b, d, est[0], needs_benchmark)] = _PARTIAL
+        code[_starts_late(prices.raw, s, b, d, est[0], needs_benchmark,
+                          kind == "level")] = _PARTIAL
     code[(d + win[0] >= 0) & (d + win[1] >= n_rows)] = _AFTER
     code[(d >= 0) & (d + win[0] < 0)] = _BEFORE
     code[d < 0] = _NO_DAY0

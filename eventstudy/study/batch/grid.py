@@ -11,7 +11,9 @@ that closed before the open; its returns on the security's sessions are taken be
 levels. With ``sessions="index"`` every pair counts rows of the index, as one exchange.
 
 Returns are read trade to trade (:mod:`eventstudy.study.batch.spans`): a missing value is a
-missing price, and the next return spans the gap.
+missing price, and the next return spans the gap. Levels (``kind`` "level": a log volume panel)
+are read as they are: a missing value stays missing, and a benchmark of another exchange is its
+level at the instant (its last session closed before the open).
 """
 
 from __future__ import annotations
@@ -108,7 +110,7 @@ def layout(values: FloatArray, index: pd.DatetimeIndex, columns: pd.Index, s: np
     """
     n = s.size
     if sessions == "index" or n == 0:
-        part = _index_part(values, index, np.arange(n), s, b, day0)
+        part = _index_part(values, index, np.arange(n), s, b, day0, kind)
         return Layout((part,), np.zeros(0, np.int64), np.zeros(0, object))
     names, sec, bench = _exchange_ids(columns, s, b, exchange, benchmark_exchange)
     unplaced: list[np.ndarray] = [np.flatnonzero(sec == 0)]
@@ -134,10 +136,10 @@ def layout(values: FloatArray, index: pd.DatetimeIndex, columns: pd.Index, s: np
 
 
 def _index_part(values: FloatArray, index: pd.DatetimeIndex, rows: np.ndarray, s: np.ndarray,
-                b: np.ndarray, day0: np.ndarray) -> Part:
+                b: np.ndarray, day0: np.ndarray, kind: str) -> Part:
     """Every pair on the rows of the index (``sessions="index"``)."""
     values, s, b = _compact(values, s, b)
-    return Part(None, rows, index, priced_of(values), s, b, index.get_indexer(day0))
+    return Part(None, rows, index, priced_of(values, kind), s, b, index.get_indexer(day0))
 
 
 def _compact(values: FloatArray, s: np.ndarray, b: np.ndarray
@@ -258,7 +260,8 @@ def _exchange_part(values: FloatArray, index: pd.DatetimeIndex, columns: pd.Inde
     d = grid.get_indexer(day0[rows])
     if on_index and same.all():  # the index is this exchange's sessions: its rows as they are
         values_p, s_c, b_c = _compact(values, s_p, b_p)
-        return Part(code, rows, grid, priced_of(values_p), s_c, b_c, d), wrong, text, dropped
+        part = Part(code, rows, grid, priced_of(values_p, kind), s_c, b_c, d)
+        return part, wrong, text, dropped
     # the columns the part reads: securities and same-exchange benchmarks by date ...
     native = used_columns(values.shape[0], s_p, np.where(same, b_p, -1))
     gathered = np.full((native.size, len(grid)), np.nan)
@@ -267,7 +270,7 @@ def _exchange_part(values: FloatArray, index: pd.DatetimeIndex, columns: pd.Inde
     gathered.flags.writeable = False
     pos = np.full(values.shape[0], -1, np.int64)
     pos[native] = np.arange(native.size)
-    prices = priced_of(gathered)
+    prices = priced_of(gathered, kind)
     new_s = np.where(s_p >= 0, pos[np.maximum(s_p, 0)], -1)
     new_b = np.where(same & (b_p >= 0), pos[np.maximum(b_p, 0)], -1)
     # ... and benchmarks of other exchanges, read by instant on this exchange's sessions
@@ -278,7 +281,7 @@ def _exchange_part(values: FloatArray, index: pd.DatetimeIndex, columns: pd.Inde
         derived = [_read_by_instant(values[col], index, grid, code, names[x], kind)
                    for col, x in distinct]
         new_b[other] = native.size + distinct.get_indexer(keys)
-        prices = prices.stack(derived)
+        prices = prices.stack(derived, kind)
     return Part(code, rows, grid, prices, new_s, new_b, d), wrong, text, dropped
 
 

@@ -54,20 +54,22 @@ def _first_rows(values: FloatArray, columns: np.ndarray) -> np.ndarray:
 
 
 def _starts_late(values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarray, est0: int,
-                 needs_benchmark: bool) -> np.ndarray:
+                 needs_benchmark: bool, level: bool = False) -> np.ndarray:
     """The pairs whose estimation window starts before the data (``require_full_window``).
 
     That is before row 0, or before the first price of the security or the benchmark: the
     row before the column's first return, as the per-event path's strict rule (the first
-    price on or before the window's first session) reads it.
+    price on or before the window's first session) reads it; for a panel of levels
+    (``level``: log volume), the column's first value itself.
     """
     start = d + est0
     late = start < 0
+    lead = 0 if level else 1
     for col in (s, b) if needs_benchmark else (s,):
         known = col >= 0
         first = np.full(col.size, 0, np.int64)
         first[known] = _first_rows(values, col[known])
-        late |= known & (first - 1 > start)
+        late |= known & (first - lead > start)
     return late
 
 
@@ -95,6 +97,45 @@ def kind_of(reason: str) -> str:
         if reason.startswith(mark) or (mark.startswith("(") and mark in reason):
             return KINDS[code]
     return reason.split(";")[0][:60]
+
+
+#: What the batch engine studies: returns, or log(1 + volume) levels (read as they are: no
+#: spanning), whose normal volume is the constant mean or the market model on the benchmark
+#: column's log volume.
+MEASURES = ("returns", "volume")
+VOLUME_MODELS = ("constant-mean", "market")
+
+
+def panel_kind(measure: str, model: str, returns_kind: str = "log") -> str:
+    """How the engine reads the panel of ``measure``: ``returns_kind`` for returns, "level"
+    for volume (the per-event path's ``returns = "level"``: each value as it is, a missing
+    one missing, never bridged). An InputError (one line) for an unknown measure, a model
+    that is not a volume model, or a ``returns_kind`` that does not apply."""
+    if measure not in MEASURES:
+        raise InputError(f"measure = {measure!r}: give 'returns' or 'volume' (a panel of "
+                         "log(1 + volume) levels)")
+    if measure == "returns":
+        if returns_kind == "level":
+            raise InputError("returns_kind = 'level' is measure = 'volume'; returns are "
+                             "'log' or 'simple'")
+        return returns_kind
+    if returns_kind not in ("log", "level"):
+        raise InputError(f"returns_kind = {returns_kind!r} does not apply to measure = "
+                         "'volume': log(1 + volume) levels are read as they are")
+    if model not in VOLUME_MODELS:
+        raise InputError(f"model {model!r} is not a volume model of batch; give "
+                         f"{' or '.join(VOLUME_MODELS)} (market: the benchmark's log volume)")
+    return "level"
+
+
+def _check_choices(sessions: str, returns_kind: str) -> None:
+    """``sessions`` and the panel's kind: log or simple returns, or levels ("level", set by
+    ``measure="volume"``: :func:`panel_kind`)."""
+    if sessions not in ("exchange", "index"):
+        raise InputError(f"sessions = {sessions!r}: give 'exchange' (offsets count each "
+                         "pair's exchange sessions) or 'index' (rows of returns)")
+    if returns_kind not in ("log", "simple", "level"):
+        raise InputError(f"returns_kind = {returns_kind!r}: give 'log' or 'simple'")
 
 
 def _check_settings(estimation: Window, window: Window, model: str, min_estimation: int,
@@ -215,7 +256,7 @@ def _reasons(code: np.ndarray, names: tuple[pd.Series, pd.Series | None, np.ndar
              index: pd.DatetimeIndex, exchange: str | None, est: Window, win: Window,
              model: str, k: int, min_estimation: int, n_obs: np.ndarray, start: np.ndarray,
              end: np.ndarray, s: np.ndarray, b: np.ndarray, d: np.ndarray,
-             values: FloatArray) -> np.ndarray:
+             values: FloatArray, level: bool = False) -> np.ndarray:
     """The reason of each excluded pair, naming the value at fault; None for the others.
 
     ``names`` are the pairs' securities, benchmarks and days 0; ``index`` the sessions their
@@ -268,7 +309,7 @@ def _reasons(code: np.ndarray, names: tuple[pd.Series, pd.Series | None, np.ndar
     at = np.flatnonzero(codes == _PARTIAL)
     if at.size:
         messages[at] = _partial_reasons(bad[at], names, index, est, s, b, d, values,
-                                        model != "constant-mean")
+                                        model != "constant-mean", level)
     reasons = np.full(code.size, None, dtype=object)
     reasons[bad] = messages
     return reasons
@@ -276,9 +317,11 @@ def _reasons(code: np.ndarray, names: tuple[pd.Series, pd.Series | None, np.ndar
 
 def _partial_reasons(rows: np.ndarray, names: tuple[pd.Series, pd.Series | None, np.ndarray],
                      index: pd.DatetimeIndex, est: Window, s: np.ndarray, b: np.ndarray,
-                     d: np.ndarray, values: FloatArray, needs_benchmark: bool) -> list[str]:
+                     d: np.ndarray, values: FloatArray, needs_benchmark: bool,
+                     level: bool = False) -> list[str]:
     """Why ``require_full_window`` excludes each pair at ``rows`` (see :func:`_starts_late`)."""
     start = d[rows] + est[0]
+    lead = 0 if level else 1
     firsts = [(what, column.iloc[rows].tolist(), _first_rows(values, col[rows]))
               for what, column, col in (("security", names[0], s), ("benchmark", names[1], b))
               if column is not None and (what == "security" or needs_benchmark)]
@@ -288,11 +331,12 @@ def _partial_reasons(rows: np.ndarray, names: tuple[pd.Series, pd.Series | None,
             out.append(f"estimation window starts at offset {est[0]}, before the first session "
                        f"of returns ({index[0].date()}) (require_full_window=True)")
             continue
-        what, name, row = next((w, n[i], f[i]) for w, n, f in firsts if f[i] - 1 > at)
-        first = ("none" if row >= len(index) else str(index[row - 1].date()))
-        out.append(f"estimation window starts {index[at].date()}, before the first price of "
-                   f"{what} {name!r} ({first}, the session before its first return) "
-                   "(require_full_window=True)")
+        what, name, row = next((w, n[i], f[i]) for w, n, f in firsts if f[i] - lead > at)
+        first = ("none" if row >= len(index) else str(index[row - lead].date()))
+        whose = ("value", "its first value") if level else (
+            "price", "the session before its first return")
+        out.append(f"estimation window starts {index[at].date()}, before the first {whose[0]} "
+                   f"of {what} {name!r} ({first}, {whose[1]}) (require_full_window=True)")
     return out
 
 

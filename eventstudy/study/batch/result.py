@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class BatchResult:
-    """Abnormal returns of many pairs, indexed like the ``pairs`` frame given to :func:`batch`.
+    """Abnormal returns of many pairs, indexed like the ``pairs`` frame given to :func:`batch`
+    (abnormal log volume for ``measure="volume"``: the same fields, in log points).
 
     Attributes
     ----------
@@ -63,9 +64,12 @@ class BatchResult:
         The offsets used.
     sessions : {"exchange", "index"}
         What the offsets count: each pair's exchange sessions, or rows of ``returns``.
-    returns_kind : {"log", "simple"}
+    returns_kind : {"log", "simple", "level"}
         How returns were combined over several sessions (a return spanning a gap, a
-        benchmark read by instant).
+        benchmark read by instant); "level": a volume panel, each value read as it is.
+    measure : {"returns", "volume"}
+        What was studied ("volume": log(1 + volume), when ``returns_kind`` is "level"); the
+        frames of :meth:`car_frame` and :meth:`to_frame` carry it in ``.attrs["measure"]``.
     left_out : int
         Returns of securities dated on days their exchange was closed, left out of their
         pairs' windows (a security with many such returns is excluded instead).
@@ -91,6 +95,11 @@ class BatchResult:
     sessions: str = "exchange"
     returns_kind: str = "log"
     left_out: int = field(default=0, compare=False)
+
+    @property
+    def measure(self) -> str:
+        """What was studied: "volume" (a panel of log(1 + volume) levels) or "returns"."""
+        return "volume" if self.returns_kind == "level" else "returns"
 
     @cached_property
     def studied(self) -> np.ndarray:
@@ -131,7 +140,7 @@ class BatchResult:
         """Tidy per-day rows: one per (pair, t) of the studied pairs.
 
         Columns: pair (the label in ``pairs``' index), security, benchmark, day0, t, ar, se,
-        t_stat, p.
+        t_stat, p; ``.attrs["measure"]``: :attr:`measure`.
         """
         rows = np.flatnonzero(self.studied)
         n_t = self.ar.shape[1]
@@ -147,11 +156,14 @@ class BatchResult:
         for name, frame in (("ar", self.ar), ("se", self.se), ("t_stat", self.t_stat),
                             ("p", self.p)):
             out[name] = frame.to_numpy()[rows].ravel()
-        return pd.DataFrame(out)
+        tidy = pd.DataFrame(out)
+        tidy.attrs["measure"] = self.measure
+        return tidy
 
     def car_frame(self) -> pd.DataFrame:
         """One row per pair: security, benchmark, day0, car, se, t_stat, p, n_days, and the
-        estimation columns; excluded pairs have NaN and their ``reason``."""
+        estimation columns; excluded pairs have NaN and their ``reason``;
+        ``.attrs["measure"]``: :attr:`measure`."""
         cols = [c for c in ("security", "benchmark", "day0") if c in self.pairs]
         out = self.pairs[cols].copy()
         out["car"] = self.car
@@ -161,6 +173,7 @@ class BatchResult:
         out["n_days"] = self.n_days
         out = out.join(self.estimation)
         out["reason"] = self.excluded
+        out.attrs["measure"] = self.measure
         return out
 
     @cached_property
@@ -196,8 +209,11 @@ class BatchResult:
         lo, hi = self.window
         car = self.car.to_numpy()[self.studied]
         car = car[np.isfinite(car)]
-        caar = f", CAAR({lo:+d},{hi:+d}) {car.mean() * 100:+.2f}%" if car.size else ""
-        return (f"<BatchResult {self.model} model: {n:,} pairs, {studied:,} studied, "
+        volume = self.measure == "volume"
+        mean = (f"{car.mean():+.3f} log points" if volume else f"{car.mean() * 100:+.2f}%")
+        caar = f", CA{'AV' if volume else 'AR'}({lo:+d},{hi:+d}) {mean}" if car.size else ""
+        what = " (volume)" if volume else ""
+        return (f"<BatchResult {self.model} model{what}: {n:,} pairs, {studied:,} studied, "
                 f"{n - studied:,} excluded{caar}>")
 
     def _repr_html_(self) -> str | None:

@@ -73,10 +73,13 @@ class Prices:
             return present
         return present | (at == self.anchor[col])
 
-    def stack(self, derived: list[tuple[FloatArray, np.ndarray]]) -> Prices:
-        """These columns followed by ``derived`` ones (returns, priced), read-only."""
+    def stack(self, derived: list[tuple[FloatArray, np.ndarray]], kind: str = "log") -> Prices:
+        """These columns followed by ``derived`` ones (returns, priced), read-only; levels
+        (``kind`` "level") never span."""
         raw = np.vstack([self.raw, *(r[None, :] for r, _ in derived)])
         raw.flags.writeable = False
+        if kind == "level":
+            return Prices(raw, None)
         anchor = self.anchor if self.anchor is not None else _anchors(~np.isnan(self.raw))
         firsts = np.array([int(np.argmax(p)) if p.any() else -1 for _, p in derived], np.int64)
         cols, rows = [], []
@@ -106,14 +109,15 @@ def _priced_where(present: np.ndarray) -> np.ndarray:
     return priced
 
 
-def priced_of(values: FloatArray) -> Prices:
+def priced_of(values: FloatArray, kind: str = "log") -> Prices:
     """The returns ``values`` (read-only) with where they are priced and where a return spans
-    a gap; ``anchor`` is None when no column has a gap (one pass over the values)."""
+    a gap; ``anchor`` is None when no column has a gap (one pass over the values), or when
+    they are levels (``kind`` "level": log volume, each value as it is, nothing spans)."""
     values = values.view()
     values.flags.writeable = False  # the compiled kernels keep one specialisation
     present = ~np.isnan(values)
     n_rows = values.shape[1]
-    if n_rows == 0 or present.all():
+    if n_rows == 0 or kind == "level" or present.all():
         return Prices(values, None)
     count = present.sum(axis=1)
     first = present.argmax(axis=1)
@@ -130,7 +134,10 @@ def priced_of(values: FloatArray) -> Prices:
 
 def levels_of(values: FloatArray, kind: str) -> FloatArray:
     """Log price levels of columns of returns (trade to trade), up to a constant per column:
-    the running sum of log returns, NaN where not priced."""
+    the running sum of log returns, NaN where not priced; levels (``kind`` "level") as they
+    are."""
+    if kind == "level":
+        return values.copy()
     present = ~np.isnan(values)
     logs = np.log1p(values) if kind == "simple" else values
     level = np.cumsum(np.where(present, logs, 0.0), axis=1)
@@ -139,8 +146,11 @@ def levels_of(values: FloatArray, kind: str) -> FloatArray:
 
 def derived_returns(level: FloatArray, kind: str) -> tuple[FloatArray, np.ndarray]:
     """Returns (of ``kind``) between the finite values of a series of log levels, each dated
-    by the session that ends it, and where the series is priced."""
+    by the session that ends it, and where the series is priced; for ``kind`` "level", the
+    levels themselves (read at the instant, as the per-event path reads a level)."""
     priced = np.isfinite(level)
+    if kind == "level":
+        return np.where(priced, level, np.nan), priced
     at = np.flatnonzero(priced)
     out = np.full(level.shape, np.nan)
     if at.size > 1:
