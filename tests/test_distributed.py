@@ -363,3 +363,18 @@ def test_mixed_exchange_panel_follows_the_local_rule(client, tmp_path) -> None:
     for source in (panel, path):
         dask = eventstudy.distributed.batch(source, pairs, client=client, tasks=3, **kw)
         assert_same(local, dask, atol=1e-15)
+
+
+def test_volume_panels_equal_the_local_engine(client) -> None:
+    """measure="volume" on the cluster: the local engine's numbers (levels, nothing bridged)."""
+    levels = np.log1p(np.exp(universe(40, 400, seed=5).cumsum() + 12.0))  # a level per column
+    levels = levels.mask(np.random.default_rng(6).random(levels.shape) < 0.02)
+    pairs = pairs_for(levels, 3_000, seed=7)
+    kw = {"estimation": EST, "window": WIN, "sessions": "index", "measure": "volume"}
+    local = eventstudy.batch(levels, pairs, **kw)
+    dask = eventstudy.distributed.batch(levels, pairs, client=client, **kw)
+    assert_same(local, dask)
+    assert dask.measure == local.measure == "volume"
+    with pytest.raises(eventstudy.InputError, match="not a volume model"):
+        eventstudy.distributed.batch(levels, pairs, client=client, model="market-adjusted",
+                                     **kw)

@@ -104,7 +104,8 @@ def batch(
             result = distributed_batch(
                 panel, pairs, client=scheduler, estimation=est, window=win, model=model,
                 min_estimation=min_estimation, workers=workers, tasks=tasks, timeout=timeout,
-                progress=progress, sessions=sessions, returns_kind=kind)
+                progress=progress, sessions=sessions, returns_kind=returns_kind,
+                measure=measure)
         table = car_table(result)
         data = _encode(table, out, measure)
     except EventStudyError as exc:

@@ -18,7 +18,7 @@ from eventstudy._typing import Window
 from eventstudy.errors import DistributedError, EstimationError
 from eventstudy.estimation import kernel
 from eventstudy.study.batch.engine import _batch, _check_choices, chosen_engine
-from eventstudy.study.batch.inputs import _check_settings, _check_threads
+from eventstudy.study.batch.inputs import _check_settings, _check_threads, panel_kind
 from eventstudy.study.batch.inputs import _positions as _positions_of
 from eventstudy.study.batch.request import read_request
 from eventstudy.study.batch.result import BatchResult, warn_excluded
@@ -51,6 +51,7 @@ def batch(
     progress: Progress | None = None,
     sessions: str = "exchange",
     returns_kind: str = "log",
+    measure: str = "returns",
 ) -> BatchResult:
     """:func:`eventstudy.batch` on a Dask cluster: the same numbers, exclusions and order.
 
@@ -72,7 +73,7 @@ def batch(
         seconds, closed after) or None: a ``LocalCluster`` of ``workers`` worker processes,
         one thread each, started and closed for the call.
     estimation, window, model, min_estimation, require_full_window, chunk_size, sessions, \
-    returns_kind
+    returns_kind, measure
         As :func:`eventstudy.batch` (the ``exchange`` and ``benchmark_exchange`` columns of
         ``pairs`` too).
     threads : int or None
@@ -129,6 +130,7 @@ def batch(
                               "a positive number")
     need("distributed")
     panel = open_panel(returns)
+    returns_kind = panel_kind(measure, model, returns_kind)
     _check_choices(sessions, returns_kind)
     settings = {"estimation": est, "window": win, "model": model,
                 "min_estimation": min_estimation, "require_full_window": require_full_window,
