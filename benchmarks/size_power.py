@@ -147,9 +147,16 @@ def main() -> None:
     text = table(res, args.studies, args.seed, time.perf_counter() - t0)
     print(text)
     out = Path(__file__).with_name("size_power.md")
+    kept = out.read_text(encoding="utf-8") if out.exists() else ""
+    volume = kept[kept.index(VOLUME_SECTION):] if VOLUME_SECTION in kept else ""
     out.write_text("# Size and power of the aggregate tests\n\nMade by `python "
                    "benchmarks/size_power.py` (see its docstring for the design).\n\n"
-                   + text + "\n\n" + reading(res) + "\n", encoding="utf-8")
+                   + text + "\n\n" + reading(res) + "\n" + ("\n" + volume if volume else ""),
+                   encoding="utf-8")
+
+
+#: The section benchmarks/volume_volatility_size.py's results live under (kept on a rerun).
+VOLUME_SECTION = "## Volume and volatility tests"
 
 
 def reading(res: dict[str, dict[str, tuple]]) -> str:

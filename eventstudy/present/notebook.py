@@ -20,6 +20,7 @@ from eventstudy import _display
 from eventstudy.events import Event
 from eventstudy.inference.aggregate import ALL_TESTS as TEST_ORDER
 from eventstudy.inference.aggregate import ROBUST_TO_CROSS_CORRELATION, Aggregate
+from eventstudy.present.cells import CELLS, UNITS
 from eventstudy.present.common import (
     exchange_label,
     fnum,
@@ -52,8 +53,10 @@ _PRE = ("<pre class=\"{scope}\" style=\"white-space:pre;overflow-x:auto;line-hei
 # --- cells ---------------------------------------------------------------------------------------
 
 
-def _pct(x: float, signed: bool = True) -> str:
-    text = pct_text(x, 2, signed)
+def _pct(x: float, signed: bool = True, measure: str = "returns") -> str:
+    """A value in its measure's unit (a return in %, log volume in log points, a variance
+    in %²), its sign coloured."""
+    text = pct_text(x, 2, signed) if measure == "returns" else CELLS[measure](x, 2, signed).plain
     cls = "pos" if signed and text.startswith("+") else "neg" if signed and text[0] == "-" else ""
     return f'<span class="{cls}">{text}</span>' if cls else text
 
@@ -97,14 +100,20 @@ def _event_line(event: Event, pairs: Sequence[PairResult]) -> str:
             f'<p class="dim">{" · ".join(facts)}</p>')
 
 
+def _what(p: PairResult) -> str:
+    """What the pair's values are: its returns, or the measure's unit."""
+    return f"{p.returns} returns" if p.measure == "returns" else UNITS[p.measure]
+
+
 def _security(p: PairResult) -> str:
     proxy = " (proxy)" if p.proxy else ""
     return (f'<b title="{escape(p.name)}">{escape(p.security)}</b>{proxy} '
             f'<span class="dim">{escape(p.ticker)}, {escape(exchange_label(p.exchange))}</span>')
 
 
-def _car_cells(row: Any) -> str:
-    return "".join((_cell(_pct(row.car)), _cell(_pct(row.se, signed=False)),
+def _car_cells(row: Any, measure: str = "returns") -> str:
+    return "".join((_cell(_pct(row.car, measure=measure)),
+                    _cell(_pct(row.se, signed=False, measure=measure)),
                     _cell(fnum(row.t_stat)), _cell(escape(fp(row.p))),
                     _cell(_stars(row.p), left=True)))
 
@@ -127,22 +136,23 @@ def _pairs_cars(result: EventStudyResult) -> str:
                      if i == 0 else "")
             rows.append(f'<tr{" class=hl" if head else ""}>{first}'
                         + _cell(window_text(row.window) + (" ◀" if head else ""), True)
-                        + _car_cells(row) + "</tr>")
+                        + _car_cells(row, p.measure) + "</tr>")
     return (_table(("security", "day 0", "window", "CAR", "se", "t", "p", ""), rows, left=3)
             + _more(len(shown), len(result.pairs), "pairs", "<code>.car_frame()</code>"))
 
 
-def _aggregate(agg: Aggregate, title: str) -> str:
+def _aggregate(agg: Aggregate, title: str, measure: str = "returns") -> str:
     """The CAR-window tests: N, CAAR, its bootstrap interval, then one row per test."""
     windows = [tuple(w) for w in agg.car.index]
     rows = [f"<tr>{_cell('N', True)}"
             + "".join(_cell(str(int(n))) for n in agg.car["n"]) + "</tr>",
             f"<tr>{_cell('CAAR', True)}"
-            + "".join(_cell(_pct(x)) for x in agg.car["caar"]) + "</tr>"]
+            + "".join(_cell(_pct(x, measure=measure)) for x in agg.car["caar"]) + "</tr>"]
     if "ci_low" in agg.car and int(agg.bootstrap.get("n", 0)):
         level = agg.bootstrap.get("level", 0.95)
         rows.append(f"<tr>{_cell(f'{level:.0%} CI', True)}" + "".join(
-            _cell(f"[{fnum(lo * 100)}, {fnum(hi * 100)}]%")
+            _cell(f"[{fnum(lo * 100)}, {fnum(hi * 100)}]%" if measure == "returns" else
+                  f"[{_pct(lo, measure=measure)}, {_pct(hi, measure=measure)}]")
             for lo, hi in zip(agg.car["ci_low"], agg.car["ci_high"], strict=True)) + "</tr>")
     robust = set(ROBUST_TO_CROSS_CORRELATION)
     for key in (k for k in TEST_ORDER if any(k in v for v in agg.car_tests.values())):
@@ -180,7 +190,8 @@ def study_html(result: EventStudyResult) -> str:
     if result.pairs:
         parts.append(_pairs_cars(result))
     if result.aggregate is not None and len(result.pairs) > 1:
-        parts.append(_aggregate(result.aggregate, f"Aggregate over {result.aggregate.n} pairs"))
+        parts.append(_aggregate(result.aggregate, f"Aggregate over {result.aggregate.n} pairs",
+                                result.measure))
     parts.append(_excluded([(result.event.id, x) for x in result.excluded]))
     return _wrap(*parts)
 
@@ -193,7 +204,8 @@ def pair_html(pair: PairResult) -> str:
     ar0 = ""
     if len(day0):
         d = day0.iloc[0]
-        ar0 = (f" · AR(0) {_pct(d.ar)} (t {fnum(d.t_stat)}, p {escape(fp(d.p))})"
+        ar0 = (f" · AR(0) {_pct(d.ar, measure=pair.measure)} (t {fnum(d.t_stat)}, "
+               f"p {escape(fp(d.p))})"
                f"{_stars(d.p)}")
     rows = []
     for row in pair.car.itertuples(index=False):
@@ -201,11 +213,12 @@ def pair_html(pair: PairResult) -> str:
         rows.append(f'<tr{" class=hl" if head else ""}>'
                     + _cell(window_text(row.window) + (" ◀" if head else ""), True)
                     + _cell(f"{row.start.date()}..{row.end.date()}", True)
-                    + _car_cells(row) + _cell(_pct(row.bhar)) + "</tr>")
+                    + _car_cells(row, pair.measure)
+                    + _cell(_pct(row.bhar, measure=pair.measure)) + "</tr>")
     return _wrap(
         f"<p>{_security(pair)} — {escape(pair.name)}</p>",
         f'<p class="dim">{escape(pair.day0_reason)}</p>',
-        f'<p class="dim">{escape(model)}, {escape(pair.returns)} returns; estimation '
+        f'<p class="dim">{escape(model)}, {escape(_what(pair))}; estimation '
         f"{fit.start.date()}..{fit.end.date()}, M = {fit.n_obs}{ar0}</p>",
         _table(("window", "dates", "CAR", "se", "t", "p", "", "BHAR"), rows, left=2))
 
@@ -220,7 +233,8 @@ def pooled_html(pooled: PooledResult) -> str:
     pairs = []
     for eid, p in pooled.pairs[:MAX_ROWS]:
         row = _headline(p)
-        cells = (_car_cells(row) if row is not None else _cell("–") * 4 + _cell("", True))
+        cells = (_car_cells(row, p.measure) if row is not None else
+                 _cell("–") * 4 + _cell("", True))
         pairs.append(f"<tr>{_cell(escape(eid), True)}{_cell(_security(p), True)}"
                      f"{_cell(str(p.day0.date()), True)}"
                      f"{_cell(window_text(p.headline), True)}{cells}</tr>")
@@ -232,7 +246,8 @@ def pooled_html(pooled: PooledResult) -> str:
         _table(("event", "security", "day 0", "window", "CAR", "se", "t", "p", ""), pairs,
                left=4),
         _more(len(pairs), len(pooled.pairs), "pairs", "<code>.car_frame()</code>"),
-        _aggregate(pooled.aggregate, f"Pooled aggregate over {pooled.aggregate.n} pairs"),
+        _aggregate(pooled.aggregate, f"Pooled aggregate over {pooled.aggregate.n} pairs",
+                   pooled.results[0].measure),
         _excluded(pooled.excluded))
 
 
@@ -256,19 +271,21 @@ def batch_html(result: BatchResult) -> str:
         path = path.loc[sorted(keep)]
     rows = [f"<tr>{_cell('N', True)}" + "".join(_cell(f"{int(x):,}") for x in path["n"])
             + "</tr>",
-            f"<tr>{_cell('AAR', True)}" + "".join(_cell(_pct(x)) for x in path["aar"])
-            + "</tr>",
-            f"<tr>{_cell('CAAR', True)}" + "".join(_cell(_pct(x)) for x in path["caar"])
-            + "</tr>"]
+            f"<tr>{_cell('AAR', True)}" + "".join(_cell(_pct(x, measure=result.measure))
+                                                   for x in path["aar"]) + "</tr>",
+            f"<tr>{_cell('CAAR', True)}" + "".join(_cell(_pct(x, measure=result.measure))
+                                                    for x in path["caar"]) + "</tr>"]
     preview = ("<p><b>CAAR over the studied pairs</b></p>"
                + _table(("t", *(f"{int(t):+d}" for t in path["t"])), rows)
                + '<p class="dim">tests, by group: <code>.aggregate(by=...)</code>; figure: '
                "<code>.plot(by=...)</code>; per pair: <code>.car_frame()</code></p>")
     est, win = result.estimation_window, result.window
+    what = (f"{result.returns_kind} returns" if result.measure == "returns" else
+            UNITS[result.measure])
     return _wrap(
         f"<p><b>BatchResult</b>: {escape(result.model)} model, estimation "
         f"{window_text(est)}, event window {window_text(win)} ({escape(result.sessions)} "
-        f"sessions, {escape(result.returns_kind)} returns)</p>",
+        f"sessions, {escape(what)})</p>",
         counts, reasons, preview if studied else "", legend=False)
 
 

@@ -89,7 +89,8 @@ class PooledResult(_display.Rendered):
         heads = {tuple(e.headline) for e in self.events}
         window = heads.pop() if len(heads) == 1 else self.windows[0] if self.windows else (0, 0)
         return (f"<PooledResult{what}: {len(self.results)} events, {len(self.pairs)} pairs, "
-                f"{len(self.excluded)} excluded{caar_text(self.aggregate, window)}>")
+                f"{len(self.excluded)} excluded"
+                f"{caar_text(self.aggregate, window, self.results[0].measure)}>")
 
     def plot(self) -> Figure:
         """The pooled CAAR path over every pair with its 95 % cross-sectional band (the CAAR

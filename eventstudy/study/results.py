@@ -204,7 +204,7 @@ class EventStudyResult(Resolving, _display.Rendered):
         if n == 1:
             head = car_text(self.pairs[0])
         else:
-            head = caar_text(self.aggregate, self.event.headline) if n else ""
+            head = caar_text(self.aggregate, self.event.headline, self.measure) if n else ""
         return (f"<EventStudyResult {self.event.id}: {n} pair{'' if n == 1 else 's'}, "
                 f"{len(self.excluded)} excluded{head}>")
 
@@ -242,8 +242,15 @@ def tests_frame(aggregate: Aggregate | None) -> pd.DataFrame:
     return aggregate.tests_frame()
 
 
-def _pct(x: Any) -> str:
-    return "–" if num(x) is None else f"{float(x) * 100:+.2f}%"
+def _pct(x: Any, measure: str = "returns") -> str:
+    """A value for a repr: a return in %, log volume in log points, a variance in %²."""
+    if num(x) is None:
+        return "–"
+    if measure == "volume":
+        return f"{float(x):+.3f} log points"
+    if measure == "volatility":
+        return f"{float(x) * 1e4:+.2f} %²"
+    return f"{float(x) * 100:+.2f}%"
 
 
 def _window(w: Window) -> str:
@@ -259,10 +266,10 @@ def car_text(pair: PairResult) -> str:
     row = head.iloc[0]
     t = "–" if num(row.t_stat) is None else f"{row.t_stat:.2f}"
     p = "–" if num(row.p) is None else "< 0.0001" if row.p < 1e-4 else f"= {row.p:.4f}"
-    return f", CAR{_window(pair.headline)} {_pct(row.car)} (t = {t}, p {p})"
+    return f", CAR{_window(pair.headline)} {_pct(row.car, pair.measure)} (t = {t}, p {p})"
 
 
-def caar_text(aggregate: Aggregate | None, window: Window) -> str:
+def caar_text(aggregate: Aggregate | None, window: Window, measure: str = "returns") -> str:
     """``, CAAR(+0,+0) +7.20% (N = 4)``: an aggregate's CAAR over ``window`` (or its first
     window when it has not that one) for a repr; empty without an aggregate or a window."""
     if aggregate is None or not len(aggregate.car):
@@ -270,7 +277,7 @@ def caar_text(aggregate: Aggregate | None, window: Window) -> str:
     car = aggregate.car
     windows = [tuple(w) for w in car.index]
     j = windows.index(tuple(window)) if tuple(window) in windows else 0
-    return (f", CAAR{_window(windows[j])} {_pct(car['caar'].iloc[j])} "
+    return (f", CAAR{_window(windows[j])} {_pct(car['caar'].iloc[j], measure)} "
             f"(N = {int(car['n'].iloc[j])})")
 
 
