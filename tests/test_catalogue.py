@@ -41,6 +41,7 @@ from eventstudy.errors import (
     ReportError,
     UnknownEventError,
 )
+from eventstudy.prices.columns import MissingColumnError
 from eventstudy.study.pooled import run_event
 
 EVENT = "ev"
@@ -163,6 +164,26 @@ class Bad:
     xfail_cli: str = ""
     warns: bool = False  # 'warning:' lines may precede the error line on stderr
     formats: tuple[str, ...] = ("json",)  # --format values tried; () for 'data'
+
+
+def _with_volume(study: Study, ticker: str, volume: np.ndarray) -> None:
+    """``ticker``'s file with a volume column."""
+    frame = pd.read_csv(study.csv(ticker))
+    frame["volume"] = volume
+    frame.to_csv(study.csv(ticker), index=False)
+
+
+def _negative_volume(study: Study) -> None:
+    n = len(pd.read_csv(study.csv()))
+    volume = np.full(n, 1000.0)
+    volume[50] = -5.0
+    _with_volume(study, TICKER, volume)
+
+
+def _volume_dimson(study: Study) -> None:
+    for ticker in (TICKER, BENCH):
+        _with_volume(study, ticker, np.full(len(pd.read_csv(study.csv(ticker))), 1000.0))
+    study.edit_events('model = "market"', 'model = "dimson"')
 
 
 def _shift_to_tokyo(study: Study) -> None:
@@ -767,6 +788,46 @@ CATALOGUE += [
         ("timeout = nan", "a positive number"), "study.distributed.run.batch", library=None,
         cli=lambda s: [*batch_files(s), "--scheduler", "tcp://127.0.0.1:9", "--timeout",
                        "nan"], formats=()),
+    # --- volume and volatility (issue 24) ---
+    Bad("volume study: price files without a volume column", lambda s: None,
+        MissingColumnError,
+        ("ABC.csv", "no 'volume' column"), "prices.columns",
+        library=lambda s: eventstudy.run(EVENT, events=s.events, prices=s.prices,
+                                         measure="volume"),
+        cli=lambda s: [*cli_run(s), "--measure", "volume"]),
+    Bad("volume study: a negative volume", _negative_volume, PriceDataError,
+        ("ABC", "negative"), "prices.columns",
+        library=lambda s: eventstudy.run(EVENT, events=s.events, prices=s.prices,
+                                         measure="volume"),
+        cli=lambda s: [*cli_run(s), "--measure", "volume"]),
+    Bad("volatility study: price files without high and low", lambda s: None,
+        MissingColumnError,
+        ("ABC.csv", "no 'high' column"), "prices.columns",
+        library=lambda s: eventstudy.run(EVENT, events=s.events, prices=s.prices,
+                                         measure="volatility"),
+        cli=lambda s: [*cli_run(s), "--measure", "volatility"]),
+    Bad("--measure loudness", lambda s: None, InputError,
+        ("measure = 'loudness' is not one of", "volume"), "study.single.event_requests",
+        library=lambda s: eventstudy.run(EVENT, events=s.events, prices=s.prices,
+                                         measure="loudness"),
+        cli=lambda s: [*cli_run(s), "--measure", "loudness"]),
+    Bad("events file: measure = \"loud\"",
+        lambda s: s.edit_events('model = "market"', 'model = "market"\nmeasure = "loud"'),
+        EventsFileError, ("{events}", "measure = 'loud' is not one of"), "events.fields"),
+    Bad("events file: volume_benchmark = 3",
+        lambda s: s.edit_events('benchmark = "^GSPC"', 'benchmark = "^GSPC"\n'
+                                'volume_benchmark = 3'),
+        EventsFileError, ("{events}", "volume_benchmark must be"), "events.parse"),
+    Bad("events file: shares_outstanding = -5",
+        lambda s: s.edit_events('benchmark = "^GSPC"', 'benchmark = "^GSPC"\n'
+                                'shares_outstanding = -5'),
+        EventsFileError, ("{events}", "shares_outstanding must be a positive number"),
+        "events.parse"),
+    Bad("volume study under the dimson model", _volume_dimson, EstimationError,
+        ("no pair of event 'ev' can be studied", "not a volume model"), "study.measures",
+        library=lambda s: eventstudy.run(EVENT, events=s.events, prices=s.prices,
+                                         measure="volume"),
+        cli=lambda s: [*cli_run(s), "--measure", "volume"]),
 ]
 
 

@@ -18,7 +18,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from eventstudy.present.cells import fnum, fp, pct, stars
+from eventstudy.present.cells import CELLS, fnum, fp, pct, stars
 from eventstudy.present.fitting import Stacked
 
 if TYPE_CHECKING:
@@ -100,6 +100,8 @@ def aggregate_panel(agg: Aggregate, title: str | None = None,
     else:
         notes.append("Pairs on different day-0 dates: cross-correlation only within a date; "
                      "† tests adjust for it (portfolio_t needs one common date).\n")
+    if cell is not pct and cell is CELLS["volume"]:
+        notes.append(VOLUME_NOTE + "\n")
     if int(agg.bootstrap.get("n", 0)):
         notes.append(f"CI: bootstrap percentile, {agg.bootstrap['n']} resamples of pairs, "
                      f"seed {agg.bootstrap.get('seed')} (treats pairs as independent). "
@@ -108,6 +110,12 @@ def aggregate_panel(agg: Aggregate, title: str | None = None,
                      + (f" of {agg.n_events} events" if agg.n_events > 1 else ""))
     return Panel(Group(Stacked(days, offsets), Stacked(cars, windows), notes),
                  title=f"[bold]{head}[/]", title_align="left", box=box.ROUNDED)
+
+
+#: What the size study says of the battery on abnormal volume (benchmarks/size_power.md).
+VOLUME_NOTE = ("Volume: abnormal log volume is right-skewed; sign_z, wilcoxon_z and grank_t "
+               "over-reject then (benchmarks/size_power.md); rank_z and gsign_z hold their size "
+               "(Campbell & Wasley 1996).")
 
 
 def _interval(low: float, high: float, cell: Callable[..., Text]) -> str:
