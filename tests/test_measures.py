@@ -184,3 +184,16 @@ def test_events_file_measure_and_volume_keys(tmp_path: Path) -> None:
     good = base.replace('returns    = "log"', 'returns    = "log"\nmeasure = "volume"', 1)
     (tmp_path / "e.toml").write_text(good)
     assert es.run(EVENT, events=tmp_path / "e.toml").measure == "volume"
+
+
+def test_shares_outstanding_gives_campbell_wasley_log_turnover(tmp_path: Path) -> None:
+    base = (Path(__file__).parents[1] / "events.toml").read_text()
+    old = 'ticker    = "6330.T"\n'
+    assert old in base
+    (tmp_path / "e.toml").write_text(base.replace(old, old + "shares_outstanding = 3.8e7\n", 1))
+    p = _pair(es.run(EVENT, events=tmp_path / "e.toml", measure="volume"), "TOYO")
+    volume = _column("6330.T", "volume")
+    days = p.days.set_index("date")
+    turnover = np.log(0.000255 + 100 * volume / 3.8e7)
+    assert np.allclose(days["return"], turnover.reindex(days.index), rtol=1e-12)
+    assert days["return"].iloc[0] != pytest.approx(math.log1p(volume.reindex(days.index).iloc[0]))

@@ -162,13 +162,14 @@ class EventStudyResult(Resolving, _display.Rendered):
     windows: tuple[Window, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
-        """Tidy per-day rows: one per (pair, t), with event, security and ticker columns."""
+        """Tidy per-day rows: one per (pair, t), with event, security and ticker columns, and
+        the ``measure`` (returns, volume or volatility) the values are of."""
         frames = [
             p.days.assign(event=self.event.id, security=p.security, ticker=p.ticker,
-                          model=p.model, day0=p.day0)
+                          model=p.model, day0=p.day0, measure=p.measure)
             for p in self.pairs
         ]
-        cols = ["event", "security", "ticker", "model", "day0", *DAY_COLUMNS]
+        cols = ["event", "security", "ticker", "model", "day0", *DAY_COLUMNS, "measure"]
         if not frames:
             return pd.DataFrame(columns=cols)
         return pd.concat(frames, ignore_index=True)[cols]
