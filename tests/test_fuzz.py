@@ -215,8 +215,11 @@ def test_events_file_mutations_end_in_a_result_or_one_line(data, events_folder,
                                                              str(10**12), "x"])),
                    "--seed", data.draw(st.sampled_from(["0", "7", "-1", str(2**70), "1.5"]))]
         model = data.draw(st.sampled_from([None, None, None, "dimson", "multi-factor",
-                                           "constant-mean", "capm"]), label="--model")
+                                           "constant-mean", "capm", "garch"]), label="--model")
         command += ["--model", model] if model else []
+        measure = data.draw(st.sampled_from([None] * 11 + ["volume", "volatility", "loud"]),
+                            label="--measure")
+        command += ["--measure", measure] if measure else []
         if data.draw(st.integers(0, 15), label="show?") == 0:
             command = ["show", command[1], "--events", str(path)]
     result = CliRunner().invoke(app, command)
