@@ -457,10 +457,10 @@ def reading(vol: dict, var: dict, garch: dict) -> str:
         "give ~100 % on day 0 with 30 pairs. Among the well-sized tests, rank_z is the most "
         "powerful on day 0 and CAR(0,+1), in line with Campbell & Wasley (1996), who prefer "
         "the rank test for daily volume.",
-        "- The pooled χ² of the variance ratio is a large-M approximation (the module's notes: "
-        "each pair's term has about 7-9 % more variance than χ²(L)'s for L = 11, M = 200), "
-        "summed over 30 pairs: slightly above 5 %, as documented there (5.9 %). The per-pair "
-        "F test holds its size.",
+        "- The pooled variance ratio sums terms with about 7-9 % more variance than χ²(L)'s "
+        "(L = 11, M = 200; the module's notes): against χ²(Σ L) it rejected 5.9 %, so the sum "
+        "is compared after Satterthwaite's scaling of its H0 mean and variance (the row "
+        "above). The per-pair F test holds its size.",
         "- The F test of the variance ratio assumes a constant variance: on GARCH errors the "
         "event window's variance follows h_t, not the estimation window's average, and the "
         "F test over-rejects. The GARCH event dummy, which models the clustering, keeps its "

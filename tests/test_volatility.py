@@ -103,10 +103,14 @@ def test_pooled_closed_form():
     df1 = np.array([11, 11, 11, 0, 5])
     df2 = np.array([198, 98, 198, 100, 2])  # pair 3: no day, pair 4: df2 ≤ 2: left out
     out = pooled_variance_ratio(f, df1, df2)
-    chi2 = 11 * 1.4 * 196 / 198 + 11 * 0.8 * 96 / 98
-    assert out.statistic == pytest.approx(chi2)
-    assert out.dof == 22 and out.n == 2
-    assert out.p == pytest.approx(stats.chi2.sf(chi2, 22), rel=1e-10)
+    total = 11 * 1.4 * 196 / 198 + 11 * 0.8 * 96 / 98  # H0 mean 22
+    var = 2 * 11 * (11 + 198 - 2) / (198 - 4) + 2 * 11 * (11 + 98 - 2) / (98 - 4)
+    c, nu = var / (2 * 22), 2 * 22**2 / var  # Satterthwaite: total / c ~ chi2(nu)
+    assert out.statistic == pytest.approx(total / c, rel=1e-12)
+    assert out.dof == pytest.approx(nu, rel=1e-12) and out.n == 2
+    assert out.p == pytest.approx(stats.chi2.sf(total / c, nu), rel=1e-10)
+    # the scaled statistic has the sum's H0 mean and variance: ν c = 22, 2 ν c² = var
+    assert (nu * c, 2 * nu * c * c) == pytest.approx((22, var), rel=1e-12)
     assert out.mean_ratio == pytest.approx(1.1)
     statistic, dof, p = out  # unpacks as (statistic, dof, p)
     assert (statistic, dof, p) == (out.statistic, out.dof, out.p)
@@ -143,8 +147,8 @@ def _studies(n_studies: int, mult: float, rng):
 
 def test_size_of_the_pair_and_pooled_tests():
     """2,000 studies of 30 pairs under H0: the per-pair F test rejects 5.0 % (60,000 tests,
-    SE 0.09 %) and the pooled χ² 5.8 % (SE 0.5 %; its true size, 5.9 % over 10,000 studies,
-    is above 5 %: the large-M approximation, see the module's notes)."""
+    SE 0.09 %) and the pooled test, Satterthwaite-scaled, 4.8 % over 10,000 studies (the
+    unscaled χ²(Σ L) rejected 5.9 %: see the module's notes)."""
     rng = np.random.default_rng(20240601)
     pair, pooled = [], []
     for _ in range(4):

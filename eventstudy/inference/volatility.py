@@ -29,11 +29,13 @@ H0 (E F(d1, d2) = d2/(d2 − 2)), and
    \\chi^2 = \\sum_i df1_i F_i \\frac{df2_i - 2}{df2_i}
    \\;\\dot\\sim\\; \\chi^2\\Big(\\sum_i df1_i\\Big),
 
-a large-M approximation: a term's variance is 2 d1 (d1 + d2 − 2)/(d2 − 4), against the
-χ²(d1)'s 2 d1 (+7 % for d1 = 11, d2 = 198; +9 % measured, the numerators' correlation
-adding to it), so the test over-rejects slightly for short estimation windows and long event
-windows: 5.9 % at the 5 % level for N = 30 pairs, M = 200, L = 11 (10,000 simulated studies;
-the per-pair F test rejects 5.0 %).
+with each term's variance 2 d1 (d1 + d2 − 2)/(d2 − 4), not the χ²(d1)'s 2 d1 (+7 % for
+d1 = 11, d2 = 198): compared with χ²(Σ df1) the sum over-rejects (5.9 % at the 5 % level for
+N = 30 pairs, M = 200, L = 11, 10,000 simulated studies). So the sum S is scaled as
+Satterthwaite (1946) scales a sum of variances: S/c ~ χ²(ν) with c = Var(S)/(2 E S) and
+ν = 2 (E S)²/Var(S), which matches both moments under H0 (benchmarks/size_power.md gives its
+size; the numerators' correlation through the coefficients' estimation error, O(1/M), is left
+in).
 
 Parkinson (1980): for a Brownian log price with variance σ² per session observed continuously,
 E[(ln H − ln L)²] = 4 ln 2 · σ², so (ln H/L)² / (4 ln 2) is unbiased for σ², about 5 times as
@@ -50,6 +52,8 @@ References
    Journal of Accounting Research 14(2), 246-276.
 .. [4] Campbell, J., Lo, A. and MacKinlay, A. C. (1997) *The Econometrics of Financial
    Markets*, Princeton University Press, §4.4.
+.. [5] Satterthwaite, F. E. (1946) "An approximate distribution of estimates of variance
+   components", Biometrics Bulletin 2(6), 110-114.
 """
 
 from __future__ import annotations
@@ -170,10 +174,10 @@ class PooledVarianceRatio:
 
 
 def pooled_variance_ratio(f: Any, df1: Any, df2: Any) -> PooledVarianceRatio:
-    """The variance-ratio test pooled over independent pairs:
-    χ² = Σ_i df1_i F_i (df2_i − 2)/df2_i on Σ_i df1_i degrees of freedom, upper tail
-    (each term scaled to its H0 mean df1_i; a large-M approximation, see the module's notes;
-    Beaver 1968, Patell 1976, CLM 1997 §4.4).
+    """The variance-ratio test pooled over independent pairs: S = Σ_i df1_i F_i (df2_i − 2)/df2_i
+    (each term scaled to its H0 mean df1_i), compared as S/c with χ²(ν), c and ν matching S's
+    H0 mean and variance (Satterthwaite 1946); upper tail (see the module's notes; Beaver
+    1968, Patell 1976, CLM 1997 §4.4). ``statistic`` is S/c, ``dof`` ν.
 
     Parameters
     ----------
@@ -193,7 +197,12 @@ def pooled_variance_ratio(f: Any, df1: Any, df2: Any) -> PooledVarianceRatio:
     if not use.any():
         return PooledVarianceRatio(math.nan, 0.0, math.nan, math.nan, 0)
     fv, d1, d2 = fv[use], d1[use], d2[use]
-    stat = float(np.sum(d1 * fv * (d2 - 2.0) / d2))
-    dof = float(np.sum(d1))
+    total = float(np.sum(d1 * fv * (d2 - 2.0) / d2))  # H0 mean Σ df1
+    mean = float(np.sum(d1))
+    # H0 variance of each term: 2 d1 (d1 + d2 − 2)/(d2 − 4) (infinite for d2 ≤ 4: χ² then)
+    var = np.where(d2 > 4, 2.0 * d1 * (d1 + d2 - 2.0) / np.where(d2 > 4, d2 - 4.0, 1.0),
+                   2.0 * d1)
+    scale = float(np.sum(var)) / (2.0 * mean)  # Satterthwaite: total / scale ~ χ²(dof)
+    stat, dof = total / scale, 2.0 * mean * mean / float(np.sum(var))
     return PooledVarianceRatio(statistic=stat, dof=dof, p=float(chdtrc(dof, stat)),
                                mean_ratio=float(np.mean(fv)), n=int(use.sum()))
