@@ -163,3 +163,17 @@ def test_an_unregistered_type_has_no_html() -> None:
         _display.plot(Plain())
     with pytest.raises(ValueError, match="unknown view"):
         _display.register_view("svg", Plain, lambda obj: "")
+
+
+def test_a_volume_pair_plots_its_log_volume_and_abnormal_volume() -> None:
+    import eventstudy
+
+    pair = eventstudy.run("dual-use-ban", measure="volume").pairs[0]
+    fig = pair.plot()
+    top, bottom = fig.axes
+    ys = sorted(tuple(np.round(line.get_ydata(), 12)) for line in lines(top))
+    want = sorted(tuple(np.round(pair.days[c].to_numpy(float), 12))
+                  for c in ("return", "expected"))
+    assert ys == want  # log(1 + volume) and its normal level
+    heights = [bar.get_height() for bar in bottom.patches]
+    np.testing.assert_allclose(heights, np.nan_to_num(pair.days["ar"].to_numpy(float)))

@@ -25,7 +25,13 @@ if TYPE_CHECKING:
 
 
 def pair_plot(pair: PairResult) -> Figure:
-    """A pair's CAR path with its 95 % band, and its ARs as bars (the report's pair figure)."""
+    """A pair's CAR path with its 95 % band, and its ARs as bars (the report's pair figure);
+    of a volume study, its log volume against the normal level and the daily abnormal volume
+    (the report's volume figure)."""
+    if pair.measure == "volume":
+        from eventstudy.present.volume_figures import volume_chart
+
+        return volume_chart(pair)
     from eventstudy.present import figures
 
     return figures.pair_chart(pair)
