@@ -172,6 +172,11 @@ def run(
         if model is not None:
             raise fail(UnknownEventError("--model and --models: pass one of them (--models "
                                          "compares several, --model studies under one)"))
+        if measure == "volatility":
+            raise fail(UnknownEventError("--models compares the models of returns or volume; "
+                                         "the volatility study's Parkinson variance is "
+                                         "abnormal against its own mean (--model sets the "
+                                         "returns model its tests read)"))
         _models_view(ids[0], models, events, prices, format, source, cache_dir, secs, measure)
         return
 

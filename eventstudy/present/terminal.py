@@ -145,9 +145,11 @@ def _param_format(model: str, name: str) -> str:
 def _volatility_table(result: EventStudyResult) -> Table:
     """The volatility tests of each pair and pooled (``result.volatility_frame()``)."""
     frame = result.volatility_frame()
+    model = frame["model"].iloc[0] if len(frame) else ""
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left",
-                  title="Volatility tests: variance ratio of the event window's standardized "
-                        "ARs (F, upper tail) and GARCH(1,1) event dummy δ", title_style="bold")
+                  title=f"Volatility tests on the {model} model's ARs: variance ratio of the "
+                        "event window's standardized ARs (F, upper tail) and GARCH(1,1) event "
+                        "dummy δ (δ rise = (ω + δ)/ω)", title_style="bold")
     for name in ("security", "ratio", "F", "df", "p", "", "δ rise", "δ t", "δ p", ""):
         table.add_column(name, justify="left" if name in ("security", "") else "right",
                          no_wrap=True)
