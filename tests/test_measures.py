@@ -197,3 +197,17 @@ def test_shares_outstanding_gives_campbell_wasley_log_turnover(tmp_path: Path) -
     turnover = np.log(0.000255 + 100 * volume / 3.8e7)
     assert np.allclose(days["return"], turnover.reindex(days.index), rtol=1e-12)
     assert days["return"].iloc[0] != pytest.approx(math.log1p(volume.reindex(days.index).iloc[0]))
+
+
+def test_pooled_volatility_frame_pools_every_pair() -> None:
+    from eventstudy.inference.volatility import pooled_variance_ratio
+
+    pooled = es.run_many([EVENT, "entity-lists"], measure="volatility", bootstrap=0)
+    frame = pooled.volatility_frame()
+    pairs = frame.iloc[:-1]
+    assert list(pairs["event"]) == [e for e, p in pooled.pairs]
+    want = pooled_variance_ratio(pairs.f, pairs.df1, pairs.df2)
+    last = frame.iloc[-1]
+    assert last.security == "pooled" and last.f == pytest.approx(want.statistic, rel=1e-12)
+    assert last.p == pytest.approx(want.p, rel=1e-12)
+    assert pooled.to_dict()["measure"] == "volatility"

@@ -30,6 +30,8 @@ COMMANDS = {
     "volume": ["run", "dual-use-ban", "--measure", "volume"],
     "volatility": ["run", "dual-use-ban", "--measure", "volatility"],
     "garch": ["run", "dual-use-ban", "--model", "garch"],
+    "pooled volatility": ["run", "dual-use-ban", "entity-lists", "--measure", "volatility",
+                          "--bootstrap", "0"],
     "volume models": ["run", "dual-use-ban", "--measure", "volume", "--models",
                       "market,constant-mean"],
 }

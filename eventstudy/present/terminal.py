@@ -24,6 +24,8 @@ from eventstudy.study.pooled import PooledResult
 from eventstudy.study.results import EventStudyResult
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from eventstudy.study.results import PairResult
 
 __all__ = ["LEGEND", "STAR_LEVELS", "aggregate_panel", "fnum", "fp", "pct", "plain_text",
@@ -142,24 +144,42 @@ def _param_format(model: str, name: str) -> str:
     return ".3g" if model == "garch" else ".5f" if name == "alpha" else ".3f"
 
 
-def _volatility_table(result: EventStudyResult) -> Table:
-    """The volatility tests of each pair and pooled (``result.volatility_frame()``)."""
+def _volatility_table(result: EventStudyResult | PooledResult) -> RenderableType:
+    """The volatility tests of each pair and pooled (``result.volatility_frame()``); a pooled
+    run's events in a column, or, where that does not fit, one table per event."""
     frame = result.volatility_frame()
-    model = frame["model"].iloc[0] if len(frame) else ""
+    if "event" not in frame:
+        return _volatility_rows(frame, _VOLATILITY_TITLE.format(_model(frame)))
+    per_event = [_volatility_rows(part.drop(columns="event"), event or "pooled", "")
+                 for event, part in frame.groupby("event", sort=False)]
+    return Group(Text(_VOLATILITY_TITLE.format(_model(frame)), style="bold"), Fitted([
+        lambda: _volatility_rows(frame, "", "event"), lambda: Group(*per_event)]))
+
+
+_VOLATILITY_TITLE = ("Volatility tests on the {} model's ARs: variance ratio of the event "
+                     "window's standardized ARs (F, upper tail) and GARCH(1,1) event dummy δ "
+                     "(δ rise = (ω + δ)/ω)")
+
+
+def _model(frame: pd.DataFrame) -> str:
+    return str(frame["model"].iloc[0]) if len(frame) else ""
+
+
+def _volatility_rows(frame: pd.DataFrame, title: str, first: str = "security") -> Table:
+    """One volatility table; ``first``: "event" adds the event column (a pooled run)."""
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left",
-                  title=f"Volatility tests on the {model} model's ARs: variance ratio of the "
-                        "event window's standardized ARs (F, upper tail) and GARCH(1,1) event "
-                        "dummy δ (δ rise = (ω + δ)/ω)", title_style="bold")
-    for name in ("security", "ratio", "F", "df", "p", "", "δ rise", "δ t", "δ p", ""):
-        table.add_column(name, justify="left" if name in ("security", "") else "right",
-                         no_wrap=True)
+                  title=title or None, title_style="bold")
+    names = ("security", "ratio", "F", "df", "p", "", "δ rise", "δ t", "δ p", "")
+    for name in (("event",) if first == "event" else ()) + names:
+        table.add_column(name, justify="left" if name in ("event", "security", "") else
+                         "right", no_wrap=True)
     for row in frame.itertuples(index=False):
         df = f"{row.df1:.0f}" if row.security == "pooled" else f"{row.df1:.0f},{row.df2:.0f}"
-        table.add_row(row.security, fnum(row.ratio), fnum(row.f), df, fp(row.p),
+        table.add_row(*((row.event,) if first == "event" else ()), row.security,
+                      fnum(row.ratio), fnum(row.f), df, fp(row.p),
                       Text(stars(row.p), style="bold yellow"), fnum(row.variance_rise),
                       fnum(row.delta_t), fp(row.delta_p),
-                      Text(stars(row.delta_p), style="bold yellow"),
-                      )
+                      Text(stars(row.delta_p), style="bold yellow"))
     return table
 
 
@@ -301,6 +321,8 @@ def render_pooled(pooled: PooledResult) -> RenderableType:
              + (f" ({'; '.join(what)})" if what else ""), style="bold"),
         events, pairs, aggregate_panel(pooled.aggregate,
                                        cell=CELLS[pooled.results[0].measure])]
+    if pooled.results[0].measure == "volatility":
+        parts.append(_volatility_table(pooled))
     if pooled.excluded:
         table = Table(title="Excluded pairs", box=box.SIMPLE, title_justify="left")
         for name in ("event", "security", "reason"):

@@ -34,6 +34,7 @@ from eventstudy.study.results import (
     _pair_dict,
     caar_text,
     tests_frame,
+    volatility_frame,
 )
 
 if TYPE_CHECKING:
@@ -78,6 +79,15 @@ class PooledResult(_display.Rendered):
     def car_frame(self) -> pd.DataFrame:
         """Tidy CAR rows of every pair: one per (event, security, window)."""
         return pd.concat([r.car_frame() for r in self.results], ignore_index=True)
+
+    def volatility_frame(self) -> pd.DataFrame:
+        """The volatility tests of every pair (``measure = "volatility"``), with an ``event``
+        column, and the variance ratio pooled over all of them in the last row (see
+        :meth:`EventStudyResult.volatility_frame`); empty for another measure."""
+        pairs = tuple(p for _, p in self.pairs)
+        frame = volatility_frame(pairs)
+        events = [e for e, p in self.pairs if p.volatility is not None]
+        return frame.assign(event=[*events, ""][:len(frame)])[["event", *frame.columns]]
 
     def tests_frame(self) -> pd.DataFrame:
         """The pooled aggregate's tests as tidy rows: one per (day or CAR window, test key);
