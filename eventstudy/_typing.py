@@ -20,6 +20,8 @@ Timing = Literal["before-open", "intraday", "after-close", "unknown"]
 RETURN_KINDS: tuple[str, ...] = ("log", "simple")
 # What a study measures: the returns, the trading volume, or the volatility (methods: README).
 MEASURES: tuple[str, ...] = ("returns", "volume", "volatility")
+# The normal-volume models of a volume study (the others have no meaning for a level).
+VOLUME_MODELS: tuple[str, ...] = ("constant-mean", "market", "market-adjusted")
 MODEL_NAMES: tuple[str, ...] = (
     "market", "constant-mean", "market-adjusted", "multi-factor", "dimson", "scholes-williams",
     "garch",

@@ -176,8 +176,8 @@ def test_no_buy_and_hold_for_a_level(panel) -> None:
     assert returns.measure == "returns" and returns.car_frame().attrs["measure"] == "returns"
 
 
-@pytest.mark.parametrize("model", ["dimson", "market-adjusted", "multi-factor"])
-def test_models_other_than_constant_mean_and_market_are_refused(panel, model) -> None:
+@pytest.mark.parametrize("model", ["dimson", "scholes-williams", "multi-factor"])
+def test_models_other_than_the_volume_models_are_refused(panel, model) -> None:
     pairs = pairs_on(panel, 1, seed=9)
     with pytest.raises(InputError, match=f"model '{model}' is not a volume model") as info:
         eventstudy.batch(panel, pairs, model=model, measure="volume", sessions="index")
@@ -187,6 +187,24 @@ def test_models_other_than_constant_mean_and_market_are_refused(panel, model) ->
     with pytest.raises(InputError, match="does not apply"):
         eventstudy.batch(panel, pairs, measure="volume", returns_kind="simple",
                          sessions="index")
+
+
+def test_market_adjusted_volume_is_the_difference_with_no_estimated_parameter(panel) -> None:
+    """AV = V − V_m; σ̂² = Σ AV² / M over the estimation window (k = 0); se = σ̂ each day,
+    Var(CAV) = L σ̂² (nothing estimated, so no prediction-error term)."""
+    pairs = pairs_on(panel, 1, seed=10)
+    res = eventstudy.batch(panel, pairs, estimation=EST, window=WIN, model="market-adjusted",
+                           sessions="index", measure="volume")
+    for i, (s, _, day0) in enumerate(pairs.itertuples(index=False)):
+        d = panel.index.get_loc(day0)
+        diff = panel[s].to_numpy() - panel["MKT"].to_numpy()
+        est = diff[d + EST[0]: d + EST[1] + 1]
+        sigma = np.sqrt(np.nanmean(est**2))
+        win = diff[d + WIN[0]: d + WIN[1] + 1]
+        np.testing.assert_allclose(res.ar.iloc[i].to_numpy(), win, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(res.estimation["sigma"].iloc[i], sigma, rtol=1e-10)
+        n = np.isfinite(win).sum()
+        np.testing.assert_allclose(res.car_se.iloc[i], sigma * np.sqrt(n), rtol=1e-10)
 
 
 def test_require_full_window_reads_a_level_from_its_first_value() -> None:
@@ -260,7 +278,7 @@ def test_cli_batch_passes_the_measure_through(tmp_path) -> None:
     args = ["batch", str(tmp_path / "pairs.csv"), "--returns", str(tmp_path / "volume.parquet"),
             "--estimation", f"{EST[0]},{EST[1]}", "--window", f"{WIN[0]},{WIN[1]}",
             "--sessions", "index", "--measure", "volume"]
-    refused = runner.invoke(app, [*args, "--model", "market-adjusted"])
+    refused = runner.invoke(app, [*args, "--model", "dimson"])
     assert refused.exit_code == 2 and "not a volume model" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
     out = tmp_path / "cav.parquet"

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from eventstudy._typing import VOLUME_MODELS
 from eventstudy.errors import EventStudyError, PriceDataError
 from eventstudy.events import Security, Settings
 from eventstudy.inference.volatility import parkinson_variance
@@ -43,9 +44,7 @@ from eventstudy.study.results import PairResult
 from eventstudy.study.sample import _Exclude
 
 MARKET_VOLUME = "VOLUME:"  # + MIC: the mean log volume of the exchange's names in the source
-VOLUME_MODELS = ("constant-mean", "market", "market-adjusted")
 TURNOVER_C = 0.000255  # Campbell and Wasley (1996): log(turnover % + 0.000255)
-OBSERVABLE = {"volume": "log(1 + volume)", "volatility": "Parkinson high-low variance"}
 
 
 @dataclass(frozen=True)

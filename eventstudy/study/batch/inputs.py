@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from eventstudy._typing import FloatArray, Window
+from eventstudy._typing import VOLUME_MODELS, FloatArray, Window
 from eventstudy.errors import EstimationError, InputError
 from eventstudy.estimation import kernel
 from eventstudy.sessions import as_window, exchange_label
@@ -100,10 +100,9 @@ def kind_of(reason: str) -> str:
 
 
 #: What the batch engine studies: returns, or log(1 + volume) levels (read as they are: no
-#: spanning), whose normal volume is the constant mean or the market model on the benchmark
-#: column's log volume.
+#: spanning), whose normal volume is one of VOLUME_MODELS (the constant mean, or the market
+#: model or market-adjusted on the benchmark column's log volume).
 MEASURES = ("returns", "volume")
-VOLUME_MODELS = ("constant-mean", "market")
 
 
 def panel_kind(measure: str, model: str, returns_kind: str = "log") -> str:
@@ -124,7 +123,7 @@ def panel_kind(measure: str, model: str, returns_kind: str = "log") -> str:
                          "'volume': log(1 + volume) levels are read as they are")
     if model not in VOLUME_MODELS:
         raise InputError(f"model {model!r} is not a volume model of batch; give "
-                         f"{' or '.join(VOLUME_MODELS)} (market: the benchmark's log volume)")
+                         f"{', '.join(VOLUME_MODELS)} (market: on the benchmark's log volume)")
     return "level"
 
 
