@@ -375,6 +375,6 @@ def test_volume_panels_equal_the_local_engine(client) -> None:
     dask = eventstudy.distributed.batch(levels, pairs, client=client, **kw)
     assert_same(local, dask)
     assert dask.measure == local.measure == "volume"
-    with pytest.raises(eventstudy.InputError, match="not a volume model"):
-        eventstudy.distributed.batch(levels, pairs, client=client, model="market-adjusted",
-                                     **kw)
+    with pytest.raises(eventstudy.InputError, match="measure = 'turnover'"):
+        eventstudy.distributed.batch(levels, pairs, client=client,
+                                     **{**kw, "measure": "turnover"})

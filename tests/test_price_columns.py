@@ -15,7 +15,6 @@ from eventstudy.prices import CsvDirectorySource, EmbeddedSource, embedded
 from eventstudy.prices.checked import CheckedSource, checked
 from eventstudy.prices.columns import COLUMNS, MissingColumnError, check_column, load_column
 from eventstudy.prices.csv import read_column_csv
-from eventstudy.prices.yahoo import YahooSource
 
 DATA = Path(embedded.__file__).resolve().parent / "data"
 T = pd.Timestamp
@@ -244,18 +243,29 @@ def test_checked_source_delegates(tmp_path: Path) -> None:
         checked(EmbeddedSource()).load_column("^TOPX", "volume")
 
 
-@pytest.mark.parametrize("offline", [False, True])
-def test_yahoo_source_gives_a_clear_error(tmp_path: Path, offline: bool) -> None:
-    source = YahooSource(tmp_path / "cache", offline=offline, start="2025-03-01",
-                         end="2025-12-31")
-    for candidate in (source, checked(source)):
+class ClosesOnly:
+    """A source of closes without ``load_column`` (a user's own source)."""
+
+    name = "closes-only source"
+
+    def load(self, ticker: str) -> pd.Series:
+        raise AssertionError("not read")
+
+    def has(self, ticker: str) -> bool:
+        return True
+
+    def tickers(self) -> list[str]:
+        return ["LYC.AX"]
+
+
+def test_a_source_without_columns_gives_a_clear_error() -> None:
+    for candidate in (ClosesOnly(), checked(ClosesOnly())):
         with pytest.raises(PriceDataError, match="closing prices only") as err:
             load_column(candidate, "LYC.AX", "volume")
         message = str(err.value)
         assert not isinstance(err.value, MissingColumnError)
         assert "\n" not in message and "--prices DIR" in message
-        assert str(tmp_path / "cache") in message and "volume" in message
-    assert not (tmp_path / "cache").exists()  # nothing fetched, nothing written
+        assert "closes-only source" in message and "volume" in message
 
 
 class FakeSource:

@@ -10,8 +10,9 @@ non-negative; ``high``, ``low`` and ``open`` are finite and positive.
 :func:`load_column` reads a column from any source: it unwraps a
 :class:`~eventstudy.prices.checked.CheckedSource` and calls the source's own
 ``load_column(ticker, column)`` (:class:`~eventstudy.prices.csv.CsvDirectorySource`,
-:class:`~eventstudy.prices.embedded.EmbeddedSource`); a source without one (the Yahoo cache,
-which stores closes only) is refused with a message saying what to do. A ticker whose file has
+:class:`~eventstudy.prices.embedded.EmbeddedSource`, :class:`~eventstudy.prices.yahoo.YahooSource`);
+a source without one (a user's own source of closes) is refused with a message saying what to
+do. A ticker whose file has
 no such column, or only empty cells in it (the embedded indices ``^TOPX``, ``^AXJO``, ... have
 no volume), raises :class:`MissingColumnError`, which a caller may catch to fall back on
 another series.

@@ -17,8 +17,10 @@ provenance notes by hand.
 With ``--from-cache`` the source is the price cache (``eventstudy data fetch`` fills it;
 default ``$EVENTSTUDY_CACHE_DIR``, else the user cache directory): every cache entry is read
 with its checksum verified and run through :func:`eventstudy.prices.validate.check` (an error,
-such as a probable unadjusted split, stops the rebuild), then the cache's CSV files
-(``date,close,adj_close``, adjusted prices) go through the same validated, atomic copy. By
+such as a probable unadjusted split, stops the rebuild), then the cache's CSV files, cut to
+``date,close,adj_close`` (adjusted prices; the cache's ``open``, ``high``, ``low`` and
+``volume``, on the basis of Yahoo's close, not the adjusted one, are left out: the files written
+are those the cache gave before it kept them), go through the same validated, atomic copy. By
 default only the tickers the embedded dataset already holds are taken (``--all``: every cached
 ticker; ``--tickers``: those named). Update ``data/README.md`` (sources, adjustment) by hand.
 
@@ -208,7 +210,7 @@ def refresh_from_cache(
         nothing to take. Nothing is written then.
     """
     from eventstudy.prices import validate
-    from eventstudy.prices.cache import PriceCache
+    from eventstudy.prices.cache import PriceCache, closes_csv
 
     cache = PriceCache(cache_dir)
     dest = Path(target) if target is not None else DATA_DIR
@@ -237,7 +239,8 @@ def refresh_from_cache(
                       if i.severity == "error" or i.kind == "split"]
             if errors:
                 raise PriceDataError(f"{errors[0].message}; nothing was rebuilt")
-            (Path(staging) / f"{ticker}.csv").write_bytes(cache.csv_path(ticker).read_bytes())
+            data = closes_csv(cache.csv_path(ticker).read_bytes())  # date,close,adj_close
+            (Path(staging) / f"{ticker}.csv").write_bytes(data)
         refreshed, _ = refresh(staging, dest)
     others = sorted(p.name[:-4] for p in dest.glob("*.csv") if p.name[:-4] not in chosen)
     return refreshed, others

@@ -4,7 +4,8 @@
 after fetching what is missing: the dates before the cached range and after its end, with an
 overlap of a few days that must agree with the cache (when Yahoo has re-adjusted the history
 for a new dividend or split, the overlap differs and the whole range is fetched again). Prices
-are ``Adj Close`` (split- and dividend-adjusted), with ``Close`` kept alongside.
+are ``Adj Close`` (split- and dividend-adjusted), with ``Close`` kept alongside, and ``Open``,
+``High``, ``Low`` and ``Volume`` on the basis of ``Close`` (:meth:`YahooSource.load_column`).
 
 Yahoo's daily bars are time stamps at midnight of the exchange's time zone; they are turned
 into exchange-local dates (:func:`local_dates`) before the time zone is dropped, so that a
@@ -31,6 +32,7 @@ import pandas as pd
 from eventstudy.errors import CalendarError, EventStudyError, PriceDataError
 from eventstudy.prices import validate
 from eventstudy.prices.cache import CacheCorruptError, CacheEntry, PriceCache, describe_age
+from eventstudy.prices.columns import MissingColumnError, check_column_name
 from eventstudy.prices.source import check_ticker
 from eventstudy.prices.yfinance_io import (
     TIMEOUT,
@@ -149,6 +151,43 @@ class YahooSource:
         clean, _ = validate.clean(series, ticker, f"cache file {self.cache.csv_path(ticker)}")
         return clean
 
+    def load_column(self, ticker: str, column: str) -> pd.Series:
+        """The cached `column` of `ticker`: ``volume``, ``high``, ``low`` or ``open``.
+
+        On the dates of :meth:`load` (fetched first as for it), days without a value left out;
+        a ``0`` volume is kept, but a volume that is ``0`` every day (Yahoo's for indices such
+        as ``^TOPX``) is no volume. ``high``, ``low`` and ``open`` are on the basis of the
+        cache's ``close`` (as Yahoo publishes it: split- but not dividend-adjusted), not of the
+        adjusted closes :meth:`load` gives. An entry written before the cache kept these
+        columns (closes only) is fetched again whole, unless offline or Yahoo is unreachable.
+
+        Raises
+        ------
+        MissingColumnError
+            The entry predates the column (the message says to run ``eventstudy data fetch``)
+            or was imported with closes only, or the column has no value (a volume: no value
+            but ``0``).
+        PriceDataError
+            When `column` is unknown, or the prices cannot be had (as :meth:`load`).
+        """
+        check_column_name(column)
+        entry = self._entry(ticker)
+        if not entry.holds(column) and entry.predates_columns and self._unreachable is None:
+            lo, hi = self._wanted.get(ticker, (self.start, self.end))
+            entry = self._entries[ticker] = self.update(ticker, lo, hi, upgrade=True)
+        if not entry.holds(column):
+            raise MissingColumnError(self._no_column_message(ticker, column, entry),
+                                     ticker=ticker, column=column, source=self.name)
+        values = entry.column(column).rename(ticker)
+        why = ("(Yahoo Finance gave none)" if values.empty else
+               "(Yahoo Finance gives it 0 on every day, as for indices such as ^TOPX)"
+               if column == "volume" and not values.to_numpy().any() else "")
+        if why:
+            raise MissingColumnError(f"{ticker} has no {column} in {self.name} {why}; use "
+                                     f"another series for its {column}", ticker=ticker,
+                                     column=column, source=self.name)
+        return values
+
     def tickers(self) -> list[str]:
         """Tickers in the cache."""
         return self.cache.tickers()
@@ -194,8 +233,12 @@ class YahooSource:
         return tuple(self._notes.get(ticker, ()))
 
     # -- fetching ----------------------------------------------------------------------------
-    def update(self, ticker: str, start: Any = None, end: Any = None) -> CacheEntry:
+    def update(self, ticker: str, start: Any = None, end: Any = None, *,
+               upgrade: bool = False) -> CacheEntry:
         """Make the cache cover ``start..end`` for `ticker`, fetching only what is missing.
+
+        With `upgrade` (``eventstudy data fetch``), an entry that predates open, high, low and
+        volume in the cache is fetched again whole even when it covers the range.
 
         Returns
         -------
@@ -212,7 +255,8 @@ class YahooSource:
         lo = pd.Timestamp(start).normalize() if start is not None else self.start
         hi = min(pd.Timestamp(end).normalize() if end is not None else self.end, _today())
         entry = self._read_cache(ticker)
-        if entry is not None and entry.start <= lo and entry.end >= hi:
+        if entry is not None and entry.start <= lo and entry.end >= hi and not (
+                upgrade and entry.predates_columns):
             return entry
         try:
             if self._unreachable is not None:
@@ -254,6 +298,9 @@ class YahooSource:
         if entry is None:
             frames = [to_prices(fetch(ticker, lo, hi, self.timeout), ticker)]
             start, end = lo, hi
+        elif entry.predates_columns:  # closes only: fetch the whole range, with open ... volume
+            start, end = min(lo, entry.start), max(hi, entry.end)
+            frames = [to_prices(fetch(ticker, start, end, self.timeout), ticker)]
         else:
             start, end = min(lo, entry.start), max(hi, entry.end)
             frames = [entry.prices]
@@ -299,6 +346,16 @@ class YahooSource:
                 f"cache {self.cache.directory} has none; connect to the internet and retry, "
                 "or use the embedded dataset (--source embedded)")
 
+    def _no_column_message(self, ticker: str, column: str, entry: CacheEntry) -> str:
+        source = str(entry.meta.get("source"))
+        if source != "yahoo":
+            return (f"no {column} for {ticker} in {self.name}: its cache entry holds closing "
+                    f"prices only ({source}); pass --prices DIR with a {ticker}.csv that has "
+                    f"a {column} column")
+        return (f"no {column} for {ticker} in {self.name}: its cache entry predates volume, "
+                f"high, low and open in the cache (closing prices only); run "
+                f"'{self.cache.fetch_command(ticker)}' with internet access to fetch it again")
+
     def _stale_message(self, ticker: str, entry: CacheEntry, reason: str, lo: pd.Timestamp,
                        hi: pd.Timestamp) -> str:
         fetched = entry.fetched_at
@@ -328,12 +385,12 @@ def _agrees(old: pd.DataFrame, new: pd.DataFrame, rtol: float = 1e-6) -> bool:
 def fetch_many(source: YahooSource, tickers: Iterable[str], start: Any = None, end: Any = None,
                progress: Callable[[str], None] | None = None
                ) -> dict[str, CacheEntry | EventStudyError]:
-    """Update the cache for each ticker; return the entry or the error per ticker."""
+    """Update the cache for each ticker (``upgrade``); return the entry or the error per one."""
     out: dict[str, CacheEntry | EventStudyError] = {}
     for ticker in tickers:
         try:
             check_ticker(ticker, source.name)
-            out[ticker] = source.update(ticker, start, end)
+            out[ticker] = source.update(ticker, start, end, upgrade=True)
         except EventStudyError as exc:
             out[ticker] = exc
         if progress is not None:

@@ -1,5 +1,6 @@
 """The calls into yfinance: one history request with a deadline and yfinance's logging and cache
-kept quiet, and Yahoo's bars turned into exchange-local dates and a price frame. Used by
+kept quiet, and Yahoo's bars turned into exchange-local dates and a price frame (closes, open,
+high, low and volume). Used by
 :class:`~eventstudy.prices.yahoo.YahooSource`.
 """
 
@@ -74,11 +75,27 @@ def exchange_tz(ticker: str) -> str | None:
     return str(tz_of(code))
 
 
-def to_prices(frame: pd.DataFrame, ticker: str) -> pd.DataFrame:
-    """Turn a yfinance history frame into ``close``/``adj_close`` on exchange-local dates.
+#: Yahoo's columns besides the closes, kept in the cache (lower case, as in the cache file).
+OHLCV = ("open", "high", "low", "volume")
 
-    Accepts ``Ticker.history`` frames (columns ``Close``, ``Adj Close``) and single-ticker
-    ``yf.download`` frames (two-level columns). Rows without a close are dropped.
+
+def to_prices(frame: pd.DataFrame, ticker: str) -> pd.DataFrame:
+    """Turn a yfinance history frame into a price frame on exchange-local dates.
+
+    Accepts ``Ticker.history`` frames (columns ``Close``, ``Adj Close``, ``Open``, ``High``,
+    ``Low``, ``Volume``) and single-ticker ``yf.download`` frames (two-level columns). Rows
+    without a close are dropped.
+
+    The result has the columns ``close``, ``adj_close``, ``open``, ``high``, ``low`` and
+    ``volume`` (all ``float64``; NaN where the answer has no value, or no such column). With
+    ``auto_adjust=False`` (:func:`yf_history`) ``open``, ``high``, ``low`` and ``close`` are on
+    one basis: as Yahoo publishes them, adjusted for splits but not for dividends (``Volume``
+    too is split-adjusted by Yahoo); only ``adj_close`` is dividend-adjusted. So a high/low
+    range is read against ``close``, never against ``adj_close``. A price cell that is not a
+    positive finite number (Yahoo's occasional ``0`` open or high) and a negative or
+    non-finite volume are taken as no value that day (NaN); a volume of ``0`` is kept (an
+    index's all-zero volume is refused when it is read, by
+    :meth:`~eventstudy.prices.yahoo.YahooSource.load_column`).
 
     Raises
     ------
@@ -95,11 +112,22 @@ def to_prices(frame: pd.DataFrame, ticker: str) -> pd.DataFrame:
     if "close" not in names:
         raise PriceDataError(f"Yahoo answer for {ticker} has no Close column "
                              f"({', '.join(map(str, frame.columns))})")
-    close = pd.to_numeric(frame[names["close"]], errors="coerce").to_numpy(np.float64)
-    adj = (pd.to_numeric(frame[names["adj_close"]], errors="coerce").to_numpy(np.float64)
-           if "adj_close" in names else close)
+
+    def numbers(name: str) -> np.ndarray:
+        if name not in names:
+            return np.full(len(frame), np.nan)
+        return pd.to_numeric(frame[names[name]], errors="coerce").to_numpy(np.float64)
+
+    close = numbers("close")
+    adj = numbers("adj_close") if "adj_close" in names else close
+    columns = {"close": close, "adj_close": adj}
+    with np.errstate(invalid="ignore"):
+        for name in OHLCV:
+            values = numbers(name)
+            bad = ~np.isfinite(values) | (values < 0 if name == "volume" else values <= 0)
+            columns[name] = np.where(bad, np.nan, values)
     index = local_dates(pd.DatetimeIndex(frame.index), exchange_tz(ticker))
-    out = pd.DataFrame({"close": close, "adj_close": adj}, index=index)
+    out = pd.DataFrame(columns, index=index)
     out = out[np.isfinite(out["close"].to_numpy())]
     if out.empty:
         return out
@@ -133,7 +161,9 @@ def yf_history(ticker: str, start: pd.Timestamp, end: pd.Timestamp,
                timeout: float = TIMEOUT) -> pd.DataFrame:
     """Fetch daily bars ``start..end`` (both inclusive) with ``yfinance.Ticker.history``.
 
-    Unadjusted ``Close`` and adjusted ``Adj Close`` (``auto_adjust=False``), no actions.
+    ``Close`` as Yahoo publishes it (not dividend-adjusted; Yahoo adjusts it for splits) and
+    the adjusted ``Adj Close`` (``auto_adjust=False``), with ``Open``, ``High``, ``Low`` and
+    ``Volume`` on the basis of ``Close`` (see :func:`to_prices`); no actions.
 
     Raises
     ------
