@@ -68,7 +68,7 @@ class MeasureSource:
         self.name = inner.name
         self._baskets: dict[str, Security] = {}
         self._shares: dict[str, float] = {}
-        self._cache: dict[str, pd.Series] = {}
+        self._cache: dict[str, pd.Series | MissingColumnError] = {}
 
     def __repr__(self) -> str:
         return f"MeasureSource({self.inner!r}, {self.measure!r})"
@@ -81,9 +81,16 @@ class MeasureSource:
         return self.inner.tickers()
 
     def load(self, ticker: str) -> pd.Series:
+        """The observable of ``ticker``, read once (a ticker without the column, once too)."""
         if ticker not in self._cache:
-            self._cache[ticker] = self._observable(ticker)
-        return self._cache[ticker].copy()
+            try:
+                self._cache[ticker] = self._observable(ticker)
+            except MissingColumnError as exc:
+                self._cache[ticker] = exc
+        found = self._cache[ticker]
+        if isinstance(found, MissingColumnError):
+            raise found.with_traceback(None)
+        return found.copy()
 
     def _real(self, tickers: Iterable[str]) -> list[str]:
         return [t for t in tickers if t not in self._baskets and not t.startswith(MARKET_VOLUME)]
@@ -158,38 +165,37 @@ class MeasureSource:
             self._baskets[ticker] = security
         if security.shares_outstanding:
             self._shares[ticker] = security.shares_outstanding
-        if self.measure == "volatility":
-            return Measured(replace(security, basket=(), benchmark=None),
-                            replace(settings, model="constant-mean"))
+        if self.measure == "volatility" or settings.model == "constant-mean":
+            model = "constant-mean" if self.measure == "volatility" else settings.model
+            return Measured(replace(security, basket=(), benchmark=None,
+                                    benchmark_exchange=None), replace(settings, model=model))
         if settings.model not in VOLUME_MODELS:
             return Measured(security, settings, unusable=(
                 f"the {settings.model} model is not a volume model; use "
                 f"{', '.join(VOLUME_MODELS)}"))
-        market, note = self._market_of(security)
-        if settings.model == "constant-mean":
-            market, note = None, ""
-        exchange = security.exchange if market and market.startswith(MARKET_VOLUME) else (
-            security.benchmark_exchange if market == security.benchmark else None)
-        if market and exchange is None:
-            exchange = _exchange(market) or security.exchange
+        market, exchange, note = self._market_of(security)
         return Measured(replace(security, basket=(), benchmark=market,
                                 benchmark_exchange=exchange), settings, note)
 
-    def _market_of(self, security: Security) -> tuple[str | None, str]:
-        """The market volume series of a pair and the note that says which it is."""
-        if security.volume_benchmark:
-            return security.volume_benchmark, (
-                f"market volume: {security.volume_benchmark}'s (volume_benchmark)")
+    def _market_of(self, security: Security) -> tuple[str, str, str]:
+        """The market volume series of a pair, the exchange whose sessions it follows, and the
+        note that says which it is."""
+        chosen = security.volume_benchmark
+        if chosen:
+            exchange = (security.benchmark_exchange if chosen == security.benchmark else
+                        _exchange(chosen)) or security.exchange
+            return chosen, exchange, f"market volume: {chosen}'s (volume_benchmark)"
         if security.benchmark:
             try:
-                load_column(self.inner, security.benchmark, "volume")
-                return security.benchmark, f"market volume: the benchmark {security.benchmark}'s"
+                self.load(security.benchmark)  # read once: the study reads it from here
+                return (security.benchmark, security.benchmark_exchange or security.exchange,
+                        f"market volume: the benchmark {security.benchmark}'s")
             except MissingColumnError:
                 pass
         exchange = security.exchange
         what = f"{security.benchmark} has no volume in {self.inner.name}; " if (
             security.benchmark) else ""
-        return MARKET_VOLUME + exchange, (
+        return MARKET_VOLUME + exchange, exchange, (
             f"market volume: {what}the mean log(1 + volume) of the {exchange} names in "
             f"{self.inner.name} ({MARKET_VOLUME}{exchange}); set volume_benchmark to choose one")
 
