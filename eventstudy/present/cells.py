@@ -22,28 +22,28 @@ def stars(p: float) -> str:
     return ""
 
 
-def pct(x: float, digits: int = 2, signed: bool = True) -> Text:
-    """A decimal return as a percentage, green when positive and red when negative."""
+def _scaled(x: float, scale: float, digits: int, signed: bool, suffix: str = "") -> Text:
+    """``x * scale`` with ``digits`` decimals (and a sign), green when positive and red when
+    negative; a dim dash when it is missing."""
     if x is None or not math.isfinite(x):
         return Text("–", style="dim")
     style = "green" if x > 0 else "red" if x < 0 else ""
-    return Text(f"{x * 100:+.{digits}f}%" if signed else f"{x * 100:.{digits}f}%", style=style)
+    return Text(f"{x * scale:{'+' if signed else ''}.{digits}f}{suffix}", style=style)
+
+
+def pct(x: float, digits: int = 2, signed: bool = True) -> Text:
+    """A decimal return as a percentage, green when positive and red when negative."""
+    return _scaled(x, 100, digits, signed, "%")
 
 
 def log_points(x: float, digits: int = 2, signed: bool = True) -> Text:
     """A difference of logs (abnormal log volume) in log points, coloured by sign."""
-    if x is None or not math.isfinite(x):
-        return Text("–", style="dim")
-    style = "green" if x > 0 else "red" if x < 0 else ""
-    return Text(f"{x:+.{digits + 1}f}" if signed else f"{x:.{digits + 1}f}", style=style)
+    return _scaled(x, 1, digits + 1, signed)
 
 
 def pct2(x: float, digits: int = 2, signed: bool = True) -> Text:
     """A daily variance in squared percent (%²: 1e-4), coloured by sign."""
-    if x is None or not math.isfinite(x):
-        return Text("–", style="dim")
-    style = "green" if x > 0 else "red" if x < 0 else ""
-    return Text(f"{x * 1e4:+.{digits}f}" if signed else f"{x * 1e4:.{digits}f}", style=style)
+    return _scaled(x, 1e4, digits, signed)
 
 
 #: How a measure's values are written: returns in %, log volume in log points, a variance

@@ -25,7 +25,6 @@ from eventstudy.present.common import (
     exchange_label,
     fnum,
     fp,
-    pct_text,
     stars,
     stars_legend,
     window_text,
@@ -56,7 +55,7 @@ _PRE = ("<pre class=\"{scope}\" style=\"white-space:pre;overflow-x:auto;line-hei
 def _pct(x: float, signed: bool = True, measure: str = "returns") -> str:
     """A value in its measure's unit (a return in %, log volume in log points, a variance
     in %²), its sign coloured."""
-    text = pct_text(x, 2, signed) if measure == "returns" else CELLS[measure](x, 2, signed).plain
+    text = CELLS[measure](x, 2, signed).plain
     cls = "pos" if signed and text.startswith("+") else "neg" if signed and text[0] == "-" else ""
     return f'<span class="{cls}">{text}</span>' if cls else text
 

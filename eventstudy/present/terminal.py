@@ -238,7 +238,7 @@ def _car_table(p: PairResult, drop: frozenset[str]) -> Table:
 
 def _aggregate_panel(result: EventStudyResult) -> RenderableType:
     assert result.aggregate is not None
-    return aggregate_panel(result.aggregate, cell=CELLS[result.measure])
+    return aggregate_panel(result.aggregate, measure=result.measure)
 
 
 #: The layouts of a pooled run's events table, fullest first: the title narrows, the
@@ -319,8 +319,7 @@ def render_pooled(pooled: PooledResult) -> RenderableType:
     parts: list[RenderableType] = [
         Text(f"Pooled study of {len(pooled.results)} events"
              + (f" ({'; '.join(what)})" if what else ""), style="bold"),
-        events, pairs, aggregate_panel(pooled.aggregate,
-                                       cell=CELLS[pooled.results[0].measure])]
+        events, pairs, aggregate_panel(pooled.aggregate, measure=pooled.results[0].measure)]
     if pooled.results[0].measure == "volatility":
         parts.append(_volatility_table(pooled))
     if pooled.excluded:

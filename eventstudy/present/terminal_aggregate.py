@@ -9,7 +9,7 @@ computes no statistic.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich import box
@@ -18,7 +18,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from eventstudy.present.cells import CELLS, fnum, fp, pct, stars
+from eventstudy.present.cells import CELLS, fnum, fp, stars
 from eventstudy.present.fitting import Stacked
 
 if TYPE_CHECKING:
@@ -26,14 +26,16 @@ if TYPE_CHECKING:
 
 
 def aggregate_panel(agg: Aggregate, title: str | None = None,
-                    cell: Callable[..., Text] = pct) -> RenderableType:
+                    measure: str = "returns") -> RenderableType:
     """The aggregate: tests as rows, event days (stat and stars) and CAR windows (stat, p,
-    stars) as columns; r̄, the bootstrap interval and which tests survive cross-correlation."""
+    stars) as columns; r̄, the bootstrap interval and which tests survive cross-correlation.
+    The values are in ``measure``'s unit (:data:`~eventstudy.present.cells.CELLS`)."""
     from eventstudy.inference.aggregate import ALL_TESTS as TEST_ORDER
     from eventstudy.inference.aggregate import ROBUST_TO_CROSS_CORRELATION
 
     robust = set(ROBUST_TO_CROSS_CORRELATION)
     keys = [k for k in TEST_ORDER if any(k in v for v in agg.day_tests.values())]
+    cell = CELLS[measure]  # the measure's unit: % for returns, log points for volume, ...
 
     def label(key: str) -> str:
         return key + (" †" if key in robust else "")
@@ -78,7 +80,7 @@ def aggregate_panel(agg: Aggregate, title: str | None = None,
         table.add_row("CAAR", *(cell(car.at[w, "caar"]) for w in chunk))
         if with_ci:
             table.add_row(f"{level:.0%} CI", *(
-                Text(_interval(car.at[w, "ci_low"], car.at[w, "ci_high"], cell))
+                Text(_interval(car.at[w, "ci_low"], car.at[w, "ci_high"], measure))
                 for w in chunk))
         table.rows[-1].end_section = True
         for key in keys:
@@ -100,7 +102,7 @@ def aggregate_panel(agg: Aggregate, title: str | None = None,
     else:
         notes.append("Pairs on different day-0 dates: cross-correlation only within a date; "
                      "† tests adjust for it (portfolio_t needs one common date).\n")
-    if cell is not pct and cell is CELLS["volume"]:
+    if measure == "volume":
         notes.append(VOLUME_NOTE + "\n")
     if int(agg.bootstrap.get("n", 0)):
         notes.append(f"CI: bootstrap percentile, {agg.bootstrap['n']} resamples of pairs, "
@@ -118,8 +120,9 @@ VOLUME_NOTE = ("Volume: abnormal log volume is right-skewed; sign_z, wilcoxon_z 
                "(Campbell & Wasley 1996).")
 
 
-def _interval(low: float, high: float, cell: Callable[..., Text]) -> str:
+def _interval(low: float, high: float, measure: str) -> str:
     """A CI: in % for returns ("[-1.20, 3.40]%"), else in the measure's units."""
-    if cell is pct:
+    cell = CELLS[measure]
+    if measure == "returns":
         return f"[{fnum(low * 100)}, {fnum(high * 100)}]%"
     return f"[{cell(low).plain}, {cell(high).plain}]"
