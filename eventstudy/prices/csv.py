@@ -32,6 +32,7 @@ date. A header without the column, or a column whose every cell is empty, raises
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +43,7 @@ from eventstudy.prices.columns import PRICE_COLUMNS, MissingColumnError, check_c
 from eventstudy.prices.csv_format import _NON_FINITE_WORDS, _parse, _row_line, _validate
 from eventstudy.prices.source import PriceSource, check_ticker
 
-__all__ = ["CsvDirectorySource", "read_column_csv", "read_price_csv"]
+__all__ = ["CsvDirectorySource", "PriceFile", "read_column_csv", "read_price_csv"]
 
 
 def read_price_csv(path: str | os.PathLike[str], *, ticker: str | None = None) -> pd.Series:
@@ -135,14 +136,40 @@ def read_column_csv(path: str | os.PathLike[str], column: str, *, ticker: str | 
     Name: ABC, dtype: float64
     """
     check_column_name(column)
-    path = Path(path)
-    where = str(path)
-    name = ticker if ticker is not None else _ticker_from_path(path)
-    text = _read_text(path, where)
-    frame, header = _parse(text, where)
-    _validate(frame, header, text, where, name)  # dates, duplicate dates, closes
-    place = source if source is not None else f"price file {where}"
-    return _column(frame, header, text, where, name, column, place)
+    return PriceFile.read(path, ticker=ticker).column(column, source=source)
+
+
+@dataclass(frozen=True, eq=False)
+class PriceFile:
+    """A price file read and checked once by :func:`read_price_csv`'s rules (dates, duplicate
+    dates, closes), whose other columns are then read on demand (:meth:`column`), without
+    reading or parsing the file again for each."""
+
+    frame: pd.DataFrame
+    header: list[str]
+    text: str
+    where: str
+    ticker: str
+
+    @classmethod
+    def read(cls, path: str | os.PathLike[str], *, ticker: str | None = None) -> PriceFile:
+        """Read and check the file at `path` (the Series' name: `ticker`, by default the file
+        name without ``.csv``); raise :class:`PriceDataError` as :func:`read_price_csv`."""
+        path = Path(path)
+        where = str(path)
+        name = ticker if ticker is not None else _ticker_from_path(path)
+        text = _read_text(path, where)
+        frame, header = _parse(text, where)
+        _validate(frame, header, text, where, name)  # dates, duplicate dates, closes
+        return cls(frame, header, text, where, name)
+
+    def column(self, column: str, *, source: str | None = None) -> pd.Series:
+        """The `column` of the file, as :func:`read_column_csv` returns it (`source` names the
+        source in the messages)."""
+        check_column_name(column)
+        place = source if source is not None else f"price file {self.where}"
+        return _column(self.frame, self.header, self.text, self.where, self.ticker, column,
+                       place)
 
 
 def _column(frame: pd.DataFrame, header: list[str], text: str, where: str, name: str,

@@ -31,7 +31,7 @@ import pandas as pd
 
 from eventstudy.errors import PriceDataError
 from eventstudy.prices.columns import check_column_name
-from eventstudy.prices.csv import read_column_csv, read_price_csv
+from eventstudy.prices.csv import PriceFile, read_price_csv
 from eventstudy.prices.source import PriceSource, check_ticker
 
 __all__ = ["EmbeddedSource", "clear_cache", "load", "tickers"]
@@ -94,9 +94,10 @@ class EmbeddedSource(PriceSource):
     def load_column(self, ticker: str, column: str) -> pd.Series:
         """Return the embedded `column` (``volume``, ``high``, ``low``, ``open``) of `ticker`.
 
-        Read with the strict reader (:func:`~eventstudy.prices.csv.read_column_csv`) once per
-        process and column; a copy every time. The indices (``^TOPX``, ``^AXJO``, ``^GSPC``,
-        ...) and ``JPY=X`` have no volume, some no high/low either (``data/README.md``).
+        Read with the strict reader (:class:`~eventstudy.prices.csv.PriceFile`: the file once
+        per process, each column once); a copy every time. The indices (``^TOPX``, ``^AXJO``,
+        ``^GSPC``, ...) and ``JPY=X`` have no volume, some no high/low either
+        (``data/README.md``).
 
         Returns
         -------
@@ -173,15 +174,22 @@ def _read_trusted(path: os.PathLike[str], ticker: str) -> pd.Series:
 
 
 @functools.cache
-def _load_column(ticker: str, column: str) -> pd.Series:
-    """Read one column of one embedded file, strictly (once per process; callers copy)."""
+def _price_file(ticker: str) -> PriceFile:
+    """One embedded file read and checked strictly, once per process for all its columns."""
     with resources.as_file(_data_dir() / f"{ticker}.csv") as path:
-        return read_column_csv(path, column, ticker=ticker, source=f"the {EmbeddedSource.name}")
+        return PriceFile.read(path, ticker=ticker)
+
+
+@functools.cache
+def _load_column(ticker: str, column: str) -> pd.Series:
+    """One column of one embedded file (once per process; callers copy)."""
+    return _price_file(ticker).column(column, source=f"the {EmbeddedSource.name}")
 
 
 def clear_cache() -> None:
     """Forget the series read so far (after the files change, e.g. by ``refresh``)."""
     _load.cache_clear()
+    _price_file.cache_clear()
     _load_column.cache_clear()
 
 
