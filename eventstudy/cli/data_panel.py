@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 
     from eventstudy.study.series import Named
 
-MEASURES = ("returns", "volume")
 
 
 def panel(
@@ -62,6 +61,7 @@ def panel(
 
     from eventstudy._atomic import atomic_write
     from eventstudy.prices import validate
+    from eventstudy.study.batch.inputs import MEASURES  # what a batch panel can hold
     from eventstudy.study.series import named_prices
 
     if out.suffix.lower() != ".parquet":

@@ -357,9 +357,9 @@ def volatility_frame(pairs: tuple[PairResult, ...]) -> pd.DataFrame:
     if not rows:
         return pd.DataFrame(columns=list(VOLATILITY_COLUMNS))
     f, df1, df2 = (np.array([r[k] for r in rows], float) for k in ("f", "df1", "df2"))
-    chi2, dof, p = pooled_variance_ratio(f, df1, df2)
+    stat, dof, p = pooled_variance_ratio(f, df1, df2)
     rows.append({"security": "pooled", "model": rows[0]["model"],
-                 "ratio": float(np.nanmean([r["ratio"] for r in rows])), "f": chi2,
+                 "ratio": float(np.nanmean([r["ratio"] for r in rows])), "f": stat,
                  "df1": dof, "df2": np.nan, "p": p})
     return pd.DataFrame(rows, columns=list(VOLATILITY_COLUMNS))
 
