@@ -13,7 +13,7 @@ Window = tuple[int, int]
 ReturnKind = Literal["log", "simple", "level"]  # "level": the observable itself
 ModelName = Literal[
     "market", "constant-mean", "market-adjusted", "multi-factor", "dimson", "scholes-williams",
-    "garch",
+    "garch", "synthetic",
 ]
 Timing = Literal["before-open", "intraday", "after-close", "unknown"]
 
@@ -24,7 +24,7 @@ MEASURES: tuple[str, ...] = ("returns", "volume", "volatility")
 VOLUME_MODELS: tuple[str, ...] = ("constant-mean", "market", "market-adjusted")
 MODEL_NAMES: tuple[str, ...] = (
     "market", "constant-mean", "market-adjusted", "multi-factor", "dimson", "scholes-williams",
-    "garch",
+    "garch", "synthetic",
 )
 # Models whose fit carries a general design ((X'X)⁻¹ in prediction coordinates, k > 2 or lags).
 DESIGN_MODELS: tuple[str, ...] = ("multi-factor", "dimson", "scholes-williams")

@@ -148,8 +148,9 @@ def run(
         str | None,
         typer.Option("--model", help="Study every pair under this model instead of the events "
                      "file's: market, constant-mean, market-adjusted, multi-factor, dimson or "
-                     "scholes-williams, garch (a pair it does not fit is excluded with the "
-                     "reason)."),
+                     "scholes-williams, garch or synthetic (a synthetic control of the "
+                     "exchange's other names, with placebo p-values); a pair it does not fit is "
+                     "excluded with the reason."),
     ] = None,
     measure: Annotated[
         str | None,

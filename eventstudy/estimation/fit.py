@@ -71,6 +71,9 @@ class ModelFit:
     garch : GarchFit or None
         ``model = "garch"``: the GARCH(1,1) fit whose projected conditional variance is each
         event-window AR's (:mod:`eventstudy.estimation.garch_model`).
+    synthetic : Placebos or None
+        ``model = "synthetic"``: the donors, weights, RMSPE and placebos in space
+        (:mod:`eventstudy.inference.placebo`).
     """
 
     model: str
@@ -97,6 +100,7 @@ class ModelFit:
     first_obs: pd.Timestamp | None = None
     last_obs: pd.Timestamp | None = None
     garch: Any = field(default=None, compare=False, repr=False)
+    synthetic: Any = field(default=None, compare=False, repr=False)
 
     @property
     def general(self) -> bool:

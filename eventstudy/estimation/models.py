@@ -21,6 +21,9 @@ general variance V = σ̂²[D + Z*(X'X)⁻¹Z*'] (CLM eq. 4.4.9):
 :class:`~eventstudy.estimation.garch_model.GarchMarket` ("garch") is the market model with
 GARCH(1,1) errors, fitted by the ``arch`` package; its ARs' variances are the conditional
 variances projected over the event window (k = 5).
+:class:`~eventstudy.estimation.synthetic.SyntheticControl` ("synthetic") is the demeaned
+synthetic control on a donor pool (Abadie, Diamond and Hainmueller 2010), a design fit whose k
+is the size of its weights' support.
 
 This module is the registry (:data:`MODELS`, :func:`get_model`); the models live in
 :mod:`~eventstudy.estimation.fit` (:class:`ModelFit`, the interface and the closed forms) and
@@ -54,6 +57,7 @@ from eventstudy.estimation.fit import (
     NormalReturnModel,
 )
 from eventstudy.estimation.garch_model import GarchMarket
+from eventstudy.estimation.synthetic import SyntheticControl
 
 __all__ = [
     "MODELS",
@@ -68,13 +72,14 @@ __all__ = [
     "MultiFactor",
     "NormalReturnModel",
     "ScholesWilliams",
+    "SyntheticControl",
     "get_model",
 ]
 
 MODELS: dict[str, type[NormalReturnModel]] = {
     cls.name: cls for cls in (
         MarketModel, ConstantMean, MarketAdjusted, MultiFactor, Dimson, ScholesWilliams,
-        GarchMarket,
+        GarchMarket, SyntheticControl,
     )
 }
 assert tuple(MODELS) == MODEL_NAMES
@@ -85,11 +90,13 @@ def get_model(
 ) -> NormalReturnModel:
     """The model of this name (one of ``MODEL_NAMES``).
 
-    ``factors`` is used by "multi-factor", ``lags`` and ``leads`` (default: = lags) by
-    "dimson"; the other models ignore them.
+    ``factors`` is used by "multi-factor" (and names the donors of "synthetic"), ``lags`` and
+    ``leads`` (default: = lags) by "dimson"; the other models ignore them.
     """
     if name == "multi-factor":
         return MultiFactor(factors)
+    if name == "synthetic":
+        return SyntheticControl(factors)
     if name == "dimson":
         return Dimson(lags, leads)
     try:

@@ -30,6 +30,9 @@ def check_keys(table: Mapping[str, Any], allowed: Sequence[str], label: str, whe
             raise EventsFileError(f"{label}: unknown key '{key}' in {where}; {hint}")
 
 
+_EXAMPLES = {"factors": '["^TOPX", "JPY=X"]', "donors": '["6501.T", "7011.T"]'}
+
+
 def window(value: Any, label: str, where: str) -> Window:
     try:
         return as_window(value)
@@ -60,13 +63,13 @@ def settings(table: Mapping[str, Any], label: str, where: str) -> dict[str, Any]
             if not isinstance(value, int) or isinstance(value, bool) or value < 3:
                 raise EventsFileError(f"{label}: {at} must be an integer >= 3, got {value!r}")
             out[key] = value
-        elif key == "factors":
+        elif key in ("factors", "donors"):
             if not isinstance(value, list) or not value or not all(
                 isinstance(v, str) and v for v in value
             ) or len(set(value)) != len(value):
                 raise EventsFileError(
                     f"{label}: {at} must be a non-empty list of distinct ticker strings, e.g. "
-                    f'factors = ["^TOPX", "JPY=X"]; got {value!r}'
+                    f"{key} = {_EXAMPLES[key]}; got {value!r}"
                 )
             out[key] = tuple(value)
         elif key in ("lags", "leads"):

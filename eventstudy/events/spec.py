@@ -20,6 +20,7 @@ EVENT_ID = re.compile(r"[a-z0-9-]+")  # the whole id: EVENT_ID.fullmatch
 SETTING_KEYS = (
     "estimation", "window", "car", "model", "returns", "min_estimation", "factors", "lags",
     "leads", "exclude_event_windows", "exclude_confounders", "full_estimation", "measure",
+    "donors",
 )
 SECURITY_KEYS = (
     "ticker", "name", "exchange", "benchmark", "benchmark_exchange", "basket", "proxy",
@@ -50,7 +51,8 @@ class Settings:
         CAR windows reported; each lies inside ``window``.
     model : str
         Normal-return model: one of ``MODEL_NAMES`` ("market", "constant-mean",
-        "market-adjusted", "multi-factor", "dimson", "scholes-williams").
+        "market-adjusted", "multi-factor", "dimson", "scholes-williams", "garch",
+        "synthetic").
     returns : str
         "log" or "simple".
     min_estimation : int
@@ -74,6 +76,9 @@ class Settings:
         What is studied (``MEASURES``): "returns" (default), "volume" (log(1 + volume), or log
         turnover with ``shares_outstanding``) or "volatility" (the Parkinson high-low variance,
         with the variance-ratio and GARCH event-dummy tests of the returns).
+    donors : tuple of str
+        The donor pool of the "synthetic" model (default: the names of the pair's exchange in
+        the price source that the event does not study; :mod:`eventstudy.study.synthetic`).
     """
 
     estimation: Window = (-250, -11)
@@ -89,6 +94,7 @@ class Settings:
     exclude_confounders: bool = True
     full_estimation: bool = False
     measure: str = "returns"
+    donors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -146,6 +152,8 @@ class Event:
     ``announced`` is a timezone-aware :class:`datetime.datetime` (an instant) or a plain
     :class:`datetime.date`, read with ``timing``. ``headline`` is the CAR window a reader
     should look at first: (0, +1) when the timing is unknown, as the literature does.
+    ``named`` keeps the securities the events file names for the event when a study keeps only
+    some of them (``--securities``): a synthetic control's donors exclude them all.
     """
 
     id: str
@@ -158,6 +166,7 @@ class Event:
     notes: str = ""
     headline: Window = (0, 0)
     overrides: Mapping[str, Any] = field(default_factory=dict)
+    named: tuple[str, ...] = ()  # the securities the file names, when a study cuts them
 
     @property
     def announced_text(self) -> str:

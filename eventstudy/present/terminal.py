@@ -19,6 +19,7 @@ from eventstudy import _display
 from eventstudy.present.cells import CELLS, LEGEND, STAR_LEVELS, UNITS, fnum, fp, pct, stars
 from eventstudy.present.fitting import Fitted
 from eventstudy.present.terminal_aggregate import aggregate_panel
+from eventstudy.present.terminal_synthetic import placebo_lines, synthetic_fit
 from eventstudy.sessions import exchange_label
 from eventstudy.study.pooled import PooledResult
 from eventstudy.study.results import EventStudyResult
@@ -99,6 +100,8 @@ def _pair_panel(p: PairResult, result: EventStudyResult) -> RenderableType:
     elif fit.model == "constant-mean":
         est.append(f"mean return μ = {fnum(fit.alpha * 100, '.3f')}%  "
                    f"σ = {fnum(fit.sigma * 100, '.3f')}%")
+    elif fit.synthetic is not None:
+        est.append(synthetic_fit(fit))
     elif fit.params:  # multi-factor, Dimson, Scholes–Williams: every estimated parameter
         shown = "  ".join(f"{name} = {fnum(value, _param_format(fit.model, name))}"
                           for name, value in fit.params)
@@ -114,6 +117,8 @@ def _pair_panel(p: PairResult, result: EventStudyResult) -> RenderableType:
     if len(p.name) > 30:  # a long name (a proxy's description) under the title, not in it
         body.insert(0, Text(p.name, style="italic"))
     body.insert(0, est)
+    if fit.synthetic is not None:
+        body.append(placebo_lines(fit))
     for c, t in p.confounders:
         body.append(Text(f"confounder in window: {c.date} (t = {t:+d}) {c.note}",
                          style="yellow"))

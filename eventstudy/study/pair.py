@@ -42,6 +42,7 @@ from eventstudy.study.sample import (
     _split_days,
     _window_confounders,
 )
+from eventstudy.study.synthetic import NoDonors, donor_pool, fit_with_placebos, usable_donors
 
 
 def car_windows(settings: Settings, event: Event) -> tuple[Window, ...]:
@@ -53,7 +54,7 @@ def car_windows(settings: Settings, event: Event) -> tuple[Window, ...]:
 def _price_tickers(security: Security, settings: Settings) -> list[str]:
     """The price series a pair reads: its own (or its basket's), the factors of a multi-factor
     model, the benchmark of a model that has one (their checks' notes are the pair's)."""
-    factors = settings.factors if settings.model == "multi-factor" else ()
+    factors = settings.factors if settings.model in ("multi-factor", "synthetic") else ()
     tickers = [*(security.basket or (security.ticker,)), *(factors or ())]
     if security.benchmark and settings.model not in ("constant-mean", "multi-factor"):
         tickers.append(security.benchmark)
@@ -91,13 +92,15 @@ def study_pair(
     instant (:func:`~eventstudy.sessions.align_sessions`). Estimation-window hygiene drops the
     sessions inside other events' windows for the same security and its confounder dates.
     """
+    synthetic = settings.model == "synthetic"  # its model waits for the donors' prices
     try:
-        model = get_model(settings.model, factors=settings.factors, lags=settings.lags,
-                          leads=settings.leads)
+        model = None if synthetic else get_model(
+            settings.model, factors=settings.factors, lags=settings.lags, leads=settings.leads)
     except EstimationError as exc:
         raise _Exclude(str(exc), "model not available") from None
-    design = isinstance(model, DesignModel)
-    shifts = model.shifts if design and not settings.model == "multi-factor" else (0,)
+    design = synthetic or isinstance(model, DesignModel)
+    shifts = model.shifts if design and model is not None and not settings.model == (
+        "multi-factor") else (0,)
     pre = max(0, -min(shifts))  # extra sessions before the window for lagged benchmark returns
     est, win = settings.estimation, settings.window
     try:
@@ -128,13 +131,22 @@ def study_pair(
         _check_calendar(price, security, source, grid)
     _check_coverage(security.ticker, first, last, grid[1 + pre], grid[-1], strict, late)
     benchmark = None
-    x_all: np.ndarray | None = None  # multi-factor: one column per factor
-    if settings.model == "multi-factor":
+    x_all: np.ndarray | None = None  # multi-factor: one column per factor (synthetic: donor)
+    if synthetic:
+        try:
+            donors, donor_prices, left_out = usable_donors(
+                source, donor_pool(calendar, event, security, settings, source), price, grid)
+        except NoDonors as exc:
+            raise _Exclude(str(exc), "too few donors") from None
+        settings = replace(settings, factors=tuple(donors))
+        model = get_model("synthetic", factors=donors)
+        frame, x_all, grid_notes = design_returns(price, donor_prices, grid, kind)
+    elif settings.model == "multi-factor":
         factors = [_aligned(source, f, security, _exchange_of(f, security), grid, pre, strict,
                             late) for f in settings.factors]
         frame, x_all, grid_notes = design_returns(price, factors, grid, kind)  # type: ignore[arg-type]
     else:
-        if model.needs_benchmark:
+        if model.needs_benchmark:  # type: ignore[union-attr]
             assert security.benchmark is not None  # checked when the events file was loaded
             bench_exchange = security.benchmark_exchange or security.exchange
             benchmark = _aligned(source, security.benchmark, security, bench_exchange, grid, pre,
@@ -180,12 +192,17 @@ def study_pair(
             f"only {n_obs} usable estimation returns in {start.date()}..{end.date()}"
             f"{counts.detail(': ')} (min_estimation = {settings.min_estimation})",
             "too few estimation returns")
+    in_win = t >= win[0]
     try:
-        if design:
+        if synthetic:  # with its placebos in space, from the same programmes
+            fit = fit_with_placebos(model, r, x, sample, in_win, t, span, valid,  # type: ignore[arg-type]
+                                    car_windows(settings, event), start, end, n_gaps, left_out)
+            frame["benchmark_return"] = x @ np.asarray(fit.coef[1:])  # the synthetic's return
+        elif design:
             regressors = lagged if lagged is not None else x
             fit = model.fit(r[sample], regressors[sample], start, end, n_gaps=n_gaps)
         else:
-            fit = model.fit(r[sample], m[sample], start, end, n_gaps=n_gaps)
+            fit = model.fit(r[sample], m[sample], start, end, n_gaps=n_gaps)  # type: ignore[union-attr]
     except EstimationError as exc:
         raise _Exclude(str(exc), "the model cannot be fitted (zero variance)") from None
     used = frame.index[sample]
@@ -197,7 +214,6 @@ def study_pair(
         "t": t[sample], "date": frame.index[sample],
         "ar": abnormal.abnormal_returns(fit, r[sample], x[sample], span[sample].astype(float)),
     })
-    in_win = t >= win[0]
     if not valid[in_win].any():
         raise _Exclude(f"no returns in the event window {frame.index[in_win][0].date()}.."
                        f"{frame.index[-1].date()} (no prices on those sessions)",
@@ -213,8 +229,10 @@ def study_pair(
     notes = (*notes, *_price_notes(source, security, settings, frame.index[0], frame.index[-1]))
     notes = _fit_notes(notes, fit, other_ids,
                        None if valid[t == 0].any() else day0.session)
-    if x_all is not None:
-        shown_benchmark: str | None = " + ".join(settings.factors)
+    if synthetic:
+        shown_benchmark: str | None = f"{len(settings.factors)} donors"
+    elif x_all is not None:
+        shown_benchmark = " + ".join(settings.factors)
     else:
         shown_benchmark = security.benchmark if benchmark is not None else None
     return PairResult(

@@ -180,8 +180,8 @@ def restrict(calendar: Calendar, events: Sequence[Event], securities: Sequence[s
             + (f"did you mean '{near}'? " if near else "")
             + f"aliases in {calendar.path}: {', '.join(sorted(calendar.securities))}")
     keep = set(securities)
-    cut = {e.id: dataclasses.replace(e, securities=tuple(s for s in e.securities if s in keep))
-           for e in events}
+    cut = {e.id: dataclasses.replace(e, securities=tuple(s for s in e.securities if s in keep),
+                                     named=e.named or e.securities) for e in events}
     kept = tuple(cut[e.id] for e in events if cut[e.id].securities)
     if not kept:
         raise UnknownEventError(

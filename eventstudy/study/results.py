@@ -323,6 +323,7 @@ def _pair_dict(p: PairResult) -> dict[str, Any]:
             "first_obs": _date(fit.first_obs) if fit.first_obs is not None else None,
             "last_obs": _date(fit.last_obs) if fit.last_obs is not None else None,
             "params": {name: num(value) for name, value in fit.params},
+            **(fit.synthetic.to_dict() if fit.synthetic is not None else {}),
         },
         "days": [
             {"t": int(r.t), "date": _date(r.date), "return": num(r["return"]),
