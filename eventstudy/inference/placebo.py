@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from eventstudy._typing import FloatArray, Window
+from eventstudy.schema import json_number as num
 
 _TIE = 1e-12  # relative tolerance: a placebo equal to the pair's up to rounding counts as ≥
 
@@ -85,9 +86,6 @@ class Placebos:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON keys of the pair's ``estimation`` object (schema: weights, rmspe, placebo)."""
-        def num(x: float) -> float | None:
-            return float(x) if np.isfinite(x) else None
-
         order = np.argsort(-self.weights, kind="stable")
         return {
             "weights": {self.donors[j]: float(self.weights[j]) for j in order},

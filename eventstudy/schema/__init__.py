@@ -15,9 +15,17 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-__all__ = ["result_schema", "validate_result"]
+__all__ = ["json_number", "result_schema", "validate_result"]
 
 _SCHEMA_FILE = "result.schema.json"
+
+
+def json_number(x: Any) -> float | None:
+    """A number for the result document: None for NaN, infinity or missing."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
 
 
 @cache

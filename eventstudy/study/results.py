@@ -8,7 +8,6 @@ Floats stay NaN in Python; :meth:`EventStudyResult.to_dict` is the one place tha
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -24,7 +23,8 @@ from eventstudy.estimation.models import ModelFit
 from eventstudy.events import Confounder, Event
 from eventstudy.inference.aggregate import ROBUST_TO_CROSS_CORRELATION, Aggregate
 from eventstudy.inference.significance import TestResult
-from eventstudy.inference.volatility import pooled_variance_ratio
+from eventstudy.schema import json_number as num
+from eventstudy.study.volatility_table import volatility_dict, volatility_frame
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -290,14 +290,6 @@ def _event_dict(event: Event) -> dict[str, Any]:
     }
 
 
-def num(x: Any) -> float | None:
-    """A float for JSON: None for NaN, infinity or missing."""
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
-
-
 def _date(ts: Any) -> str | None:
     return None if ts is None or pd.isna(ts) else pd.Timestamp(ts).date().isoformat()
 
@@ -342,37 +334,8 @@ def _pair_dict(p: PairResult) -> dict[str, Any]:
                         for c, t in p.confounders],
         "notes": list(p.notes),
         "measure": p.measure,
-        "volatility": _volatility_dict(p.volatility),
+        "volatility": volatility_dict(p.volatility),
     }
-
-
-VOLATILITY_COLUMNS = ("security", "model", "ratio", "f", "df1", "df2", "p", "delta",
-                      "delta_t", "delta_p", "variance_rise", "garch_error")
-
-
-def volatility_frame(pairs: tuple[PairResult, ...]) -> pd.DataFrame:
-    """The pairs' volatility tests and the pooled variance ratio (see
-    :meth:`EventStudyResult.volatility_frame`)."""
-    rows = [{"security": p.security, **_volatility_dict(p.volatility)}
-            for p in pairs if p.volatility is not None]
-    if not rows:
-        return pd.DataFrame(columns=list(VOLATILITY_COLUMNS))
-    f, df1, df2 = (np.array([r[k] for r in rows], float) for k in ("f", "df1", "df2"))
-    stat, dof, p = pooled_variance_ratio(f, df1, df2)
-    rows.append({"security": "pooled", "model": rows[0]["model"],
-                 "ratio": float(np.nanmean([r["ratio"] for r in rows])), "f": stat,
-                 "df1": dof, "df2": np.nan, "p": p})
-    return pd.DataFrame(rows, columns=list(VOLATILITY_COLUMNS))
-
-
-def _volatility_dict(v: Any) -> dict[str, Any] | None:
-    if v is None:
-        return None
-    g = v.garch
-    return {"model": v.model, "ratio": num(v.ratio), "f": num(v.f), "df1": v.df1,
-            "df2": v.df2, "p": num(v.p), "delta": num(g.delta) if g else None,
-            "delta_t": num(g.delta_t) if g else None, "delta_p": num(g.delta_p) if g else None,
-            "variance_rise": num(g.ratio) if g else None, "garch_error": v.garch_error or None}
 
 
 def _aggregate_dict(agg: Aggregate) -> dict[str, Any]:
