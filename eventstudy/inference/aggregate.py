@@ -16,7 +16,11 @@ Conventions
   have (pairwise complete, at least :data:`MIN_OVERLAP` dates), averaged over ordered pairs
   i ≠ j. Pairs whose day 0 falls on different dates count as uncorrelated (ρ = 0), since
   their event-window abnormal returns do not share a date; with one common date this is
-  exactly the mean off-diagonal correlation of methods.md. Above :data:`R_BAR_MAX_PAIRS`
+  exactly the mean off-diagonal correlation of methods.md. A CAR window's r̄ (``r_bar_car``,
+  used by adj_patell_z and kp_bmp_t of that window) weights each pair's ρ by τ/L, the share of
+  the window's L days the two pairs' windows share (Kolari, Pape and Pynnönen 2018; see
+  :func:`~eventstudy.inference.dependence.overlap_correlation`): the day r̄ for one common
+  date, and for windows that do not overlap. Above :data:`R_BAR_MAX_PAIRS`
   pairs (O(N²·D) otherwise), r̄ is computed date by date: only pairs sharing a day 0 enter its
   numerator, so each date's pairs are correlated among themselves (a date with more than
   R_BAR_MAX_PAIRS pairs on a seeded subsample of them), and r̄ over all pairs (``r_bar_all``)
@@ -46,9 +50,11 @@ from eventstudy.inference.dependence import (
     R_BAR_ALL_PAIRS,
     R_BAR_MAX_PAIRS,
     estimation_aar_sd,
+    event_days,
+    overlap_correlation,
+    overlap_correlation_by_day0,
     portfolio_sigma,
     residual_correlation,
-    residual_correlation_by_day0,
 )
 from eventstudy.inference.significance import TestArray, TestResult
 
@@ -67,7 +73,10 @@ ALL_TESTS = (*TEST_ORDER, "savickas_t")
 ROBUST_TO_CROSS_CORRELATION = ("adj_patell_z", "kp_bmp_t", "cda_t", "portfolio_t", "rank_z")
 R_BAR_METHOD = (f"Pearson correlation of estimation-window residuals, aligned by calendar date, "
                 f"pairwise complete (>= {MIN_OVERLAP} shared dates), mean over pairs i ≠ j; "
-                "pairs with different day-0 dates count as uncorrelated")
+                "pairs with different day-0 dates count as uncorrelated; for a CAR window "
+                "(r_bar_car) each pair's correlation is weighted by the overlap of the two "
+                "event windows, τ/L of the window's L days (τ = L on the same day 0; Kolari, "
+                "Pape and Pynnönen 2018)")
 
 
 @dataclass(frozen=True)
@@ -99,6 +108,10 @@ class PairArrays:
     conditional : bool
         Every pair's ``se`` is its GARCH conditional standard deviation (``model = "garch"``):
         the battery adds the Savickas (2003) test.
+    event_dates : array (..., N, T), optional
+        Calendar date (datetime64 or day number) of each pair's offsets, for the overlap of
+        event windows; None: day 0 moved by the offsets (weekdays, see
+        :func:`~eventstudy.inference.dependence.event_days`).
     """
 
     offsets: Any
@@ -117,6 +130,7 @@ class PairArrays:
     residual_dates: Any = None
     keys: tuple[tuple[str, str], ...] = ()
     conditional: bool = False  # se: GARCH conditional sigmas (adds savickas_t)
+    event_dates: Any = None
 
 
 @dataclass(frozen=True)
@@ -126,7 +140,8 @@ class Aggregate(Resolving):
     ``days`` is indexed by offset t with columns n, aar; ``car`` is indexed by window with
     columns n, caar, ci_low, ci_high (bootstrap percentile interval of the CAAR).
     ``day_tests[t]`` and ``car_tests[window]`` map test keys to results. ``r_bar`` is the
-    residual correlation used by adj_patell_z and kp_bmp_t (see ``r_bar_method``);
+    residual correlation used by adj_patell_z and kp_bmp_t of the days (see ``r_bar_method``),
+    ``r_bar_car[window]`` theirs for a CAR window (weighted by the overlap of event windows);
     ``r_bar_all`` the plain mean over all pairs with enough shared dates.
     """
 
@@ -137,6 +152,7 @@ class Aggregate(Resolving):
     car_tests: dict[Window, dict[str, TestResult]] = field(default_factory=dict)
     r_bar: float = float("nan")
     r_bar_all: float = float("nan")
+    r_bar_car: dict[Window, float] = field(default_factory=dict)
     r_bar_method: str = R_BAR_METHOD
     common_date: bool = False
     keys: tuple[tuple[str, str], ...] = ()
@@ -183,12 +199,13 @@ def _nanmean(x: FloatArray, axis: int) -> FloatArray:
         return np.where(ok, x, 0.0).sum(axis=axis) / ok.sum(axis=axis)
 
 
-def all_tests(a: PairArrays, r_bar: Any = None) -> tuple[dict[str, TestArray],
-                                                           dict[str, TestArray]]:
+def all_tests(a: PairArrays, r_bar: Any = None, r_bar_car: Any = None,
+              ) -> tuple[dict[str, TestArray], dict[str, TestArray]]:
     """Every test at day level (columns = offsets) and CAR-window level (columns = windows).
 
     Vectorised over pairs, columns and leading batch axes. ``r_bar`` overrides the estimated
-    residual correlation (e.g. a subsample estimate for very large N).
+    residual correlation of the days (e.g. a subsample estimate for very large N), and
+    ``r_bar_car`` (``(..., W)``) the windows' (default: ``r_bar`` when that is given).
     """
     ar, se = np.asarray(a.ar, float), np.asarray(a.se, float)
     car, car_se = np.asarray(a.car, float), np.asarray(a.car_se, float)
@@ -197,7 +214,10 @@ def all_tests(a: PairArrays, r_bar: Any = None) -> tuple[dict[str, TestArray],
         sar, scar = ar / se, car / car_se
         est_sar = np.asarray(a.estimation_ar, float) / sigma[..., None]
     if r_bar is None:
-        r_bar, _ = residual_correlation(a.residuals, a.day0)
+        days = event_days(a.day0, a.offsets, a.event_dates)
+        r_bar, _, r_found = overlap_correlation(a.residuals, a.day0, days, a.offsets, a.windows)
+        r_bar_car = r_found if r_bar_car is None else r_bar_car
+    r_bar_car = r_bar if r_bar_car is None else r_bar_car
     s_cda, df_cda = estimation_aar_sd(a.estimation_ar)
     sigma_p, df_p = portfolio_sigma(a.residuals, a.k, a.day0)
     p_pair = sig.positive_fraction(a.estimation_ar)
@@ -216,7 +236,7 @@ def all_tests(a: PairArrays, r_bar: Any = None) -> tuple[dict[str, TestArray],
         infl_car = _nanmean((car_se / sigma[..., None]) ** 2, axis=-2)
 
     def level(x: FloatArray, s: FloatArray, z: FloatArray, length: Any, sel: FloatArray,
-              infl: FloatArray) -> dict[str, TestArray]:
+              infl: FloatArray, r_bar: Any) -> dict[str, TestArray]:
         extra = {"savickas_t": sig.savickas_t(z)} if a.conditional else {}
         return {**extra,
             "csect_t": sig.csect_t(x),
@@ -236,8 +256,8 @@ def all_tests(a: PairArrays, r_bar: Any = None) -> tuple[dict[str, TestArray],
             "wilcoxon_z": sig.wilcoxon_z(x),
         }
 
-    return (level(ar, se, sar, 1.0, sel_days, infl_day),
-            level(car, car_se, scar, lengths, sel_win, infl_car))
+    return (level(ar, se, sar, 1.0, sel_days, infl_day, r_bar),
+            level(car, car_se, scar, lengths, sel_win, infl_car, r_bar_car))
 
 
 def bootstrap_caar(car: Any, n_boot: int = BOOTSTRAP, seed: int | None = 0,
@@ -315,13 +335,16 @@ def aggregate(a: PairArrays, *, bootstrap: int = BOOTSTRAP, seed: int | None = 0
     car = np.asarray(a.car, float)
     n_pairs = ar.shape[0]
     residuals, day0 = np.asarray(a.residuals, float), np.asarray(a.day0)
+    ev_days = event_days(day0, a.offsets, a.event_dates)
     if n_pairs > R_BAR_MAX_PAIRS:  # O(N²) is too much: r̄ by day 0, r̄_all on a subsample
-        r_bar = residual_correlation_by_day0(residuals, day0)
+        r_bar, r_car = overlap_correlation_by_day0(residuals, day0, ev_days, a.offsets,
+                                                   a.windows)
         pick = np.sort(np.random.default_rng(0).choice(n_pairs, R_BAR_ALL_PAIRS, replace=False))
         _, r_all = residual_correlation(residuals[pick], day0[pick])
     else:
-        r_bar, r_all = residual_correlation(residuals, day0)
-    day_arrays, car_arrays = all_tests(a, r_bar=r_bar)
+        r_bar, r_all, r_car = overlap_correlation(residuals, day0, ev_days, a.offsets,
+                                                  a.windows)
+    day_arrays, car_arrays = all_tests(a, r_bar=r_bar, r_bar_car=r_car)
     n_t = np.isfinite(ar).sum(axis=0)
     days = pd.DataFrame({"n": n_t, "aar": _nanmean(ar, axis=0)},
                         index=pd.Index(np.asarray(a.offsets, int), name="t"))
@@ -341,12 +364,14 @@ def aggregate(a: PairArrays, *, bootstrap: int = BOOTSTRAP, seed: int | None = 0
     common = bool(n_pairs > 0 and (d0 == d0[:1]).all())
     method = R_BAR_METHOD + (
         f"; over {n_pairs} pairs, computed within each day-0 date (a date with more than "
-        f"{R_BAR_MAX_PAIRS} pairs on a random subsample of them, seed 0); r_bar_all on a "
+        f"{R_BAR_MAX_PAIRS} pairs on a random subsample of them, seed 0), and for a CAR window "
+        "between dates whose windows overlap; r_bar_all on a "
         f"random subsample of {R_BAR_ALL_PAIRS} pairs (seed 0)" if n_pairs > R_BAR_MAX_PAIRS
         else "")
     return Aggregate(
         n=n_pairs, days=days, car=Deferred(cars), day_tests=day_tests, car_tests=car_tests,
         r_bar=float(r_bar), r_bar_all=float(r_all), r_bar_method=method, common_date=common,
+        r_bar_car={tuple(w): float(r_car[j]) for j, w in enumerate(a.windows)},
         keys=tuple(a.keys),
         bootstrap={"n": int(bootstrap), "seed": seed, "level": float(level),
                    "method": "percentile; pairs resampled with replacement"},

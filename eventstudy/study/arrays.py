@@ -50,11 +50,14 @@ def pair_arrays(pairs: Sequence[PairResult], windows: Sequence[Window],
     car_se = np.full((len(pairs), len(windows)), np.nan)
     est_ar = np.full((len(pairs), len(est_offsets)), np.nan)
     by_date = np.full((len(pairs), len(all_dates)), np.nan)
+    event_dates = np.full(shape, np.datetime64("NaT"), "datetime64[D]")
     win_index = {tuple(w): j for j, w in enumerate(windows)}
     for part in parts:
         rows, i, j = part.rows, part.i, part.j
         cols = np.ix_(i, np.searchsorted(offsets, rows.t))
         ar[cols], se[cols] = rows.ar[j], rows.se[j]
+        if rows.dates is not None:  # each pair's sessions: the overlap of event windows
+            event_dates[cols] = rows.dates[j]
         known = [k for k, w in enumerate(rows.windows) if tuple(w) in win_index]
         cols = np.ix_(i, [win_index[tuple(rows.windows[k])] for k in known])
         car[cols], car_se[cols] = rows.car[j][:, known], rows.car_se[j][:, known]
@@ -71,6 +74,7 @@ def pair_arrays(pairs: Sequence[PairResult], windows: Sequence[Window],
         day0=np.array([pd.Timestamp(p.day0).to_datetime64() for p in pairs], "datetime64[D]"),
         residual_dates=all_dates, keys=tuple(keys),
         conditional=bool(fits) and all(f.garch is not None for f in fits),
+        event_dates=event_dates,
     )
 
 

@@ -47,6 +47,7 @@ class StackedRows:
     residual_dates: np.ndarray  # datetime64
     residual_ar: np.ndarray
     cuts: np.ndarray
+    dates: np.ndarray | None = None  # datetime64 (rows × t): the event-window sessions
 
     def residuals(self, j: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Row ``j``'s estimation residuals: offsets, dates, AR."""
@@ -125,7 +126,8 @@ class PairResult(Resolving):
             car=car["car"].to_numpy(float)[None], car_se=car["se"].to_numpy(float)[None],
             residual_t=res["t"].to_numpy(int),
             residual_dates=pd.DatetimeIndex(res["date"]).to_numpy(),
-            residual_ar=res["ar"].to_numpy(float), cuts=np.array([0, len(res)])), 0)
+            residual_ar=res["ar"].to_numpy(float), cuts=np.array([0, len(res)]),
+            dates=pd.DatetimeIndex(days["date"]).to_numpy("datetime64[D]")[None]), 0)
 
     def __repr__(self) -> str:
         return (f"<PairResult {self.security} ({self.ticker}): day 0 {_date(self.day0)}, "
@@ -343,6 +345,7 @@ def _aggregate_dict(agg: Aggregate) -> dict[str, Any]:
         "n": agg.n,
         "r_bar": num(agg.r_bar),
         "r_bar_all": num(agg.r_bar_all),
+        "r_bar_car": {_window(w): num(r) for w, r in agg.r_bar_car.items()},
         "r_bar_method": agg.r_bar_method,
         "n_events": agg.n_events,
         "common_date": agg.common_date,

@@ -187,13 +187,13 @@ def pair_results(placed: Placed, smp: Samples, ok: np.ndarray, fits: Sequence[Mo
     pos = placed.pos[ok]
     used = smp.sample[ok, : est[1] - est[0] + 1]
     cuts = np.concatenate([[0], np.cumsum(used.sum(axis=1))])
+    event_dates = placed.grid[pos[:, None] + t_win[None, :]]
     rows = StackedRows(
         t=t_win, ar=days.ar, se=days.se, windows=placed.spans, car=cars.car, car_se=cars.se,
         residual_t=np.broadcast_to(np.arange(est[0], est[1] + 1), used.shape)[used],
         residual_dates=placed.grid[pos[:, None] + np.arange(est[0], est[1] + 1)][used],
-        residual_ar=resid[used], cuts=cuts)
-    group = _Frames(placed, rows, placed.grid[pos[:, None] + t_win[None, :]], r, m, valid,
-                    days, cars, span)
+        residual_ar=resid[used], cuts=cuts, dates=np.asarray(event_dates, "datetime64[D]"))
+    group = _Frames(placed, rows, event_dates, r, m, valid, days, cars, span)
     day0_gap = ~valid[:, t_win == 0].any(axis=1)
     detailed = (~placed.priced[ok].all(axis=1) | (smp.before_data[ok] > 0)
                 | (smp.missing[ok] > 0) | (smp.gaps[ok] > 0) | (smp.splits[ok] > 0))

@@ -1,5 +1,7 @@
 """The inputs of the pooled tests for a batch's pairs: residuals by offset and by calendar date,
-sub-window CARs, each pair on its own exchange's sessions as the batch read it.
+sub-window CARs, the calendar dates of each pair's event window (for r̄ weighted by the overlap
+of event windows, Kolari, Pape and Pynnönen 2018), each pair on its own exchange's sessions as
+the batch read it. The statistics themselves are :mod:`eventstudy.inference.aggregate`'s.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ def pair_arrays(result: Any, rows: np.ndarray, windows: tuple[Window, ...],
     resid = np.full((rows.size, est_len), np.nan)
     dates = np.full((rows.size, est_len), np.datetime64("NaT"), "datetime64[D]")
     day0 = np.full(rows.size, np.datetime64("NaT"), "datetime64[D]")
+    offsets = result.ar.columns.to_numpy()
+    event_dates = np.full((rows.size, offsets.size), np.datetime64("NaT"), "datetime64[D]")
     m_win = np.zeros((rows.size, length))
     span = np.ones((rows.size, length))
     valid = ~np.isnan(result.ar.to_numpy()[rows])
@@ -68,6 +72,10 @@ def pair_arrays(result: Any, rows: np.ndarray, windows: tuple[Window, ...],
         inside = taken >= 0
         dates[at] = np.where(inside, sessions.take(np.maximum(taken, 0)), np.datetime64("NaT"))
         day0[at] = sessions[part.d]
+        on = part.d[:, None] + offsets.astype(np.int64)  # the sessions the event window counts
+        event_dates[at] = np.where((on >= 0) & (on < sessions.size),
+                                   sessions.take(np.clip(on, 0, sessions.size - 1)),
+                                   np.datetime64("NaT"))
         if model == "market":
             m_win[at] = _window(part.prices.raw, part.b, part.d + win[0], length)
         late = spans.candidates(part.prices, part.s, part.b, part.d, win,
@@ -82,7 +90,6 @@ def pair_arrays(result: Any, rows: np.ndarray, windows: tuple[Window, ...],
     ar = result.ar.to_numpy()[rows]
     m_win = np.where(valid, m_win, 0.0) if model == "market" else np.zeros_like(ar)
     span = np.where(valid, span, 0.0)
-    offsets = result.ar.columns.to_numpy()
     car = np.full((rows.size, len(windows)), np.nan)
     car_se = np.full((rows.size, len(windows)), np.nan)
     for j, (w0, w1) in enumerate(windows):
@@ -100,7 +107,7 @@ def pair_arrays(result: Any, rows: np.ndarray, windows: tuple[Window, ...],
         k=np.full(rows.size, float(result.k)),
         estimation_offsets=np.arange(est_w[0], est_w[1] + 1),
         estimation_ar=resid, residuals=by_date, day0=day0,
-        residual_dates=residual_dates,
+        residual_dates=residual_dates, event_dates=event_dates,
         keys=tuple((label, str(x)) for x in pairs.index),
     )
 
