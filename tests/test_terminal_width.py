@@ -34,6 +34,8 @@ COMMANDS = {
                           "--bootstrap", "0"],
     "volume models": ["run", "dual-use-ban", "--measure", "volume", "--models",
                       "market,constant-mean"],
+    "adjust": ["run", "dual-use-ban", "--adjust", "bh"],
+    "pooled adjust": ["run", "--tag", "escalation", "--bootstrap", "0", "--adjust", "holm"],
 }
 
 
@@ -116,3 +118,10 @@ def test_narrow_layouts_drop_columns_in_the_documented_order() -> None:
     assert header  # at 120 the day table has every column
     assert not [line for line in narrow.splitlines() if " expected " in line]
     assert DAY_LAYOUTS[0] == frozenset() and "expected" in DAY_LAYOUTS[1]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_adjusted_p_keeps_its_column(width: int) -> None:
+    # --adjust: every pair's CAR table keeps "p adj" at any width (CAR_LAYOUTS never drop it)
+    text = invoke(COMMANDS["adjust"], width)
+    assert sum(" p adj " in line for line in text.splitlines()) == 4

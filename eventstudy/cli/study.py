@@ -158,6 +158,13 @@ def run(
                      "volatility (Parkinson variance, variance-ratio and GARCH event-dummy "
                      "tests); default the events file's, else returns."),
     ] = None,
+    adjust: Annotated[
+        str | None,
+        typer.Option("--adjust", help="Adjust p-values for multiple testing: holm (Holm 1979), "
+                     "bh (Benjamini-Hochberg 1995), by (Benjamini-Yekutieli 2001) or none; the "
+                     "pairs' CAR tests form one family, each pooled test across the CAR windows "
+                     "another (column 'p adj', JSON/CSV 'p_adjusted')."),
+    ] = None,
 ) -> None:
     """Run the event study of one event, or pool several (ids, --tag) into one aggregate."""
     from eventstudy.errors import UnknownEventError
@@ -173,6 +180,10 @@ def run(
         if model is not None:
             raise fail(UnknownEventError("--model and --models: pass one of them (--models "
                                          "compares several, --model studies under one)"))
+        if adjust not in (None, "none"):
+            raise fail(UnknownEventError("--adjust and --models: the models' headline CARs "
+                                         "are one test under several models, not a family "
+                                         "of hypotheses; run one model with --adjust"))
         if measure == "volatility":
             raise fail(UnknownEventError("--models compares the models of returns or volume; "
                                          "the volatility study's Parkinson variance is "
@@ -182,7 +193,7 @@ def run(
         return
 
     options = {"prices": prices, "source": source, "cache_dir": cache_dir, "model": model,
-               "measure": measure}
+               "measure": measure, "adjust": adjust}
     try:
         if len(ids) > 1 or tag is not None:
             result: Any = with_price_warnings(run_many)(

@@ -114,7 +114,17 @@ def _car_cells(row: Any, measure: str = "returns") -> str:
     return "".join((_cell(_pct(row.car, measure=measure)),
                     _cell(_pct(row.se, signed=False, measure=measure)),
                     _cell(fnum(row.t_stat)), _cell(escape(fp(row.p))),
-                    _cell(_stars(row.p), left=True)))
+                    _cell(_stars(row.p), left=True), _adj_cell(row)))
+
+
+def _adj_cell(row: Any) -> str:
+    """The adjusted p-value's cell when the study adjusts (``p_adjusted``), else nothing."""
+    value = getattr(row, "p_adjusted", None)
+    return "" if value is None else _cell(escape(fp(value)))
+
+
+def _adj_head(adjust: Any) -> tuple[str, ...]:
+    return ("p adj",) if adjust else ()
 
 
 def _headline(p: PairResult) -> Any:
@@ -136,7 +146,8 @@ def _pairs_cars(result: EventStudyResult) -> str:
             rows.append(f'<tr{" class=hl" if head else ""}>{first}'
                         + _cell(window_text(row.window) + (" ◀" if head else ""), True)
                         + _car_cells(row, p.measure) + "</tr>")
-    return (_table(("security", "day 0", "window", "CAR", "se", "t", "p", ""), rows, left=3)
+    return (_table(("security", "day 0", "window", "CAR", "se", "t", "p", "",
+                    *_adj_head(result.adjust)), rows, left=3)
             + _more(len(shown), len(result.pairs), "pairs", "<code>.car_frame()</code>"))
 
 
@@ -159,11 +170,15 @@ def _aggregate(agg: Aggregate, title: str, measure: str = "returns") -> str:
         for w in windows:
             r = agg.car_tests[w].get(key)
             cells.append(_cell("–" if r is None else
-                               f"{fnum(r.stat)} ({escape(fp(r.p))}){_stars(r.p)}"))
+                               f"{fnum(r.stat)} ({escape(fp(r.p))}"
+                               + (f"; {escape(fp(r.p_adjusted))}" if hasattr(r, "p_adjusted")
+                                  else "") + f"){_stars(r.p)}"))
         rows.append(f"<tr>{_cell(key + (' †' if key in robust else ''), True)}"
                     + "".join(cells) + "</tr>")
     note = ("† robust to cross-correlation. Day-level tests: <code>.tests_frame()</code>; "
             "everything: <code>.summary()</code>")
+    if any(hasattr(r, "p_adjusted") for v in agg.car_tests.values() for r in v.values()):
+        note += ". In brackets: p; p adjusted across the windows (stars: unadjusted p)"
     return (f"<p><b>{escape(title)}</b></p>"
             + _table(("window", *(window_text(w) for w in windows)), rows)
             + f'<p class="dim">{note}</p>')
@@ -219,7 +234,8 @@ def pair_html(pair: PairResult) -> str:
         f'<p class="dim">{escape(pair.day0_reason)}</p>',
         f'<p class="dim">{escape(model)}, {escape(_what(pair))}; estimation '
         f"{fit.start.date()}..{fit.end.date()}, M = {fit.n_obs}{ar0}</p>",
-        _table(("window", "dates", "CAR", "se", "t", "p", "", "BHAR"), rows, left=2))
+        _table(("window", "dates", "CAR", "se", "t", "p", "",
+                *_adj_head("p_adjusted" in pair.car), "BHAR"), rows, left=2))
 
 
 def pooled_html(pooled: PooledResult) -> str:
@@ -233,7 +249,7 @@ def pooled_html(pooled: PooledResult) -> str:
     for eid, p in pooled.pairs[:MAX_ROWS]:
         row = _headline(p)
         cells = (_car_cells(row, p.measure) if row is not None else
-                 _cell("–") * 4 + _cell("", True))
+                 _cell("–") * 4 + _cell("", True) + _cell("–") * bool(pooled.adjust))
         pairs.append(f"<tr>{_cell(escape(eid), True)}{_cell(_security(p), True)}"
                      f"{_cell(str(p.day0.date()), True)}"
                      f"{_cell(window_text(p.headline), True)}{cells}</tr>")
@@ -242,8 +258,8 @@ def pooled_html(pooled: PooledResult) -> str:
         f"{len(pooled.pairs)} pairs, {len(pooled.excluded)} excluded</p>",
         _table(("event", "announced", "pairs", "title"), events, left=2),
         _more(len(events), len(pooled.events), "events", "<code>.events</code>"),
-        _table(("event", "security", "day 0", "window", "CAR", "se", "t", "p", ""), pairs,
-               left=4),
+        _table(("event", "security", "day 0", "window", "CAR", "se", "t", "p", "",
+                *_adj_head(pooled.adjust)), pairs, left=4),
         _more(len(pairs), len(pooled.pairs), "pairs", "<code>.car_frame()</code>"),
         _aggregate(pooled.aggregate, f"Pooled aggregate over {pooled.aggregate.n} pairs",
                    pooled.results[0].measure),

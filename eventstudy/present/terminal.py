@@ -25,6 +25,8 @@ from eventstudy.study.pooled import PooledResult
 from eventstudy.study.results import EventStudyResult
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import pandas as pd
 
     from eventstudy.study.results import PairResult
@@ -41,6 +43,8 @@ def render_study(result: EventStudyResult) -> RenderableType:
         parts.append(_aggregate_panel(result))
     if result.measure == "volatility":
         parts.append(_volatility_table(result))
+    if result.adjust:
+        parts.append(_adjust_note(result.conventions))
     if result.excluded:
         table = Table(title="Excluded pairs", box=box.SIMPLE, title_justify="left")
         table.add_column("security")
@@ -51,6 +55,12 @@ def render_study(result: EventStudyResult) -> RenderableType:
         parts.append(table)
     parts.append(Text(LEGEND, style="dim"))
     return Group(*parts)
+
+
+def _adjust_note(conventions: Mapping[str, str]) -> Text:
+    """What 'p adj' is: the method and its families (``conventions["p_adjusted"]``)."""
+    return Text(f"p adj: {conventions.get('p_adjusted', '')} Stars mark the unadjusted p.",
+                style="dim")
 
 
 def _header(result: EventStudyResult) -> RenderableType:
@@ -138,7 +148,7 @@ DAY_LAYOUTS: tuple[frozenset[str], ...] = tuple(frozenset(d) for d in (
     (), ("expected",), ("expected", "bench"), ("expected", "bench", "year"),
     ("expected", "bench", "year", "se"), ("expected", "bench", "year", "se", "p")))
 #: The layouts of a pair's CAR-window table, likewise: dates lose their year, then go; BHAR;
-#: se.
+#: se. The adjusted p-value ("p adj", shown when the study adjusts) is never dropped.
 CAR_LAYOUTS: tuple[frozenset[str], ...] = tuple(frozenset(d) for d in (
     (), ("year",), ("year", "dates"), ("year", "dates", "bhar"),
     ("year", "dates", "bhar", "se")))
@@ -222,8 +232,9 @@ def _car_table(p: PairResult, drop: frozenset[str]) -> Table:
     short = "year" in drop
     cell = CELLS[p.measure]
     cars = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    names = ("window", "dates", "CAR", "se", "t-stat", "p", "", "BHAR")
-    keep = [n for n in names if n.lower() not in drop]
+    names = ("window", "dates", "CAR", "se", "t-stat", "p", "", "p adj", "BHAR")
+    adjusted = "p_adjusted" in p.car  # the study adjusts its p-values (result.adjust)
+    keep = [n for n in names if n.lower() not in drop and (adjusted or n != "p adj")]
     for name in keep:
         cars.add_column(name, justify="left" if name in ("window", "dates", "") else "right",
                         no_wrap=True)
@@ -236,6 +247,7 @@ def _car_table(p: PairResult, drop: frozenset[str]) -> Table:
             "CAR": cell(row.car), "se": cell(row.se, signed=False),
             "t-stat": fnum(row.t_stat), "p": fp(row.p),
             "": Text(stars(row.p), style="bold yellow"), "BHAR": cell(row.bhar),
+            "p adj": fp(row.p_adjusted) if adjusted else "",
         }
         cars.add_row(*(cells[n] for n in keep), style="bold" if headline else None)
     return cars
@@ -252,9 +264,10 @@ EVENT_LAYOUTS: tuple[frozenset[str], ...] = tuple(frozenset(d) for d in (
     (), ("narrow",), ("narrow", "time"), ("narrow", "time", "title")))
 #: The layouts of a pooled run's pairs table: M goes, day 0 loses its century, the t
 #: statistics go (the stars stay), the headline window goes (it is the event's; see its
-#: study).
+#: study), last the headline CAR's adjusted p (shown when the study adjusts; in car_frame()).
 PAIR_LAYOUTS: tuple[frozenset[str], ...] = tuple(frozenset(d) for d in (
-    (), ("M",), ("M", "century"), ("M", "century", "t"), ("M", "century", "t", "window")))
+    (), ("M",), ("M", "century"), ("M", "century", "t"), ("M", "century", "t", "window"),
+    ("M", "century", "t", "window", "p adj")))
 
 
 #: The pooled pairs table's columns: key, header, left-justified, the layout option that drops
@@ -264,7 +277,7 @@ _PAIR_COLUMNS: tuple[tuple[str, str, bool, str | None], ...] = (
     ("day0", "day 0", True, None), ("M", "M", False, "M"), ("ar", "AR(0)", False, None),
     ("ar_t", "t", False, "t"), ("ar_stars", "", True, None), ("car", "CAR", False, None),
     ("window", "window", True, "window"), ("car_t", "t", False, "t"),
-    ("car_stars", "", True, None))
+    ("car_stars", "", True, None), ("car_padj", "p adj", False, "p adj"))
 
 
 def _events_table(pooled: PooledResult, drop: frozenset[str]) -> Table:
@@ -286,6 +299,7 @@ def _events_table(pooled: PooledResult, drop: frozenset[str]) -> Table:
 def _pairs_table(pooled: PooledResult, drop: frozenset[str]) -> Table:
     pairs = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Pairs (event, security): AR on "
                   "day 0, CAR over the headline window", title_justify="left", title_style="bold")
+    drop = drop if pooled.adjust else drop | {"p adj"}
     columns = [c for c in _PAIR_COLUMNS if c[3] not in drop]
     for _, header, left, _ in columns:
         pairs.add_column(header, no_wrap=True, justify="left" if left else "right")
@@ -299,6 +313,7 @@ def _pairs_table(pooled: PooledResult, drop: frozenset[str]) -> Table:
             car = head.iloc[0] if len(head) else None
             c_car, c_t, c_p = (car.car, car.t_stat, car.p) if car is not None else (
                 math.nan, math.nan, math.nan)
+            c_adj = car.get("p_adjusted", math.nan) if car is not None else math.nan
             cells = {
                 "event": r.event.id if i == 0 else "", "security": p.security,
                 "day0": f"{p.day0:%y-%m-%d}" if "century" in drop else str(p.day0.date()),
@@ -306,7 +321,7 @@ def _pairs_table(pooled: PooledResult, drop: frozenset[str]) -> Table:
                 "ar_stars": Text(stars(pv), style="bold yellow"),
                 "car": CELLS[p.measure](c_car),
                 "window": f"({p.headline[0]:+d},{p.headline[1]:+d})", "car_t": fnum(c_t),
-                "car_stars": Text(stars(c_p), style="bold yellow")}
+                "car_stars": Text(stars(c_p), style="bold yellow"), "car_padj": fp(c_adj)}
             pairs.add_row(*(cells[key] for key, *_ in columns),
                           end_section=i == len(r.pairs) - 1)
     return pairs
@@ -327,6 +342,8 @@ def render_pooled(pooled: PooledResult) -> RenderableType:
         events, pairs, aggregate_panel(pooled.aggregate, measure=pooled.results[0].measure)]
     if pooled.results[0].measure == "volatility":
         parts.append(_volatility_table(pooled))
+    if pooled.adjust:
+        parts.append(_adjust_note(pooled.conventions))
     if pooled.excluded:
         table = Table(title="Excluded pairs", box=box.SIMPLE, title_justify="left")
         for name in ("event", "security", "reason"):

@@ -68,10 +68,13 @@ def aggregate_panel(agg: Aggregate, title: str | None = None,
     car.index = windows
     level = agg.bootstrap.get("level", 0.95)
     with_ci = "ci_low" in car and int(agg.bootstrap.get("n", 0))
+    # the study adjusts its p-values (eventstudy.study.adjusted): "stat (p; p adj)"
+    adjusted = any(hasattr(r, "p_adjusted") for v in agg.car_tests.values() for r in v.values())
 
     def cars(chunk: Sequence[tuple[int, int]], first: bool) -> Table:
         table = Table(box=box.SIMPLE_HEAD, pad_edge=False,
-                      title="Tests by CAR window: statistic, p-value, stars" if first else None,
+                      title=(f"Tests by CAR window: statistic, {CAR_P[adjusted]}, stars" if first
+                             else None),
                       title_justify="left", title_style="bold")
         table.add_column("window", no_wrap=True, min_width=14)
         for lo, hi in chunk:
@@ -88,7 +91,7 @@ def aggregate_panel(agg: Aggregate, title: str | None = None,
             for w in chunk:
                 r = agg.car_tests[w].get(key)
                 cells.append(Text("–", style="dim") if r is None or not math.isfinite(r.stat)
-                             else Text(f"{fnum(r.stat)} ({fp(r.p)})")
+                             else Text(f"{fnum(r.stat)} ({fp(r.p)}{_adj(r)})")
                              + Text(stars(r.p).ljust(3), style="bold yellow"))
             table.add_row(label(key), *cells)
         return table
@@ -112,6 +115,15 @@ def aggregate_panel(agg: Aggregate, title: str | None = None,
                      + (f" of {agg.n_events} events" if agg.n_events > 1 else ""))
     return Panel(Group(Stacked(days, offsets), Stacked(cars, windows), notes),
                  title=f"[bold]{head}[/]", title_align="left", box=box.ROUNDED)
+
+
+#: What the CAR-window cells show in brackets, without and with adjusted p-values.
+CAR_P = {False: "p-value", True: "(p-value; adjusted p across the windows)"}
+
+
+def _adj(r: object) -> str:
+    """``; 0.0123``: a test's adjusted p-value after its p, when it carries one."""
+    return f"; {fp(r.p_adjusted)}" if hasattr(r, "p_adjusted") else ""
 
 
 #: What the size study says of the battery on abnormal volume (benchmarks/size_power.md).

@@ -24,6 +24,8 @@ from eventstudy.errors import EstimationError, UnknownEventError, warn_excluded
 from eventstudy.events import Calendar, Event, load_events
 from eventstudy.events.fields import nearest
 from eventstudy.inference.aggregate import BOOTSTRAP, Aggregate
+from eventstudy.inference.multiple import check_method
+from eventstudy.study.adjusted import adjusted
 from eventstudy.study.arrays import aggregate_pairs
 from eventstudy.study.results import (
     EventStudyResult,
@@ -58,6 +60,7 @@ class PooledResult(_display.Rendered):
     securities: tuple[str, ...] = ()
     failed: tuple[tuple[Event, str], ...] = ()
     conventions: dict[str, str] = field(default_factory=dict)
+    adjust: str | None = None  # the p-value adjustment (eventstudy.study.adjusted), if any
 
     @property
     def pairs(self) -> tuple[tuple[str, PairResult], ...]:
@@ -126,6 +129,7 @@ class PooledResult(_display.Rendered):
         return {
             "events": [v for v in events.values() if v is not None],
             "measure": self.results[0].measure,
+            "adjust": self.adjust,
             "pairs": [{"event": r.event.id, **_pair_dict(p)} for r in self.results
                       for p in r.pairs],
             "excluded": [{"event": eid, "security": x.security, "ticker": x.ticker,
@@ -196,14 +200,17 @@ def _calendar(events: str | os.PathLike[str] | Calendar | None) -> Calendar:
 
 def run_event(event_id: str, *, events: str | os.PathLike[str] | Calendar | None = None,
               securities: Sequence[str] | None = None, bootstrap: int = BOOTSTRAP,
-              seed: int | None = 0, **options: Any) -> EventStudyResult:
+              seed: int | None = 0, adjust: str | None = None, **options: Any
+              ) -> EventStudyResult:
     """One event, optionally restricted to some securities: the contract's single document.
 
     ``options`` go to :func:`eventstudy.study.single.run` (e.g. ``prices``). ``bootstrap`` and
-    ``seed`` set the CAAR interval (resamples, seed).
+    ``seed`` set the CAAR interval (resamples, seed); ``adjust`` the multiple-testing
+    adjustment of the p-values (as ``run``).
     """
     from eventstudy.study.single import run
 
+    check_method(adjust)
     calendar = _calendar(events)
     if securities:
         calendar, _ = restrict(calendar, (calendar.event(event_id),), securities)
@@ -213,14 +220,15 @@ def run_event(event_id: str, *, events: str | os.PathLike[str] | Calendar | None
                               [(result.event.id, p.security) for p in result.pairs],
                               bootstrap=bootstrap, seed=seed)
         result = dataclasses.replace(result, aggregate=agg)
-    return result
+    return adjusted(result, adjust)
 
 
 def run_many(event_ids: Sequence[str] = (), *, tag: str | None = None,
              securities: Sequence[str] | None = None,
              events: str | os.PathLike[str] | Calendar | None = None,
              bootstrap: int = BOOTSTRAP, seed: int | None = 0, model: str | None = None,
-             measure: str | None = None, **options: Any) -> PooledResult:
+             measure: str | None = None, adjust: str | None = None, **options: Any
+             ) -> PooledResult:
     """Pool several events: by id, by ``tag`` of the events file, restricted to ``securities``.
 
     Parameters
@@ -239,6 +247,11 @@ def run_many(event_ids: Sequence[str] = (), *, tag: str | None = None,
         Every pair under this normal-return model (see :func:`eventstudy.study.single.run`).
     measure : str, optional
         What every pair measures: returns, volume or volatility (as ``run``).
+    adjust : {"holm", "bh", "by", "none"}, optional
+        Adjust the p-values for multiple testing (as ``run``). The pairs' CAR p-values of all
+        events form one family (events × securities × CAR windows); each test of the pooled
+        aggregate is adjusted across the CAR windows (and each event's aggregate within the
+        event); see :mod:`eventstudy.study.adjusted`.
     **options
         Passed to :func:`eventstudy.study.single.run` for each event (e.g. ``prices``).
 
@@ -254,6 +267,7 @@ def run_many(event_ids: Sequence[str] = (), *, tag: str | None = None,
     from eventstudy.study.single import event_requests, event_result, open_prices
     from eventstudy.study.stacked import study_pairs
 
+    check_method(adjust)
     calendar = _calendar(events)
     selected = select_events(calendar, event_ids, tag)
     if securities:
@@ -291,6 +305,6 @@ def run_many(event_ids: Sequence[str] = (), *, tag: str | None = None,
                    "pairs": "keyed on (event, security); a security in several events is "
                             "several pairs",
                    "r_bar": agg.r_bar_method}
-    return PooledResult(events=selected, results=tuple(results), aggregate=agg,
-                        windows=windows, tag=tag, securities=tuple(securities or ()),
-                        failed=tuple(failed), conventions=conventions)
+    return adjusted(PooledResult(events=selected, results=tuple(results), aggregate=agg,
+                                 windows=windows, tag=tag, securities=tuple(securities or ()),
+                                 failed=tuple(failed), conventions=conventions), adjust)

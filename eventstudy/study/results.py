@@ -22,6 +22,7 @@ from eventstudy._typing import Window
 from eventstudy.estimation.models import ModelFit
 from eventstudy.events import Confounder, Event
 from eventstudy.inference.aggregate import ROBUST_TO_CROSS_CORRELATION, Aggregate
+from eventstudy.inference.multiple import adjusted_columns, p_adj
 from eventstudy.inference.significance import TestResult
 from eventstudy.schema import json_number as num
 from eventstudy.study.volatility_table import volatility_dict, volatility_frame
@@ -162,16 +163,16 @@ class EventStudyResult(Resolving, _display.Rendered):
     aggregate: Aggregate | None
     conventions: Mapping[str, str] = field(default_factory=dict)
     windows: tuple[Window, ...] = ()
+    adjust: str | None = None  # the p-value adjustment (eventstudy.study.adjusted), if any
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy per-day rows: one per (pair, t), with event, security and ticker columns, and
         the ``measure`` (returns, volume or volatility) the values are of."""
-        frames = [
-            p.days.assign(event=self.event.id, security=p.security, ticker=p.ticker,
-                          model=p.model, day0=p.day0, measure=p.measure)
-            for p in self.pairs
-        ]
-        cols = ["event", "security", "ticker", "model", "day0", *DAY_COLUMNS, "measure"]
+        frames = [p.days.assign(event=self.event.id, security=p.security, ticker=p.ticker,
+                                model=p.model, day0=p.day0, measure=p.measure)
+                  for p in self.pairs]
+        cols = ["event", "security", "ticker", "model", "day0", *DAY_COLUMNS, "measure",
+                *adjusted_columns(self.adjust)]
         if not frames:
             return pd.DataFrame(columns=cols)
         return pd.concat(frames, ignore_index=True)[cols]
@@ -180,7 +181,7 @@ class EventStudyResult(Resolving, _display.Rendered):
         """Tidy CAR rows: one per (pair, CAR window)."""
         frames = [p.car.assign(event=self.event.id, security=p.security, ticker=p.ticker)
                   for p in self.pairs]
-        cols = ["event", "security", "ticker", *CAR_COLUMNS]
+        cols = ["event", "security", "ticker", *CAR_COLUMNS, *adjusted_columns(self.adjust)]
         if not frames:
             return pd.DataFrame(columns=cols)
         return pd.concat(frames, ignore_index=True)[cols]
@@ -227,8 +228,7 @@ class EventStudyResult(Resolving, _display.Rendered):
     @cached_property
     def _document(self) -> dict[str, Any]:
         return {
-            "event": _event_dict(self.event),
-            "measure": self.measure,
+            "event": _event_dict(self.event), "measure": self.measure, "adjust": self.adjust,
             "pairs": [_pair_dict(p) for p in self.pairs],
             "excluded": [{"security": x.security, "ticker": x.ticker, "reason": x.reason}
                          for x in self.excluded],
@@ -297,7 +297,7 @@ def _date(ts: Any) -> str | None:
 
 
 def _test(t: TestResult) -> dict[str, Any]:
-    return {"stat": num(t.stat), "p": num(t.p), "dist": t.dist, "reason": t.reason}
+    return {"stat": num(t.stat), "p": num(t.p), "dist": t.dist, "reason": t.reason, **p_adj(t)}
 
 
 def _pair_dict(p: PairResult) -> dict[str, Any]:
@@ -323,13 +323,13 @@ def _pair_dict(p: PairResult) -> dict[str, Any]:
             {"t": int(r.t), "date": _date(r.date), "return": num(r["return"]),
              "benchmark_return": num(r.benchmark_return), "expected": num(r.expected),
              "ar": num(r.ar), "se": num(r.se), "t_stat": num(r.t_stat), "p": num(r.p),
-             "car": num(r.car), "span": int(r.span)}
+             "car": num(r.car), "span": int(r.span), **p_adj(r)}
             for _, r in p.days.iterrows()
         ],
         "car": [
             {"window": list(r.window), "car": num(r.car), "se": num(r.se),
              "t_stat": num(r.t_stat), "p": num(r.p), "bhar": num(r.bhar),
-             "n_days": int(r.n_days)}
+             "n_days": int(r.n_days), **p_adj(r)}
             for _, r in p.car.iterrows()
         ],
         "confounders": [{"date": c.date.isoformat(), "t": t, "note": c.note}

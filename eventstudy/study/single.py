@@ -20,8 +20,10 @@ from eventstudy._typing import MEASURES, MODEL_NAMES
 from eventstudy.errors import EstimationError, InputError
 from eventstudy.events import Calendar, Event, load_events
 from eventstudy.inference.aggregate import Aggregate
+from eventstudy.inference.multiple import check_method
 from eventstudy.prices import PriceSource, open_source
 from eventstudy.prices.checked import checked
+from eventstudy.study.adjusted import adjusted
 from eventstudy.study.arrays import aggregate_pairs
 from eventstudy.study.results import EventStudyResult, Excluded, PairResult
 from eventstudy.study.sample import _Exclude
@@ -48,6 +50,7 @@ def run(
     cache_dir: str | os.PathLike[str] | None = None,
     model: str | None = None,
     measure: str | None = None,
+    adjust: str | None = None,
 ) -> EventStudyResult:
     """Run the event study of one event of an events file.
 
@@ -74,6 +77,12 @@ def run(
         What to study instead of the events file's ``measure`` (default returns): the
         abnormal log volume, or the abnormal Parkinson variance with the variance-ratio and
         GARCH event-dummy tests of the returns (README, "Volume and volatility").
+    adjust : {"holm", "bh", "by", "none"}, optional
+        Adjust the p-values for multiple testing: Holm (1979), Benjamini & Hochberg (1995) or
+        Benjamini & Yekutieli (2001). Each pair's ``car`` and ``days`` gain ``p_adjusted``,
+        the aggregate's tests carry it, ``result.adjust`` names the method; the families are
+        those of :mod:`eventstudy.study.adjusted` (all pairs' CAR tests of the study one
+        family; each aggregate test across the CAR windows another).
 
     Returns
     -------
@@ -82,15 +91,17 @@ def run(
     Raises
     ------
     EventStudyError
-        Unknown event, invalid events file, missing or invalid price file.
+        Unknown event, invalid events file, missing or invalid price file, unknown ``adjust``.
     """
+    check_method(adjust)  # before any work
     calendar = events if isinstance(events, Calendar) else load_events(events)
     price_source = open_prices(calendar, prices=prices, source=source, cache_dir=cache_dir)
     event = calendar.event(event_id)
     if hasattr(price_source, "prepare_event"):  # e.g. Yahoo: fetch the dates the event needs
         price_source.prepare_event(calendar, event)
     requests = event_requests(calendar, event, model, measure)
-    return event_result(event, requests, study_pairs(calendar, requests, price_source))
+    return adjusted(event_result(event, requests, study_pairs(calendar, requests, price_source)),
+                    adjust)
 
 
 def open_prices(calendar: Calendar, *,
