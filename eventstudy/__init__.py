@@ -9,6 +9,9 @@ Public API (contract.md, "Library API"):
   returns a :class:`BatchResult`;
 - :func:`run_many` pools several events (ids, a tag, a securities filter) into a
   :class:`PooledResult` whose aggregate keys pairs on (event, security).
+- :func:`calendar_time` holds the pairs of a study (or a pairs frame) in a calendar-time
+  portfolio and regresses its returns on the market or factors (Newey-West se), daily and
+  monthly: a :class:`CalendarTimeResult`.
 """
 
 from eventstudy._version import __version__ as __version__
@@ -25,7 +28,9 @@ from eventstudy.errors import (
     UnknownEventError,
 )
 from eventstudy.events import Calendar, load_events
+from eventstudy.inference.calendar_time import CalendarTimeResult
 from eventstudy.study.batch import BatchResult, batch
+from eventstudy.study.calendar_time import calendar_time
 from eventstudy.study.pooled import PooledResult, run_many
 from eventstudy.study.results import EventStudyResult, PairResult
 from eventstudy.study.single import run
@@ -37,6 +42,7 @@ __all__ = [
     "BatchResult",
     "Calendar",
     "CalendarError",
+    "CalendarTimeResult",
     "DistributedError",
     "EstimationError",
     "EventStudyError",
@@ -50,6 +56,7 @@ __all__ = [
     "PriceDataError",
     "UnknownEventError",
     "batch",
+    "calendar_time",
     "load_events",
     "run",
     "run_many",

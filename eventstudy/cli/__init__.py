@@ -17,6 +17,7 @@ import typer
 
 from eventstudy._version import __version__
 from eventstudy.cli.batch import batch
+from eventstudy.cli.calendar_time import calendar_time
 from eventstudy.cli.data import data_app
 from eventstudy.cli.guard import GuardedGroup
 from eventstudy.cli.report import report
@@ -53,6 +54,7 @@ app.command("show")(show_event)
 app.command()(run)
 app.command("report")(report)
 app.command("batch")(batch)
+app.command("calendar-time")(calendar_time)
 app.add_typer(data_app, name="data")
 
 
