@@ -285,3 +285,11 @@ def test_cli_prints_weights_and_placebo_p():
     toyo = next(p for p in doc["pairs"] if p["security"] == "TOYO")["estimation"]
     assert sum(toyo["weights"].values()) == pytest.approx(1.0, abs=1e-12)
     assert toyo["placebo"]["n"] == len(toyo["placebo"]["units"]) == 14
+
+
+def test_notebook_shows_weights_and_placebos(dual_use):
+    toyo = next(p for p in dual_use.pairs if p.security == "TOYO")
+    html = toyo._repr_html_()
+    top = toyo.estimation.synthetic.top(1)[0][0]
+    assert "weights: " + top in html and "placebos in space: 14 donors" in html
+    assert "placebos in space" not in es.run("dual-use-ban").pairs[1]._repr_html_()

@@ -29,6 +29,7 @@ from eventstudy.present.common import (
     stars_legend,
     window_text,
 )
+from eventstudy.present.synthetic_lines import placebo_lines, synthetic_fit
 from eventstudy.study.batch.result import BatchResult
 from eventstudy.study.pooled import PooledResult
 from eventstudy.study.results import EventStudyResult, PairResult
@@ -234,8 +235,18 @@ def pair_html(pair: PairResult) -> str:
         f'<p class="dim">{escape(pair.day0_reason)}</p>',
         f'<p class="dim">{escape(model)}, {escape(_what(pair))}; estimation '
         f"{fit.start.date()}..{fit.end.date()}, M = {fit.n_obs}{ar0}</p>",
+        *_synthetic(fit),
         _table(("window", "dates", "CAR", "se", "t", "p", "",
                 *_adj_head("p_adjusted" in pair.car), "BHAR"), rows, left=2))
+
+
+def _synthetic(fit: Any) -> tuple[str, ...]:
+    """A synthetic-control pair's weights and placebo p-values (none for another model)."""
+    if fit.synthetic is None:
+        return ()
+    return tuple(f'<p class="dim">{escape(line)}</p>'
+                 for text in (synthetic_fit(fit), placebo_lines(fit))
+                 for line in text.splitlines())
 
 
 def pooled_html(pooled: PooledResult) -> str:

@@ -18,8 +18,8 @@ from rich.text import Text
 from eventstudy import _display
 from eventstudy.present.cells import CELLS, LEGEND, STAR_LEVELS, UNITS, fnum, fp, pct, stars
 from eventstudy.present.fitting import Fitted
+from eventstudy.present.synthetic_lines import placebo_lines, synthetic_fit
 from eventstudy.present.terminal_aggregate import aggregate_panel
-from eventstudy.present.terminal_synthetic import placebo_lines, synthetic_fit
 from eventstudy.sessions import exchange_label
 from eventstudy.study.pooled import PooledResult
 from eventstudy.study.results import EventStudyResult
@@ -128,7 +128,7 @@ def _pair_panel(p: PairResult, result: EventStudyResult) -> RenderableType:
         body.insert(0, Text(p.name, style="italic"))
     body.insert(0, est)
     if fit.synthetic is not None:
-        body.append(placebo_lines(fit))
+        body.append(Text(placebo_lines(fit), style="cyan"))
     for c, t in p.confounders:
         body.append(Text(f"confounder in window: {c.date} (t = {t:+d}) {c.note}",
                          style="yellow"))
