@@ -830,6 +830,33 @@ CATALOGUE += [
         cli=lambda s: [*cli_run(s), "--measure", "volume"]),
 ]
 
+CATALOGUE += [
+    # --- counterfactuals and many tests (issue 25) ---
+    Bad("synthetic control without donors", lambda s: None, EstimationError,
+        ("no pair of event 'ev' can be studied", "only 0 donors for the synthetic control",
+         "donors = ["), "study.synthetic",
+        library=lambda s: eventstudy.run(EVENT, events=s.events, prices=s.prices,
+                                         model="synthetic"),
+        cli=lambda s: [*cli_run(s), "--model", "synthetic"]),
+    Bad("events file: donors = \"XOM\"",
+        lambda s: s.edit_events('model = "market"', 'model = "market"\ndonors = "XOM"'),
+        EventsFileError, ("{events}", "donors must be a non-empty list of distinct ticker"),
+        "events.fields"),
+    Bad("--adjust bonferroni", lambda s: None, InputError,
+        ("adjust = 'bonferroni' is not a multiple-testing adjustment", "holm"),
+        "inference.multiple",
+        library=lambda s: eventstudy.run(EVENT, events=s.events, prices=s.prices,
+                                         adjust="bonferroni"),
+        cli=lambda s: [*cli_run(s), "--adjust", "bonferroni"]),
+    Bad("calendar-time: --horizon 0", lambda s: None, InputError,
+        ("horizon",), "study.calendar_time",
+        library=lambda s: eventstudy.calendar_time(
+            eventstudy.run_many([EVENT], events=s.events, prices=s.prices), horizon=0,
+            events=s.events, prices=s.prices),
+        cli=lambda s: ["calendar-time", EVENT, "--events", str(s.events), "--prices",
+                       str(s.prices), "--horizon", "0"]),
+]
+
 
 def test_disk_full_keeps_the_old_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     study = Study(tmp_path, monkeypatch)
