@@ -215,8 +215,12 @@ def test_events_file_mutations_end_in_a_result_or_one_line(data, events_folder,
                                                              str(10**12), "x"])),
                    "--seed", data.draw(st.sampled_from(["0", "7", "-1", str(2**70), "1.5"]))]
         model = data.draw(st.sampled_from([None, None, None, "dimson", "multi-factor",
-                                           "constant-mean", "capm", "garch"]), label="--model")
+                                           "constant-mean", "capm", "garch", "synthetic"]),
+                          label="--model")
         command += ["--model", model] if model else []
+        adjust = data.draw(st.sampled_from([None] * 9 + ["holm", "bh", "by", "sidak"]),
+                           label="--adjust")
+        command += ["--adjust", adjust] if adjust else []
         measure = data.draw(st.sampled_from([None] * 11 + ["volume", "volatility", "loud"]),
                             label="--measure")
         command += ["--measure", measure] if measure else []
@@ -312,7 +316,7 @@ def batch_args(data: st.DataObject, folder: Path, scheduler: str) -> tuple[list[
     args = ["--returns", str(folder / returns), "--scheduler", scheduler]
     options = {
         "--model": st.sampled_from(["market", "constant-mean", "market-adjusted", "dimson",
-                                    "capm", ""]),
+                                    "capm", "synthetic", ""]),
         "--estimation": windows, "--window": window_args, "--min-estimation": counts,
         "--tasks": counts, "--timeout": timeouts,
         "--sessions": st.sampled_from(["index", "index", "index", "exchange", "rows"]),
