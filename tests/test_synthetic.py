@@ -79,6 +79,29 @@ def test_simplex_weights_equal_brute_force(seed):
     np.testing.assert_allclose(w, brute_force(g, b), atol=1e-10)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_the_slsqp_path_gives_the_same_weights(seed, monkeypatch):
+    """The support found by SLSQP instead of the penalised NNLS: the same exact weights."""
+    import eventstudy.estimation.synthetic as synthetic
+
+    y = panel(100 + seed)
+    yc = y - y.mean(axis=0)
+    g, b = yc[:, 1:].T @ yc[:, 1:], yc[:, 1:].T @ yc[:, 0]
+    monkeypatch.setattr(synthetic, "_penalised_nnls", lambda g, b: None)
+    np.testing.assert_allclose(simplex_weights(g, b), brute_force(g, b), atol=1e-10)
+
+
+def test_more_donors_than_returns():
+    """A singular Gram matrix (8 donors, 6 returns): feasible weights at the optimum value."""
+    y = panel(8, m=6, units=9)
+    yc = y - y.mean(axis=0)
+    g, b = yc[:, 1:].T @ yc[:, 1:], yc[:, 1:].T @ yc[:, 0]
+    w = simplex_weights(g, b)
+    assert w.min() >= 0 and w.sum() == pytest.approx(1.0, abs=1e-12)
+    best = brute_force(g, b)
+    assert 0.5 * w @ g @ w - b @ w <= 0.5 * best @ g @ best - b @ best + 1e-12
+
+
 def test_simplex_weights_at_a_vertex_and_outside_the_hull():
     """The pair is a donor plus noise (one weight 1), or above every donor (weight on the
     highest loading only, which the convex hull cannot exceed)."""

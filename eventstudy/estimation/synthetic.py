@@ -8,8 +8,9 @@ fitted by least squares over the estimation sample: the demeaned synthetic contr
 and Imbens 2016; Ferman and Pinto 2021), whose intercept absorbs a level difference between the
 pair and its synthetic twin, as the market model's α does. With the intercept profiled out the
 weights solve the quadratic programme min ½ w'Gw − b'w over the simplex, with G = X̃'X̃ and
-b = X̃'r̃ on the demeaned returns (:func:`simplex_weights`: scipy's SLSQP, then the KKT system
-of the support it finds solved exactly, so the weights are exact to rounding).
+b = X̃'r̃ on the demeaned returns (:func:`simplex_weights`: scipy's NNLS with the constraint as
+a penalty, or SLSQP, finds the support; the KKT system of that support is then solved exactly,
+so the weights are exact to rounding).
 
 Inference by placebos in space (Abadie, Diamond and Hainmueller 2010) refits the model with
 each donor as the treated unit; :func:`unit_weights` fits every unit of a pool from one Gram
@@ -53,38 +54,68 @@ from eventstudy.estimation.fit import ZERO_VARIANCE, ModelFit
 #: 9 donors let it reach 0.1.
 MIN_DONORS = 9
 _SUPPORT = 1e-9  # a weight below this share of the largest counts as zero
+_PENALTY = 1e6  # c² of the Σw = 1 penalty, on G scaled to a unit mean diagonal
 
 
 def simplex_weights(gram: FloatArray, cross: FloatArray) -> FloatArray:
     """w ≥ 0, Σw = 1 minimising ½ w'Gw − b'w (``gram`` G, ``cross`` b; J × J and J).
 
-    scipy's SLSQP finds the support; the equality-constrained problem on that support is then
-    solved exactly from its KKT system, and kept when it is feasible and optimal (every weight
-    ≥ 0, no gradient below the multiplier off the support), which it is unless SLSQP stopped
-    short. Raises :class:`EstimationError` when SLSQP fails.
+    The support (the donors with w > 0) is found by scipy's non-negative least squares
+    (Lawson and Hanson's active set, ``scipy.optimize.nnls``) with Σw = 1 as a heavily weighted
+    penalty (on the Cholesky factor of G + c²11'); the equality-constrained problem on that
+    support is then solved exactly from its KKT system and kept when it is feasible and optimal
+    (every weight ≥ 0, no gradient below the multiplier off the support). When it is not (a
+    singular G, a support the penalty missed), scipy's SLSQP on the constrained problem finds
+    the support instead, polished the same way. Raises :class:`EstimationError` when SLSQP fails.
     """
-    from scipy.optimize import minimize
-
     g = np.asarray(gram, float)
     b = np.asarray(cross, float)
     j = b.size
     if j == 1:
         return np.ones(1)
-    scale = float(np.trace(g)) / j or 1.0  # a well-scaled objective for SLSQP's tolerances
+    scale = float(np.trace(g)) / j or 1.0  # a well-scaled problem for the solvers' tolerances
     gs, bs = g / scale, b / scale
+    for find in (_penalised_nnls, _slsqp):
+        w = find(gs, bs)
+        if w is None or not w.max() > 0:
+            continue
+        exact = _on_support(gs, bs, w > _SUPPORT * w.max())
+        if exact is not None:
+            return exact
+    if w is None or not np.isfinite(w).all():
+        raise EstimationError("the synthetic-control weights cannot be solved")
+    return w / w.sum()
+
+
+def _penalised_nnls(g: FloatArray, b: FloatArray) -> FloatArray | None:
+    """min ½w'Gw − b'w + ½c²(Σw − 1)² over w ≥ 0 by NNLS: H = G + c²11' = LL', so the objective
+    is ½‖L'w − L⁻¹(b + c²1)‖² up to a constant. None when H is not positive definite."""
+    from scipy.linalg import cho_factor, solve_triangular
+    from scipy.optimize import nnls
+
+    h = g + _PENALTY
+    try:
+        low, _ = cho_factor(h, lower=True)
+    except np.linalg.LinAlgError:
+        return None
+    low = np.tril(low)
+    w, _ = nnls(low.T, solve_triangular(low, b + _PENALTY, lower=True))
+    return w
+
+
+def _slsqp(g: FloatArray, b: FloatArray) -> FloatArray | None:
+    """The constrained problem by scipy's SLSQP (None when it does not give finite weights)."""
+    from scipy.optimize import minimize
+
+    j = b.size
     found = minimize(
-        lambda w: 0.5 * w @ gs @ w - bs @ w, np.full(j, 1.0 / j), jac=lambda w: gs @ w - bs,
+        lambda w: 0.5 * w @ g @ w - b @ w, np.full(j, 1.0 / j), jac=lambda w: g @ w - b,
         method="SLSQP", bounds=[(0.0, None)] * j,
         constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1.0,
                       "jac": lambda w: np.ones_like(w)}],
         options={"ftol": 1e-15, "maxiter": 500},
     )
-    if not np.isfinite(found.x).all():
-        raise EstimationError(f"the synthetic-control weights cannot be solved ({found.message})")
-    w = np.clip(found.x, 0.0, None)
-    w /= w.sum()
-    exact = _on_support(gs, bs, w > _SUPPORT * w.max())
-    return exact if exact is not None else w
+    return np.clip(found.x, 0.0, None) if np.isfinite(found.x).all() else None
 
 
 def _on_support(g: FloatArray, b: FloatArray, support: np.ndarray) -> FloatArray | None:
