@@ -316,3 +316,12 @@ def test_notebook_shows_weights_and_placebos(dual_use):
     top = toyo.estimation.synthetic.top(1)[0][0]
     assert "weights: " + top in html and "placebos in space: 14 donors" in html
     assert "placebos in space" not in es.run("dual-use-ban").pairs[1]._repr_html_()
+
+
+def test_report_shows_weights_and_placebos(dual_use):
+    from eventstudy.present.markdown import event_markdown
+
+    text = event_markdown(dual_use, {})
+    toyo = next(p for p in dual_use.pairs if p.security == "TOYO")
+    assert f"- weights: {toyo.estimation.synthetic.top(1)[0][0]}" in text
+    assert text.count("- placebos in space: 14 donors") == 3

@@ -28,6 +28,7 @@ from eventstudy.present.common import (
     window_text,
 )
 from eventstudy.present.reading import reading
+from eventstudy.present.synthetic_lines import placebo_lines, synthetic_fit
 from eventstudy.present.terminal import LEGEND
 from eventstudy.study.results import EventStudyResult, PairResult
 
@@ -263,6 +264,10 @@ def _pair_section(p: PairResult, figures: Mapping[str, str]) -> str:
               table(["window", "dates", "CAR", "se", "t", "p", "", "BHAR", "days"], rows,
                     "llrrrrlrr"),
               "", f"Headline window in bold: {window_text(p.headline)}."]
+    if p.estimation.synthetic is not None:  # its weights and placebo p-values
+        lines += ["", *(f"- {esc(line)}" for text in (synthetic_fit(p.estimation),
+                                                     placebo_lines(p.estimation))
+                        for line in text.splitlines())]
     bullets = [f"- confounder in the window: {c.date.isoformat()} (t = {t:+d}) {esc(c.note)}"
                for c, t in p.confounders]
     bullets += [f"- note: {esc(n)}" for n in p.notes]
