@@ -135,8 +135,9 @@ def main() -> None:
           f"{sq * 1e3:.1f} | {sq / v:.1f} | {one * 1e3:.2f} | {v / one:.1f} |"
           for j, v, lo, one, sq in rows), "",
         "## Reading", "",
-        "- In (b) the J + 1 quadratic programmes dominate: each is an NNLS solve on a J × J factor of "
-        "the Gram matrix, so the cost grows with J (faster than linearly: the factor and the "
+        "- In (b) the J + 1 quadratic programmes dominate: each is an NNLS solve on a J × J "
+        "factor of the Gram matrix, so the cost grows with J (faster than linearly: the factor "
+        "and the "
         "active set) and not with M. Finding the supports by "
         "SLSQP instead costs "
         f"{min(r[4] / r[1] for r in rows):.1f}-{max(r[4] / r[1] for r in rows):.1f}× as much. "
