@@ -39,6 +39,7 @@ from eventstudy.sessions.exchanges import (
     exchange_tz,
     get_calendar,
     infer_exchange,
+    listed_on,
     supported_range,
 )
 from eventstudy.sessions.offsets import (
@@ -66,6 +67,7 @@ __all__ = [
     "get_calendar",
     "infer_exchange",
     "is_session",
+    "listed_on",
     "session_offset",
     "sessions_at",
     "sessions_in_range",

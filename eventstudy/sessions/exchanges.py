@@ -9,6 +9,7 @@ import difflib
 import functools
 import re
 import warnings
+from collections.abc import Iterable
 from typing import TypeAlias
 
 import exchange_calendars
@@ -337,6 +338,21 @@ def infer_exchange(ticker: str) -> str:
         f'`exchange = "..."` for this security in events.toml (an exchange_calendars code '
         f"such as {', '.join(_SUGGESTED_CODES[:4])})"
     )
+
+
+def listed_on(tickers: Iterable[str], exchange: str) -> list[str]:
+    """The tickers of ``tickers`` that name a security, not an index (``^``), traded on
+    ``exchange`` by :func:`infer_exchange` (a ticker it cannot place is left out), in order."""
+    out = []
+    for ticker in tickers:
+        if ticker.startswith("^"):
+            continue
+        try:
+            if infer_exchange(ticker) == exchange:
+                out.append(ticker)
+        except CalendarError:
+            continue
+    return out
 
 
 def exchange_label(code: str) -> str:

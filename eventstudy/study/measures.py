@@ -39,7 +39,7 @@ from eventstudy.events import Security, Settings
 from eventstudy.inference.volatility import parkinson_variance
 from eventstudy.prices import PriceSource
 from eventstudy.prices.columns import MissingColumnError, load_column
-from eventstudy.sessions import infer_exchange
+from eventstudy.sessions import infer_exchange, listed_on
 from eventstudy.study.results import PairResult
 from eventstudy.study.sample import _Exclude
 
@@ -145,9 +145,7 @@ class MeasureSource:
 
     def _market_volume(self, exchange: str) -> pd.Series:
         logs = []
-        for t in self.inner.tickers():
-            if t.startswith("^") or _exchange(t) != exchange:
-                continue
+        for t in listed_on(self.inner.tickers(), exchange):
             try:
                 logs.append(np.log1p(load_column(self.inner, t, "volume")))
             except EventStudyError:  # a name without volume does not enter the mean

@@ -99,7 +99,7 @@ def study_pair(
     except EstimationError as exc:
         raise _Exclude(str(exc), "model not available") from None
     design = synthetic or isinstance(model, DesignModel)
-    shifts = model.shifts if design and model is not None and not settings.model == (
+    shifts = model.shifts if isinstance(model, DesignModel) and settings.model != (
         "multi-factor") else (0,)
     pre = max(0, -min(shifts))  # extra sessions before the window for lagged benchmark returns
     est, win = settings.estimation, settings.window

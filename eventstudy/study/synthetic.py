@@ -28,7 +28,7 @@ from eventstudy.estimation.synthetic import MIN_DONORS, SyntheticControl, unit_w
 from eventstudy.events import Calendar, Event, Security, Settings
 from eventstudy.inference.placebo import placebo_test
 from eventstudy.prices import PriceSource
-from eventstudy.sessions import infer_exchange
+from eventstudy.sessions import listed_on
 
 
 class NoDonors(EventStudyError):
@@ -45,16 +45,8 @@ def donor_pool(calendar: Calendar, event: Event, security: Security, settings: S
     if settings.donors:
         return tuple(t for t in settings.donors if t not in studied)
     proxies = {s.ticker for s in calendar.securities.values() if s.proxy}
-    return tuple(t for t in source.tickers()
-                 if not t.startswith("^") and t not in studied and t not in proxies
-                 and _exchange(t) == security.exchange)
-
-
-def _exchange(ticker: str) -> str | None:
-    try:
-        return infer_exchange(ticker)
-    except EventStudyError:
-        return None
+    return tuple(t for t in listed_on(source.tickers(), security.exchange)
+                 if t not in studied and t not in proxies)
 
 
 def usable_donors(source: PriceSource, donors: Sequence[str], price: pd.Series,
