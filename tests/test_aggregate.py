@@ -234,7 +234,10 @@ def test_pair_order_does_not_matter_and_signs_flip() -> None:
 def test_r_bar_by_day0_equals_the_full_matrix() -> None:
     # 40 pairs on 4 dates with a common factor per date: only pairs sharing a day 0 count, so
     # the per-date computation is the full one (to rounding), at a tenth of the products.
-    from eventstudy.inference.dependence import residual_correlation_by_day0
+    from eventstudy.inference.dependence import overlap_correlation_by_day0
+
+    def residual_correlation_by_day0(e, day0, **kw):  # the day r̄, the first value
+        return overlap_correlation_by_day0(e, day0, **kw)[0]
 
     rng = np.random.default_rng(5)
     day0 = np.repeat(np.arange(4), 10)

@@ -47,7 +47,7 @@ def residual_correlation(residuals: Any, day0: Any, min_overlap: int = MIN_OVERL
     Pairwise-complete Pearson correlations from masked sums, vectorised as matrix products:
     n_ij = Σ w_i w_j, Σx_i over shared dates = X W', Σx_i x_j = X X'. O(N²·C) time, O(N²)
     memory: for a few thousand pairs; above :data:`R_BAR_MAX_PAIRS` :func:`aggregate` calls
-    :func:`residual_correlation_by_day0` for the first value and this on a subsample. The first
+    :func:`overlap_correlation_by_day0` for the first value and this on a subsample. The first
     value is :func:`overlap_correlation`'s for one day (overlap 1 on the same day 0, else 0).
     """
     r_used, r_all, _ = overlap_correlation(residuals, day0)
@@ -197,19 +197,6 @@ def _pairwise_rho(residuals: Any, min_overlap: int, other: Any = None,
         rho = cov / np.sqrt(vi * (syy - sy**2 / n))
     off = ~np.eye(e.shape[-2], dtype=bool) if other is None else True
     return rho, off & (n >= min_overlap) & np.isfinite(rho)
-
-
-def residual_correlation_by_day0(residuals: Any, day0: Any, min_overlap: int = MIN_OVERLAP,
-                                 block: int = R_BAR_MAX_PAIRS, seed: int = 0) -> float:
-    """The first value of :func:`residual_correlation` for many pairs: computed within each
-    group of pairs sharing a day 0, since pairs on different dates count as uncorrelated.
-
-    O(Σ_g N_g²·C) instead of O(N²·C): exact when no group has more than ``block`` pairs; a
-    larger group contributes the mean over a seeded random subsample of ``block`` of its
-    pairs, weighted by its number of ordered pairs. See :func:`overlap_correlation_by_day0`.
-    """
-    return overlap_correlation_by_day0(residuals, day0, min_overlap=min_overlap, block=block,
-                                       seed=seed)[0]
 
 
 def overlap_correlation_by_day0(residuals: Any, day0: Any, days: Any = None, offsets: Any = (),
