@@ -8,8 +8,11 @@ its bootstrap interval.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class Deferred:
@@ -30,3 +33,16 @@ class Resolving:
             value = value.make()
             object.__setattr__(self, name, value)
         return value
+
+
+def stored(obj: Any, name: str) -> Any:
+    """A field as stored: a :class:`Deferred` is returned, not computed."""
+    return object.__getattribute__(obj, name)
+
+
+def replace(obj: T, **changes: Any) -> T:
+    """:func:`dataclasses.replace` that leaves deferred fields deferred (``replace`` reads every
+    field it keeps, which would compute them)."""
+    values = {f.name: stored(obj, f.name) for f in dataclasses.fields(obj)  # type: ignore[arg-type]
+              if f.init}
+    return type(obj)(**{**values, **changes})

@@ -28,13 +28,13 @@ interval) stay deferred.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
+from eventstudy import _lazy
 from eventstudy._lazy import Deferred
 from eventstudy.inference.aggregate import Aggregate
 from eventstudy.inference.multiple import (
@@ -68,10 +68,10 @@ def adjusted(result: R, method: str | None) -> R:
         return _pooled(result, name)
     study: EventStudyResult = result  # type: ignore[assignment]
     pairs = adjust_pairs(study.pairs, name)
-    note = convention(name, pairs, _raw(study, "aggregate"), "the study")
-    return rebuild(study, pairs=tuple(pairs), adjust=name,  # type: ignore[return-value]
-                   aggregate=_later(_raw(study, "aggregate"), name),
-                   conventions=_with(study.conventions, note))
+    note = convention(name, pairs, _lazy.stored(study, "aggregate"), "the study")
+    return _lazy.replace(study, pairs=tuple(pairs), adjust=name,  # type: ignore[return-value]
+                         aggregate=_later(_lazy.stored(study, "aggregate"), name),
+                         conventions=_with(study.conventions, note))
 
 
 def _pooled(pooled: Any, name: str | None) -> Any:
@@ -83,12 +83,13 @@ def _pooled(pooled: Any, name: str | None) -> Any:
     scope = f"the {len(results)} events pooled"
     note = convention(name, pairs, pooled.aggregate, scope)
     per_event = tuple(
-        rebuild(r, pairs=tuple(pairs[cuts[i]:cuts[i + 1]]), adjust=name,
-                aggregate=_later(_raw(r, "aggregate"), name),
-                conventions=_with(r.conventions, convention(name, pairs, None, scope)))
+        _lazy.replace(r, pairs=tuple(pairs[cuts[i]:cuts[i + 1]]), adjust=name,
+                      aggregate=_later(_lazy.stored(r, "aggregate"), name),
+                      conventions=_with(r.conventions, convention(name, pairs, None, scope)))
         for i, r in enumerate(results))
-    return rebuild(pooled, results=per_event, aggregate=adjust_aggregate(pooled.aggregate, name),
-                   adjust=name, conventions=_with(pooled.conventions, note))
+    return _lazy.replace(pooled, results=per_event,
+                         aggregate=adjust_aggregate(pooled.aggregate, name), adjust=name,
+                         conventions=_with(pooled.conventions, note))
 
 
 def adjust_pairs(pairs: Sequence[PairResult], method: str | None) -> list[PairResult]:
@@ -96,7 +97,7 @@ def adjust_pairs(pairs: Sequence[PairResult], method: str | None) -> list[PairRe
     ``days`` (all pairs' day AR p-values another); without the column for None."""
     cars = _adjusted_frames([p.car for p in pairs], method)
     days = _adjusted_frames([p.days for p in pairs], method)
-    return [rebuild(p, car=c, days=d) for p, c, d in zip(pairs, cars, days, strict=True)]
+    return [_lazy.replace(p, car=c, days=d) for p, c, d in zip(pairs, cars, days, strict=True)]
 
 
 def _adjusted_frames(frames: Sequence[pd.DataFrame], method: str | None) -> list[pd.DataFrame]:
@@ -126,8 +127,8 @@ def adjust_tests(tests: Mapping[Any, Mapping[str, TestResult]], method: str | No
 def adjust_aggregate(agg: Aggregate, method: str | None) -> Aggregate:
     """The aggregate with adjusted tests (families 3 and 4 of the module); its bootstrap
     interval still computed when first read."""
-    return rebuild(agg, day_tests=adjust_tests(agg.day_tests, method),
-                   car_tests=adjust_tests(agg.car_tests, method))
+    return _lazy.replace(agg, day_tests=adjust_tests(agg.day_tests, method),
+                         car_tests=adjust_tests(agg.car_tests, method))
 
 
 def _later(agg: Any, method: str | None) -> Any:
@@ -160,16 +161,3 @@ def convention(method: str | None, pairs: Sequence[PairResult], agg: Any, scope:
 def _with(conventions: Mapping[str, str], note: str | None) -> dict[str, str]:
     out = {k: v for k, v in conventions.items() if k != P_ADJUSTED}
     return out if note is None else {**out, P_ADJUSTED: note}
-
-
-def _raw(obj: Any, name: str) -> Any:
-    """A field as stored: a :class:`Deferred` is not computed by reading it here."""
-    return object.__getattribute__(obj, name)
-
-
-def rebuild(obj: R, **changes: Any) -> R:
-    """``dataclasses.replace`` that leaves deferred fields deferred (replace reads every field,
-    which computes them)."""
-    values = {f.name: _raw(obj, f.name) for f in dataclasses.fields(obj)  # type: ignore[arg-type]
-              if f.init}
-    return type(obj)(**{**values, **changes})

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from eventstudy import _lazy
 from eventstudy._typing import VOLUME_MODELS
 from eventstudy.errors import EventStudyError, PriceDataError
 from eventstudy.events import Security, Settings
@@ -212,5 +213,5 @@ def finish(found: PairResult | _Exclude, security: Security, measured: Measured,
     if not isinstance(found, PairResult):
         return found
     notes = (measured.note, *found.notes) if measured.note else found.notes
-    return replace(found, measure=measure, members=security.basket, notes=notes,
-                   volatility=tests)
+    return _lazy.replace(found, measure=measure, members=security.basket, notes=notes,
+                         volatility=tests)
