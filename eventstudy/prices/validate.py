@@ -45,8 +45,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from eventstudy.errors import CalendarError, PriceDataError
-from eventstudy.sessions import infer_exchange, sessions_in_range, supported_range
+from eventstudy.errors import PriceDataError
+from eventstudy.sessions import exchange_of, sessions_in_range, supported_range
 
 __all__ = [
     "MAX_GAP",
@@ -116,14 +116,6 @@ class Issue:
 
 def _d(ts: pd.Timestamp) -> str:
     return f"{ts:%Y-%m-%d}"
-
-
-def exchange_of(ticker: str) -> str | None:
-    """The exchange code inferred from a Yahoo ticker, or None (currencies, unknown suffix)."""
-    try:
-        return infer_exchange(ticker)
-    except CalendarError:
-        return None
 
 
 def clean(series: pd.Series, ticker: str, where: str) -> tuple[pd.Series, list[Issue]]:

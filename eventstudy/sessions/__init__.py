@@ -36,6 +36,7 @@ from eventstudy.sessions.day_zero import DayZero, day_zero
 from eventstudy.sessions.exchanges import (
     canonical_code,
     exchange_label,
+    exchange_of,
     exchange_tz,
     get_calendar,
     infer_exchange,
@@ -63,6 +64,7 @@ __all__ = [
     "day_zero",
     "days_from",
     "exchange_label",
+    "exchange_of",
     "exchange_tz",
     "get_calendar",
     "infer_exchange",

@@ -340,19 +340,18 @@ def infer_exchange(ticker: str) -> str:
     )
 
 
+def exchange_of(ticker: str) -> str | None:
+    """The exchange code inferred from a Yahoo ticker, or None (currencies, unknown suffix)."""
+    try:
+        return infer_exchange(ticker)
+    except CalendarError:
+        return None
+
+
 def listed_on(tickers: Iterable[str], exchange: str) -> list[str]:
     """The tickers of ``tickers`` that name a security, not an index (``^``), traded on
     ``exchange`` by :func:`infer_exchange` (a ticker it cannot place is left out), in order."""
-    out = []
-    for ticker in tickers:
-        if ticker.startswith("^"):
-            continue
-        try:
-            if infer_exchange(ticker) == exchange:
-                out.append(ticker)
-        except CalendarError:
-            continue
-    return out
+    return [t for t in tickers if not t.startswith("^") and exchange_of(t) == exchange]
 
 
 def exchange_label(code: str) -> str:

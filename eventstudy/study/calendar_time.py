@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy import sessions
-from eventstudy.errors import EstimationError, EventStudyError, InputError, warn_excluded
+from eventstudy.errors import EstimationError, InputError, warn_excluded
 from eventstudy.estimation.returns import period_return
 from eventstudy.events import Calendar, load_events
 from eventstudy.inference.calendar_time import CONVENTIONS, CalendarTimeResult, regress
@@ -179,7 +179,7 @@ def calendar_time(
 
     def load(name: str) -> Named:
         if name not in named:
-            named[name] = named_prices(calendar, name, src.load, _exchange)
+            named[name] = named_prices(calendar, name, src.load, sessions.exchange_of)
         return named[name]
 
     excluded = [(str(p), str(r)) for p, r in table[["pair", "reason"]].to_numpy() if r]
@@ -238,13 +238,6 @@ def _check(horizon: object, start: object, weights: object, returns: object) -> 
         raise InputError(f"weights = {weights!r}: give one of {', '.join(WEIGHTS)}")
     if returns not in KINDS:
         raise InputError(f"returns = {returns!r}: give one of {', '.join(KINDS)}")
-
-
-def _exchange(ticker: str) -> str | None:
-    try:
-        return sessions.infer_exchange(ticker)
-    except EventStudyError:
-        return None
 
 
 def _returns(prices: pd.Series, kind: str) -> pd.Series:

@@ -40,7 +40,7 @@ from eventstudy.events import Security, Settings
 from eventstudy.inference.volatility import parkinson_variance
 from eventstudy.prices import PriceSource
 from eventstudy.prices.columns import MissingColumnError, load_column
-from eventstudy.sessions import infer_exchange, listed_on
+from eventstudy.sessions import exchange_of, listed_on
 from eventstudy.study.results import PairResult
 from eventstudy.study.sample import _Exclude
 
@@ -182,7 +182,7 @@ class MeasureSource:
         chosen = security.volume_benchmark
         if chosen:
             exchange = (security.benchmark_exchange if chosen == security.benchmark else
-                        _exchange(chosen)) or security.exchange
+                        exchange_of(chosen)) or security.exchange
             return chosen, exchange, f"market volume: {chosen}'s (volume_benchmark)"
         if security.benchmark:
             try:
@@ -197,13 +197,6 @@ class MeasureSource:
         return MARKET_VOLUME + exchange, exchange, (
             f"market volume: {what}the mean log(1 + volume) of the {exchange} names in "
             f"{self.inner.name} ({MARKET_VOLUME}{exchange}); set volume_benchmark to choose one")
-
-
-def _exchange(ticker: str) -> str | None:
-    try:
-        return infer_exchange(ticker)
-    except EventStudyError:
-        return None
 
 
 def finish(found: PairResult | _Exclude, security: Security, measured: Measured, measure: str,
