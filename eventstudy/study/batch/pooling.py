@@ -68,14 +68,10 @@ def pair_arrays(result: Any, rows: np.ndarray, windows: tuple[Window, ...],
             m_est = _window(part.prices.est, part.b, start, est_len)
             resid[at] = r_est - m_est if model == "market-adjusted" else (
                 r_est - alpha[at, None] - beta[at, None] * m_est)
-        taken = start[:, None] + np.arange(est_len)
-        inside = taken >= 0
-        dates[at] = np.where(inside, sessions.take(np.maximum(taken, 0)), np.datetime64("NaT"))
+        dates[at] = _dates_at(sessions, start[:, None] + np.arange(est_len))
         day0[at] = sessions[part.d]
-        on = part.d[:, None] + offsets.astype(np.int64)  # the sessions the event window counts
-        event_dates[at] = np.where((on >= 0) & (on < sessions.size),
-                                   sessions.take(np.clip(on, 0, sessions.size - 1)),
-                                   np.datetime64("NaT"))
+        # the sessions the event window counts
+        event_dates[at] = _dates_at(sessions, part.d[:, None] + offsets.astype(np.int64))
         if model == "market":
             m_win[at] = _window(part.prices.raw, part.b, part.d + win[0], length)
         late = spans.candidates(part.prices, part.s, part.b, part.d, win,
@@ -110,6 +106,13 @@ def pair_arrays(result: Any, rows: np.ndarray, windows: tuple[Window, ...],
         residual_dates=residual_dates, event_dates=event_dates,
         keys=tuple((label, str(x)) for x in pairs.index),
     )
+
+
+def _dates_at(sessions: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """The sessions at positions ``pos``; NaT at a position outside them."""
+    inside = (pos >= 0) & (pos < sessions.size)
+    return np.where(inside, sessions.take(np.clip(pos, 0, sessions.size - 1)),
+                    np.datetime64("NaT"))
 
 
 def _once(pairs: pd.DataFrame, security: pd.Series, day0: np.ndarray, label: str) -> None:
