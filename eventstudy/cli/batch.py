@@ -1,6 +1,8 @@
 """``eventstudy batch``: CARs of the pairs of a CSV file on a Parquet dataset of returns, by the
 batch engine on Dask (:func:`eventstudy.distributed.batch`); a table of CAR, se, t, p and the
-exclusions, written as Parquet or CSV. Registered on the app in :mod:`eventstudy.cli`.
+exclusions (``--fields paths``: and the AR and se of each day), written as Parquet or CSV, or
+as a Parquet dataset written by the workers (``--out`` a folder).
+Registered on the app in :mod:`eventstudy.cli`.
 
 ``--measure volume``: the dataset holds log(1 + volume) levels (``eventstudy data panel
 --measure volume``), studied as :func:`eventstudy.batch` studies them with ``measure="volume"``
@@ -51,7 +53,9 @@ def batch(
         "--scheduler", metavar="ADDRESS",
         help="Dask scheduler (e.g. tcp://10.0.0.5:8786); default: a local cluster.")] = None,
     out: Annotated[Path | None, typer.Option(
-        "--out", metavar="FILE", help="Output file, .parquet or .csv (default: CSV on stdout).")
+        "--out", metavar="FILE_OR_DIR",
+        help="Output: a .parquet or .csv file, or a folder (no suffix): a Parquet dataset "
+             "each worker writes its part of (default: CSV on stdout).")
     ] = None,
     model: Annotated[str, typer.Option(help="market, constant-mean or market-adjusted "
                                             "(volume: market or constant-mean).")
@@ -74,6 +78,9 @@ def batch(
     measure: Annotated[str, typer.Option(
         "--measure", help="returns, or volume: the dataset holds log(1 + volume) levels "
                           "('eventstudy data panel --measure volume').")] = "returns",
+    fields: Annotated[str, typer.Option(
+        "--fields", help="car (one row per pair: CAR, se, t, p) or paths (and ar_<t>, se_<t> "
+                         "for each day of the window).")] = "car",
 ) -> None:
     """CARs of many pairs on a Dask cluster: one row per pair, CAR, se, t, p, exclusions.
 
@@ -87,8 +94,12 @@ def batch(
     from eventstudy.study.distributed.panel import open_panel
 
     try:
-        if out is not None and out.suffix.lower() not in SUFFIXES:
-            raise EstimationError(f"--out {out}: give a .parquet or .csv file")
+        if fields not in ("car", "paths"):
+            raise EstimationError(f"--fields {fields}: give car or paths")
+        dataset = out is not None and not out.suffix  # a folder: parts from the workers
+        if out is not None and not dataset and out.suffix.lower() not in SUFFIXES:
+            raise EstimationError(f"--out {out}: give a .parquet or .csv file, or a folder "
+                                  "(no suffix) for a Parquet dataset the workers write")
         if out is not None and not out.parent.is_dir():
             raise EstimationError(f"--out {out}: folder {out.parent} does not exist")
         est, win = _offsets(estimation, "estimation"), _offsets(window, "window")
@@ -105,7 +116,10 @@ def batch(
                 panel, pairs, client=scheduler, estimation=est, window=win, model=model,
                 min_estimation=min_estimation, workers=workers, tasks=tasks, timeout=timeout,
                 progress=progress, sessions=sessions, returns_kind=returns_kind,
-                measure=measure)
+                measure=measure, fields=fields, out=out if dataset else None)
+        if dataset:
+            _written_dataset(out, measure)
+            return
         table = car_table(result)
         data = _encode(table, out, measure)
     except EventStudyError as exc:
@@ -125,17 +139,26 @@ def batch(
           f"{len(table) - studied} excluded", file=sys.stderr)
 
 
+def _written_dataset(out: Path, measure: str) -> None:
+    """The last line after the workers wrote their parts: the pairs, studied and excluded."""
+    import pyarrow.parquet as pq
+
+    excluded = pq.read_table(out, columns=["excluded"]).column("excluded").to_pylist()
+    studied = sum(1 for x in excluded if not x)
+    what = " (abnormal log volume)" if measure == "volume" else ""
+    parts = len(list(out.glob("part-*.parquet")))
+    print(f"wrote {out}/ ({parts} parts): {len(excluded)} pairs{what}, {studied} studied, "
+          f"{len(excluded) - studied} excluded", file=sys.stderr)
+
+
 def _encode(table: pd.DataFrame, out: Path | None, measure: str = "returns") -> bytes:
     """The table as the bytes of the output file (written whole, atomically, afterwards); a
     Parquet file records ``measure`` in its metadata (``.attrs`` when pandas reads it)."""
-    import pandas as pd
+    from eventstudy.study.distributed.pairs_file import parquet_ready
 
     buffer = io.BytesIO()
     if out is not None and out.suffix.lower() == ".parquet":  # day 0 as a date, not text
-        day0 = pd.to_datetime(table["day0"], format="%Y-%m-%d").dt.date
-        written = table.assign(day0=day0)
-        written.attrs = {"measure": measure}
-        written.to_parquet(buffer, index=False)
+        parquet_ready(table, measure).to_parquet(buffer, index=False)
     else:
         buffer.write(table.to_csv(index=False).encode())
     return buffer.getvalue()

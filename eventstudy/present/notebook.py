@@ -289,6 +289,9 @@ def batch_html(result: BatchResult) -> str:
                                             for k, c in kinds.items()])
                + '<p class="dim">each pair\'s reason: <code>.excluded.dropna()</code></p>'
                if len(kinds) else "")
+    if result.fields == "car":  # no per-day paths: the CAAR of the whole window only
+        return _wrap(_batch_heading(result), counts, reasons, _car_only(result) if studied
+                     else "", legend=False)
     path = result.caar_path()
     if len(path) > MAX_OFFSETS:  # evenly spaced offsets, day 0 and both ends among them
         step = -(-len(path) // MAX_OFFSETS)
@@ -305,14 +308,29 @@ def batch_html(result: BatchResult) -> str:
                + _table(("t", *(f"{int(t):+d}" for t in path["t"])), rows)
                + '<p class="dim">tests, by group: <code>.aggregate(by=...)</code>; figure: '
                "<code>.plot(by=...)</code>; per pair: <code>.car_frame()</code></p>")
+    return _wrap(_batch_heading(result), counts, reasons, preview if studied else "",
+                 legend=False)
+
+
+def _batch_heading(result: BatchResult) -> str:
     est, win = result.estimation_window, result.window
     what = (f"{result.returns_kind} returns" if result.measure == "returns" else
             UNITS[result.measure])
-    return _wrap(
-        f"<p><b>BatchResult</b>: {escape(result.model)} model, estimation "
-        f"{window_text(est)}, event window {window_text(win)} ({escape(result.sessions)} "
-        f"sessions, {escape(what)})</p>",
-        counts, reasons, preview if studied else "", legend=False)
+    only = ", CARs only (fields='car')" if result.fields == "car" else ""
+    return (f"<p><b>BatchResult</b>: {escape(result.model)} model, estimation "
+            f"{window_text(est)}, event window {window_text(win)} ({escape(result.sessions)} "
+            f"sessions, {escape(what)}{only})</p>")
+
+
+def _car_only(result: BatchResult) -> str:
+    """The mean CAR of the whole window over the studied pairs (a batch without paths)."""
+    n, caar = result.caar
+    lo, hi = result.window
+    row = f"<tr>{_cell(f'{n:,}')}{_cell(_pct(caar, measure=result.measure))}</tr>"
+    return (f"<p><b>CAAR({lo:+d},{hi:+d}) over the studied pairs</b></p>"
+            + _table(("N", "CAAR"), [row])
+            + '<p class="dim">per pair: <code>.car_frame()</code>; paths and tests: '
+            "<code>batch(..., fields='paths')</code></p>")
 
 
 def summary_bundle(result: object, include: Collection[str] | None = None) -> dict[str, str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,7 @@ from eventstudy.study.batch.inputs import (
     _reasons,
     _returns_matrix,
     _starts_late,
+    check_fields,
     not_a_column,
     panel_kind,
 )
@@ -43,11 +44,6 @@ from eventstudy.study.batch.result import BatchResult, _result, warn_excluded
 from eventstudy.study.batch.runner import _Runner
 from eventstudy.study.batch.spans import Prices
 from eventstudy.study.batch.sums import _estimate
-
-if TYPE_CHECKING:
-    pass
-
-
 
 
 def batch(
@@ -64,6 +60,8 @@ def batch(
     sessions: Literal["exchange", "index"] = "exchange",
     returns_kind: Literal["log", "simple"] = "log",
     measure: Literal["returns", "volume"] = "returns",
+    fields: Literal["car", "paths"] = "paths",
+    paths_dtype: Literal["float64", "float32"] = "float64",
 ) -> BatchResult:
     """Event studies of many pairs on one returns frame, vectorised (contract "Library API").
 
@@ -121,6 +119,10 @@ def batch(
         on another exchange is its level at the instant); the model is "constant-mean" or
         "market" (on the benchmark column's log volume), with the same kernels: AR is the
         abnormal log volume, CAR the cumulative one. The result's ``returns_kind`` is "level".
+    fields, paths_dtype : {"paths", "car"}, {"float64", "float32"}
+        "paths" (default): everything; "car": no ``ar`` and ``se`` (None; 2 × L floats a pair,
+        most of a result), the same numbers otherwise. ``paths_dtype``: the float type of
+        ``ar`` and ``se`` (float32: half the memory, 7 digits; the rest stays float64).
 
     Returns
     -------
@@ -131,10 +133,10 @@ def batch(
     EstimationError
         Unknown model, invalid windows, ``min_estimation``, ``chunk_size`` or ``threads``.
     InputError
-        ``returns`` is not a frame of session dates × tickers (tz-aware or timed stamps
-        included); an unknown ``measure``, a model that is not a volume model; ``pairs``
-        lacks a required column, has a ``day0`` that is not a date in an accepted form, or an
-        unknown exchange code.
+        An unknown ``fields`` or ``paths_dtype``; ``returns`` is not a frame of session
+        dates × tickers (tz-aware or timed stamps included); an unknown ``measure``, a model
+        that is not a volume model; ``pairs`` lacks a required column, has a ``day0`` that is
+        not a date in an accepted form, or an unknown exchange code.
 
     Warns
     -----
@@ -167,7 +169,7 @@ def batch(
     result = _batch(returns, pairs, estimation=estimation, window=window, model=model,
                     min_estimation=min_estimation, require_full_window=require_full_window,
                     chunk_size=chunk_size, threads=threads, engine=None, sessions=sessions,
-                    returns_kind=kind)
+                    returns_kind=kind, fields=fields, paths_dtype=paths_dtype)
     warn_excluded(result, "eventstudy.batch")
     return result
 
@@ -175,13 +177,15 @@ def batch(
 def _batch(returns: pd.DataFrame, pairs: pd.DataFrame, *, estimation: Window, window: Window,
            model: str, min_estimation: int, require_full_window: bool, chunk_size: int,
            threads: int | None, engine: str | None, sessions: str = "exchange",
-           returns_kind: str = "log") -> BatchResult:
+           returns_kind: str = "log", fields: str = "paths", paths_dtype: str = "float64",
+           ) -> BatchResult:
     """:func:`batch` on the engine ``engine`` ("numba" or "numpy"; None: :func:`chosen_engine`
     of the number of pairs). The Dask path fixes the engine for the whole call, so that its
     tasks, each a part of the pairs, compute what one local call would. ``returns_kind``
     "level": a volume panel (:func:`~eventstudy.study.batch.inputs.panel_kind`)."""
     if returns_kind == "level":
         panel_kind("volume", model, returns_kind)
+    check_fields(fields, paths_dtype)
     est, win = _check_settings(estimation, window, model, min_estimation, chunk_size)
     _check_choices(sessions, returns_kind)
     n_threads = _check_threads(threads, len(pairs) if isinstance(pairs, pd.DataFrame) else 0)
@@ -227,7 +231,7 @@ def _batch(returns: pd.DataFrame, pairs: pd.DataFrame, *, estimation: Window, wi
                 reasons[part.rows] = part_reasons
     out.clear(np.flatnonzero(code != _OK))
     return _result(out, code, pairs, est, win, model, k, start, end, reasons, returns,
-                   n_threads, sessions, returns_kind, plan.left_out)
+                   n_threads, sessions, returns_kind, plan.left_out, fields, paths_dtype)
 
 
 def _run_part(part: grid.Part, est: Window, win: Window, model: str, k: int,

@@ -137,6 +137,23 @@ def _check_choices(sessions: str, returns_kind: str) -> None:
         raise InputError(f"returns_kind = {returns_kind!r}: give 'log' or 'simple'")
 
 
+#: What a batch result holds: "car" (CAR, se, t, p, n_days and the estimation scalars) or
+#: "paths" (those and the AR and se of every event day).
+FIELDS = ("car", "paths")
+#: The float types of the per-day paths.
+PATH_DTYPES = ("float64", "float32")
+
+
+def check_fields(fields: object, paths_dtype: object) -> None:
+    """``fields`` ("car" or "paths") and ``paths_dtype`` ("float64" or "float32")."""
+    if fields not in FIELDS:
+        raise InputError(f"fields = {fields!r}: give 'car' (CAR, se, t, p and the estimation "
+                         "scalars of each pair) or 'paths' (those and AR and se per day)")
+    if paths_dtype not in PATH_DTYPES:
+        raise InputError(f"paths_dtype = {paths_dtype!r}: give 'float64' or 'float32' (the "
+                         "per-day AR and se in half the memory, about 7 significant digits)")
+
+
 def _check_settings(estimation: Window, window: Window, model: str, min_estimation: int,
                     chunk_size: int) -> tuple[Window, Window]:
     if model not in kernel.K:

@@ -34,10 +34,11 @@ class BatchResult:
 
     Attributes
     ----------
-    ar, se : pd.DataFrame
+    ar, se : pd.DataFrame or None
         Abnormal returns and their prediction-error-corrected standard errors; one row per
         pair, one column per offset of ``window`` (int labels). NaN on days without a return
-        and on excluded pairs.
+        and on excluded pairs. None when the batch was asked for ``fields="car"``; float32
+        when asked for ``paths_dtype="float32"``.
     car, car_se, car_t : pd.Series
         CAR over the whole window (sum of the valid ARs), its standard error and t = CAR / se.
     car_p : pd.Series
@@ -75,10 +76,12 @@ class BatchResult:
         pairs' windows (a security with many such returns is excluded instead).
     threads : int
         Threads that computed the result; :attr:`car_p` uses as many.
+    fields : {"paths", "car"}
+        What the result holds: "paths" (everything) or "car" (no ``ar`` and ``se``).
     """
 
-    ar: pd.DataFrame
-    se: pd.DataFrame
+    ar: pd.DataFrame | None
+    se: pd.DataFrame | None
     car: pd.Series
     car_se: pd.Series
     car_t: pd.Series
@@ -95,6 +98,16 @@ class BatchResult:
     sessions: str = "exchange"
     returns_kind: str = "log"
     left_out: int = field(default=0, compare=False)
+    fields: str = "paths"
+
+    def paths(self, what: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """``ar`` and ``se``, or an :class:`~eventstudy.errors.InputError` saying that
+        ``what`` needs them and how to ask for them."""
+        if self.ar is None or self.se is None:
+            raise InputError(f"{what} needs the AR and se of every day, and this batch was "
+                             "asked for fields='car' (CARs only); run it with "
+                             "fields='paths'")
+        return self.ar, self.se
 
     @property
     def measure(self) -> str:
@@ -127,14 +140,16 @@ class BatchResult:
     @cached_property
     def t_stat(self) -> pd.DataFrame:
         """AR / se per day (Student t with M − k df under H0)."""
-        return self.ar / self.se
+        ar, se = self.paths("t_stat")
+        return ar / se
 
     @cached_property
     def p(self) -> pd.DataFrame:
         """Two-sided p-value of each day's t statistic, Student t with M − k df."""
+        ar, _ = self.paths("p")
         df = self.estimation["df"].to_numpy(float)[:, None]
         p = 2.0 * special.stdtr(df, -np.abs(self.t_stat.to_numpy()))
-        return pd.DataFrame(p, index=self.ar.index, columns=self.ar.columns)
+        return pd.DataFrame(p, index=ar.index, columns=ar.columns)
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy per-day rows: one per (pair, t) of the studied pairs.
@@ -142,8 +157,9 @@ class BatchResult:
         Columns: pair (the label in ``pairs``' index), security, benchmark, day0, t, ar, se,
         t_stat, p; ``.attrs["measure"]``: :attr:`measure`.
         """
+        ar, se = self.paths("to_frame()")
         rows = np.flatnonzero(self.studied)
-        n_t = self.ar.shape[1]
+        n_t = ar.shape[1]
         rep = np.repeat(rows, n_t)
         out = {
             "pair": self.pairs.index.to_numpy()[rep],
@@ -151,9 +167,9 @@ class BatchResult:
             "benchmark": (self.pairs["benchmark"].to_numpy()[rep]
                           if "benchmark" in self.pairs else None),
             "day0": pd.DatetimeIndex(self.pairs["day0"]).to_numpy()[rep],
-            "t": np.tile(self.ar.columns.to_numpy(), rows.size),
+            "t": np.tile(ar.columns.to_numpy(), rows.size),
         }
-        for name, frame in (("ar", self.ar), ("se", self.se), ("t_stat", self.t_stat),
+        for name, frame in (("ar", ar), ("se", se), ("t_stat", self.t_stat),
                             ("p", self.p)):
             out[name] = frame.to_numpy()[rows].ravel()
         tidy = pd.DataFrame(out)
@@ -184,6 +200,14 @@ class BatchResult:
         counts = pd.Series(kinds, dtype=object).value_counts(sort=True)
         return counts.rename("pairs").rename_axis("reason")
 
+    @property
+    def caar(self) -> tuple[int, float]:
+        """The studied pairs with a CAR over the whole window, and their mean CAR (the CAAR;
+        NaN without any)."""
+        car = self.car.to_numpy()[self.studied]
+        car = car[np.isfinite(car)]
+        return car.size, float(car.mean()) if car.size else float("nan")
+
     def caar_path(self) -> pd.DataFrame:
         """The running CAAR over the studied pairs, one row per offset t of ``window``.
 
@@ -193,7 +217,8 @@ class BatchResult:
         caar is the mean of ``car`` over the studied pairs, and every row's that of
         ``aggregate(windows=[(window[0], t)])``).
         """
-        ar = self.ar.to_numpy()[self.studied]
+        paths, _ = self.paths("caar_path()")
+        ar = paths.to_numpy(np.float64)[self.studied]
         valid = np.isfinite(ar)
         running = np.cumsum(np.where(valid, ar, 0.0), axis=1)
         seen = np.cumsum(valid, axis=1) > 0
@@ -201,18 +226,17 @@ class BatchResult:
         with np.errstate(invalid="ignore", divide="ignore"):
             caar = np.where(seen, running, 0.0).sum(axis=0) / n
             aar = np.where(valid, ar, 0.0).sum(axis=0) / n_day
-        return pd.DataFrame({"t": self.ar.columns.to_numpy(int), "n": n, "aar": aar,
+        return pd.DataFrame({"t": paths.columns.to_numpy(int), "n": n, "aar": aar,
                              "caar": caar})
 
     def __repr__(self) -> str:
         n, studied = len(self.excluded), int(self.studied.sum())
         lo, hi = self.window
-        car = self.car.to_numpy()[self.studied]
-        car = car[np.isfinite(car)]
+        n_car, mean_car = self.caar
         volume = self.measure == "volume"
-        mean = (f"{car.mean():+.3f} log points" if volume else f"{car.mean() * 100:+.2f}%")
-        caar = f", CA{'AV' if volume else 'AR'}({lo:+d},{hi:+d}) {mean}" if car.size else ""
-        what = " (volume)" if volume else ""
+        mean = (f"{mean_car:+.3f} log points" if volume else f"{mean_car * 100:+.2f}%")
+        caar = f", CA{'AV' if volume else 'AR'}({lo:+d},{hi:+d}) {mean}" if n_car else ""
+        what = (" (volume)" if volume else "") + (", CARs only" if self.fields == "car" else "")
         return (f"<BatchResult {self.model} model{what}: {n:,} pairs, {studied:,} studied, "
                 f"{n - studied:,} excluded{caar}>")
 
@@ -227,6 +251,7 @@ class BatchResult:
 
         Returns a :class:`matplotlib.figure.Figure` (no pyplot).
         """
+        self.paths("plot()")
         return _display.plot(self, by=by, bootstrap=bootstrap, seed=seed)
 
     def aggregate(self, by: str | None = None, *, windows: Sequence[Window] | None = None,
@@ -258,6 +283,7 @@ class BatchResult:
         """
         from eventstudy.inference.aggregate import aggregate
 
+        self.paths("aggregate()")
         wins = tuple(tuple(w) for w in (windows or (self.window,)))
         for lo, hi in wins:
             if not self.window[0] <= lo <= hi <= self.window[1]:
@@ -299,7 +325,8 @@ def warn_excluded(result: BatchResult, caller: str) -> None:
 def _result(out: _Outputs, code: np.ndarray, pairs: pd.DataFrame, est: Window, win: Window,
             model: str, k: int, start: np.ndarray, end: np.ndarray, reasons: np.ndarray,
             returns: pd.DataFrame, threads: int, sessions: str, returns_kind: str,
-            left_out: int = 0) -> BatchResult:
+            left_out: int = 0, fields: str = "paths", paths_dtype: str = "float64",
+            ) -> BatchResult:
     labels = pairs.index
     offsets = pd.Index(np.arange(win[0], win[1] + 1), name="t")
     car_se = np.sqrt(out.car_var, out=out.car_var)
@@ -311,9 +338,15 @@ def _result(out: _Outputs, code: np.ndarray, pairs: pd.DataFrame, est: Window, w
         "n_obs": out.n_obs, "df": np.where(df > 0, df, 0), "mean_m": out.mean_m,
         "sxx": out.sxx, "r2": out.r2, "start": start, "end": end,
     }, index=labels, copy=False)
+    ar = se = None
+    if fields == "paths":
+        ar = pd.DataFrame(out.ar.astype(paths_dtype, copy=False), index=labels,
+                          columns=offsets, copy=False)
+        se = pd.DataFrame(out.se.astype(paths_dtype, copy=False), index=labels,
+                          columns=offsets, copy=False)
+    out.ar = out.se = None  # type: ignore[assignment]  # the paths not asked for go now
     return BatchResult(
-        ar=pd.DataFrame(out.ar, index=labels, columns=offsets, copy=False),
-        se=pd.DataFrame(out.se, index=labels, columns=offsets, copy=False),
+        ar=ar, se=se,
         car=pd.Series(out.car, index=labels, name="car", copy=False),
         car_se=pd.Series(car_se, index=labels, name="car_se", copy=False),
         car_t=pd.Series(car_t, index=labels, name="car_t", copy=False),
@@ -322,5 +355,5 @@ def _result(out: _Outputs, code: np.ndarray, pairs: pd.DataFrame, est: Window, w
         excluded=pd.Series(reasons, index=labels, name="reason", dtype=object),
         pairs=pairs, model=model, k=k,
         estimation_window=est, window=win, returns=returns, threads=threads,
-        sessions=sessions, returns_kind=returns_kind, left_out=left_out,
+        sessions=sessions, returns_kind=returns_kind, left_out=left_out, fields=fields,
     )

@@ -20,6 +20,7 @@ class Assembly:
 
     def __init__(self, n: int) -> None:
         self.n = n
+        self.started = False
         self.full: dict[str, np.ndarray] = {}
         self.reasons = np.full(n, None, dtype=object)
         self.left_out = 0
@@ -27,9 +28,10 @@ class Assembly:
 
     def add(self, positions: np.ndarray, part: dict[str, np.ndarray]) -> None:
         """Write ``part``, the packed arrays of the pairs at ``positions``."""
-        if not self.full:
+        if not self.started:
             self.full = {name: np.empty((self.n, *x.shape[1:]), x.dtype)
                          for name, x in part.items() if not name.startswith("excluded.")}
+            self.started = True
         for name, into in self.full.items():
             into[positions] = part[name]
         self.reasons[positions[part["excluded.at"]]] = part["excluded.text"]
@@ -38,7 +40,7 @@ class Assembly:
 
     def result(self, pairs: pd.DataFrame, estimation: Window, window: Window, model: str,
                k: int, returns: pd.DataFrame | None, threads: int, sessions: str = "exchange",
-               returns_kind: str = "log") -> BatchResult:
+               returns_kind: str = "log", fields: str = "paths") -> BatchResult:
         """The :class:`BatchResult` once every pair is filled, indexed like ``pairs``."""
         if self.filled != self.n:
             raise RuntimeError(f"{self.filled} of {self.n} pairs assembled")  # a bug, not input
@@ -49,9 +51,13 @@ class Assembly:
         def series(name: str) -> pd.Series:
             return pd.Series(full[name], index=labels, name=name, copy=False)
 
+        def frame(name: str) -> pd.DataFrame | None:  # a path, when asked for
+            if fields != "paths":
+                return None
+            return pd.DataFrame(full[name], index=labels, columns=offsets, copy=False)
+
         return BatchResult(
-            ar=pd.DataFrame(full["ar"], index=labels, columns=offsets, copy=False),
-            se=pd.DataFrame(full["se"], index=labels, columns=offsets, copy=False),
+            ar=frame("ar"), se=frame("se"),
             car=series("car"), car_se=series("car_se"), car_t=series("car_t"),
             n_days=series("n_days"),
             estimation=pd.DataFrame({name[4:]: x for name, x in full.items()
@@ -59,5 +65,5 @@ class Assembly:
             excluded=pd.Series(self.reasons, index=labels, name="reason", dtype=object),
             pairs=pairs, model=model, k=k, estimation_window=estimation, window=window,
             returns=returns, threads=threads, sessions=sessions, returns_kind=returns_kind,
-            left_out=self.left_out,
+            left_out=self.left_out, fields=fields,
         )

@@ -103,9 +103,11 @@ def check_pairs(pairs: pd.DataFrame, panel: Panel, path: Path, model: str = "mar
 
 def car_table(result: BatchResult) -> pd.DataFrame:
     """One row per pair, in the order of the pairs: the columns :data:`CAR_COLUMNS` (``t`` and
-    ``p`` of the CAR, Student t with M − k df; ``excluded`` the reason, empty when studied)."""
+    ``p`` of the CAR, Student t with M − k df; ``excluded`` the reason, empty when studied),
+    then, when the result holds paths (``fields="paths"``), ``ar_<t>`` and ``se_<t>`` for each
+    offset t of the window (e.g. ``ar_-10`` ... ``ar_10``)."""
     pairs = result.pairs
-    return pd.DataFrame({
+    table = pd.DataFrame({
         "pair": pairs.index.to_numpy(),
         "security": pairs["security"].to_numpy(),
         "benchmark": (pairs["benchmark"].to_numpy() if "benchmark" in pairs
@@ -117,6 +119,20 @@ def car_table(result: BatchResult) -> pd.DataFrame:
         "n_obs": result.estimation["n_obs"].to_numpy(),
         "excluded": result.excluded.fillna("").to_numpy(dtype=object),
     }, columns=list(CAR_COLUMNS))
+    if result.ar is None or result.se is None:
+        return table
+    paths = {f"{name}_{t}": frame[t].to_numpy()
+             for name, frame in (("ar", result.ar), ("se", result.se)) for t in frame.columns}
+    return pd.concat([table, pd.DataFrame(paths, index=table.index)], axis=1)
+
+
+def parquet_ready(table: pd.DataFrame, measure: str = "returns") -> pd.DataFrame:
+    """The table as Parquet holds it: day 0 as a date (not text), ``measure`` in the metadata
+    (``.attrs`` when pandas reads it back)."""
+    day0 = pd.to_datetime(table["day0"], format="%Y-%m-%d").dt.date
+    written = table.assign(day0=day0)
+    written.attrs = {"measure": measure}
+    return written
 
 
 def _more(n: int) -> str:
