@@ -92,9 +92,13 @@ def test_a_task_packs_only_the_fields_asked_for(data) -> None:
     small, big = task_module.pack(cars), task_module.pack(full)
     assert "ar" not in small and "se" not in small and {"ar", "se"} <= set(big)
     assert set(big) - set(small) == {"ar", "se"}
-    size = sum(x.nbytes for x in small.values() if x.dtype != object)
-    # the paths are 2 × L = 22 floats a pair of the 32 or so a pair costs
-    assert size < 0.4 * sum(x.nbytes for x in big.values() if x.dtype != object)
+    def size(part) -> int:
+        return sum(x.nbytes for x in part.values() if x.dtype != object)
+
+    # exactly the paths less: 2 × L float64 a pair
+    length = WIN[1] - WIN[0] + 1
+    assert size(big) - size(small) == 2 * length * 8 * len(pairs)
+    assert size(small) <= 16 * 8 * len(pairs) + 10_000  # 15 numbers a pair, and the reasons
 
 
 def test_staged_dataset_is_renamed_whole_or_leaves_nothing(tmp_path) -> None:

@@ -56,7 +56,7 @@ class Assembly:
                 return None
             return pd.DataFrame(full[name], index=labels, columns=offsets, copy=False)
 
-        return BatchResult(
+        result = BatchResult(
             ar=frame("ar"), se=frame("se"),
             car=series("car"), car_se=series("car_se"), car_t=series("car_t"),
             n_days=series("n_days"),
@@ -67,3 +67,6 @@ class Assembly:
             returns=returns, threads=threads, sessions=sessions, returns_kind=returns_kind,
             left_out=self.left_out, fields=fields,
         )
+        # the tasks computed the p-values (each on its own pairs): the caller need not
+        result.__dict__["car_p"] = series("car_p")
+        return result

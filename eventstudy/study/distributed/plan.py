@@ -74,6 +74,9 @@ def split(tickers: pd.Index, s: np.ndarray, b: np.ndarray, n_tasks: int
         if positions.size == 0:
             continue
         bench = b[positions]
-        cols = np.unique(np.concatenate((s[positions], bench[bench >= 0])))
+        used = np.zeros(len(tickers), bool)  # O(pairs), no sort
+        used[s[positions]] = True
+        used[bench[bench >= 0]] = True
+        cols = np.flatnonzero(used)
         tasks.append(Task(positions=positions, columns=tickers[cols].tolist()))
     return tasks, orphans

@@ -189,6 +189,7 @@ class Job:
     plan: list[Task] | None = None
     orphans: np.ndarray | None = None
     engine: str = "numpy"
+    coded: Any = None  # the pairs as the tasks get them (:func:`_coded`)
 
     @property
     def est(self) -> Window:
@@ -208,7 +209,7 @@ class Job:
                                          len(self.panel.index), worker_threads(client))
         plan, orphans = split(self.panel.tickers, s, b, n_tasks)
         return Job(self.panel, pairs, self.settings, s, b, plan, orphans,
-                   chosen_engine(len(pairs)))
+                   chosen_engine(len(pairs)), _coded(pairs, self.panel.tickers, s, b))
 
 
 def prepare(returns: Any, pairs: Any, estimation: Window, window: Window, model: str,
@@ -263,7 +264,7 @@ def submit(client: Any, job: Job, func: Callable[..., Any],
         for i, task in enumerate(job.plan or ()):
             future = client.submit(func, panel.piece(task.columns), panel.path, task.columns,
                                    panel.index,
-                                   _slim(job.pairs, task.positions, labels, extra_columns),
+                                   _slim(job.coded, task.positions, labels, extra_columns),
                                    job.settings, job.engine, *extra(i),
                                    key=f"eventstudy-batch-{token}-{i}", retries=retries,
                                    pure=False)
@@ -302,6 +303,26 @@ def _positions(panel: Panel, pairs: pd.DataFrame, model: str) -> tuple[np.ndarra
     needs_benchmark = model != "constant-mean"
     s, b = _positions_of(panel.tickers, read_request(pairs, needs_benchmark), needs_benchmark)
     return s, (b if needs_benchmark else np.full(len(pairs), -1))
+
+
+def _coded(pairs: pd.DataFrame, tickers: pd.Index, s: np.ndarray, b: np.ndarray
+           ) -> pd.DataFrame:
+    """``pairs`` with ``security`` and ``benchmark`` as categoricals of the panel's tickers,
+    coded from the positions the caller resolved (``s``, ``b``; a name that is no ticker keeps
+    its text): a task's slice then pickles as integer codes, not a string a pair, and the
+    engine looks up the few distinct names, not a million strings."""
+    coded = {}
+    for column, at in (("security", s), ("benchmark", b)):
+        if column not in pairs.columns or (at < 0).all():  # e.g. constant mean: not needed
+            continue
+        codes, names = at.copy(), tickers
+        other = np.flatnonzero(at < 0)
+        if other.size:  # names that are no ticker (excluded with their name) or missing
+            inverse, extra = pd.factorize(pairs[column].to_numpy()[other])
+            names = tickers.append(pd.Index(extra, dtype=object).difference(tickers, sort=False))
+            codes[other] = np.where(inverse >= 0, names.get_indexer(extra)[inverse], -1)
+        coded[column] = pd.Categorical.from_codes(codes, categories=names)
+    return pairs.assign(**coded) if coded else pairs
 
 
 def _slim(pairs: pd.DataFrame, positions: np.ndarray, labels: bool = False,

@@ -75,8 +75,9 @@ def exclusions(result: BatchResult) -> dict[str, np.ndarray]:
 
 def pack(result: BatchResult) -> dict[str, np.ndarray]:
     """The per-pair arrays of ``result`` (no frames, no returns; no paths unless it holds
-    them): what travels back."""
-    out = {name: getattr(result, name).to_numpy() for name in FIELDS
+    them), the p-values of the CARs included (computed where the pairs are, in parallel,
+    rather than by the caller): what travels back."""
+    out = {name: getattr(result, name).to_numpy() for name in (*FIELDS, "car_p")
            if getattr(result, name) is not None}
     out.update(exclusions(result))
     for name, column in result.estimation.items():
