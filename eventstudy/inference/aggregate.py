@@ -112,6 +112,10 @@ class PairArrays:
         Calendar date (datetime64 or day number) of each pair's offsets, for the overlap of
         event windows; None: day 0 moved by the offsets (weekdays, see
         :func:`~eventstudy.inference.dependence.event_days`).
+    estimation_dates : datetime64[D] array (N, D), optional
+        The calendar date of each cell of ``estimation_ar`` (NaT where none): the residuals by
+        date without the dense ``residuals`` matrix, for the per-part sums of
+        :mod:`eventstudy.inference.pooled_sums` (``residuals`` may then be None).
     """
 
     offsets: Any
@@ -131,6 +135,7 @@ class PairArrays:
     keys: tuple[tuple[str, str], ...] = ()
     conditional: bool = False  # se: GARCH conditional sigmas (adds savickas_t)
     event_dates: Any = None
+    estimation_dates: Any = None
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,13 @@ import numpy as np
 from eventstudy._typing import FloatArray
 from eventstudy.inference.significance.result import (
     NORMAL,
+    _central,
     _cross,
     _few,
     _moments,
     _pack,
     _per_pair,
+    _sd,
 )
 
 
@@ -98,19 +100,35 @@ def _mean_t(key: str, values: Any) -> Any:
     """t = mean / (s / √N) across pairs, df N − 1: csect_t on ARs, bmp_t on SARs."""
     x, scalar = _cross(values)
     n, mean, sd = _moments(x)
+    return _mean_t_from(key, n, mean, sd, scalar)
+
+
+def _mean_t_from(key: str, n: Any, mean: Any, sd: Any, scalar: bool = False) -> Any:
+    """The t of :func:`csect_t` (:func:`bmp_t`, :func:`savickas_t`) from the count, mean and
+    sample sd (ddof 1) of each column: t = mean / (sd / √N), df N − 1."""
     with np.errstate(invalid="ignore", divide="ignore"):
         t = mean / (sd / np.sqrt(n))
     return _pack(key, t, n - 1, [_few(n), (sd == 0, "zero cross-sectional dispersion")], scalar)
 
 
-def _patell(x: FloatArray, df: Any) -> tuple[FloatArray, FloatArray, list[tuple[Any, str]]]:
+def _patell_sums(x: FloatArray, df: Any) -> tuple[FloatArray, FloatArray, FloatArray, Any]:
+    """Σ SAR, Σ (M_i − k)/(M_i − k − 2) and N over the pairs with a SAR, and whether one of
+    them has M − k <= 2: the additive sums of Patell's z (and of J2, adjusted Patell)."""
     d = np.broadcast_to(_per_pair(df, x), x.shape)
     ok = np.isfinite(x)
     with np.errstate(invalid="ignore", divide="ignore"):
         var = np.where(ok, d / (d - 2.0), 0.0).sum(axis=-2)
-        z = np.where(ok, x, 0.0).sum(axis=-2) / np.sqrt(var)
-    n = ok.sum(axis=-2)
+    total = np.where(ok, x, 0.0).sum(axis=-2)
     small = (ok & ~(d > 2)).any(axis=-2)
+    return total, var, ok.sum(axis=-2), small
+
+
+def _patell_from(total: Any, var: Any, n: Any, small: Any,
+                 ) -> tuple[FloatArray, Any, list[tuple[Any, str]]]:
+    """Patell's z = Σ SAR / √Σ (M_i − k)/(M_i − k − 2) from :func:`_patell_sums`, N, and the
+    reasons it is undefined."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = total / np.sqrt(var)
     return z, n, [_few(n, 1), (small, "a pair has M − k <= 2")]
 
 
@@ -137,8 +155,15 @@ def patell_z(standardized: Any, df: Any) -> Any:
        behavior: empirical tests", Journal of Accounting Research 14(2), 246-276.
     """
     x, scalar = _cross(standardized)
-    z, _, reasons = _patell(x, df)
-    return _pack("patell_z", z, NORMAL, reasons, scalar)
+    return _patell_z_from("patell_z", *_patell_sums(x, df), scalar)
+
+
+def _patell_z_from(key: str, total: Any, var: Any, n: Any, small: Any,
+                   scalar: bool = False) -> Any:
+    """:func:`patell_z` (``key`` "patell_z") or :func:`j2` (``key`` "j2") from
+    :func:`_patell_sums`."""
+    z, _, reasons = _patell_from(total, var, n, small)
+    return _pack(key, z, NORMAL, reasons, scalar)
 
 
 def j2(standardized: Any, df: Any) -> Any:
@@ -156,8 +181,7 @@ def j2(standardized: Any, df: Any) -> Any:
     .. [1] Campbell, J., Lo, A. and MacKinlay, A. C. (1997), §4.4.3, eq. (4.4.24).
     """
     x, scalar = _cross(standardized)
-    z, _, reasons = _patell(x, df)
-    return _pack("j2", z, NORMAL, reasons, scalar)
+    return _patell_z_from("j2", *_patell_sums(x, df), scalar)
 
 
 def j1(values: Any, se: Any) -> Any:
@@ -178,13 +202,22 @@ def j1(values: Any, se: Any) -> Any:
     .. [1] Campbell, J., Lo, A. and MacKinlay, A. C. (1997), §4.4.3, eq. (4.4.22).
     """
     x, scalar = _cross(values)
+    return _j1_from(*_j1_sums(x, se), scalar)
+
+
+def _j1_sums(x: FloatArray, se: Any) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """N, Σ CAR and Σ σ²(CAR) over the pairs with both: the additive sums of :func:`j1`."""
     s = np.asarray(se, float)
     s = s[:, None] if s.ndim == 1 else s
     ok = np.isfinite(x) & np.isfinite(s)
-    n = ok.sum(axis=-2)
+    return ok.sum(axis=-2), np.where(ok, x, 0.0).sum(axis=-2), np.where(ok, s**2, 0.0).sum(axis=-2)
+
+
+def _j1_from(n: Any, total: Any, var: Any, scalar: bool = False) -> Any:
+    """:func:`j1` from :func:`_j1_sums`: J1 = (Σ CAR / N) / √(Σ σ²(CAR) / N²)."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(ok, x, 0.0).sum(axis=-2) / n
-        z = mean / np.sqrt(np.where(ok, s**2, 0.0).sum(axis=-2) / n**2)
+        mean = total / n
+        z = mean / np.sqrt(var / n**2)
     return _pack("j1", z, NORMAL, [_few(n, 1)], scalar)
 
 
@@ -208,11 +241,14 @@ def skew_t(values: Any) -> Any:
        abnormal stock returns", Journal of Finance 54(1), 165-201.
     """
     x, scalar = _cross(values)
-    n, mean, sd = _moments(x)
-    ok = np.isfinite(x)
+    n, mean, m2, m3 = _central(x, third=True)
+    return _skew_t_from(n, mean, _sd(n, m2), m3, scalar)
+
+
+def _skew_t_from(n: Any, mean: Any, sd: Any, m3: Any, scalar: bool = False) -> Any:
+    """:func:`skew_t` from the count, mean, sample sd (ddof 1) and Σ(A_i − Ā)³ of each column."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        dev = np.where(ok, x - np.expand_dims(mean, -2), 0.0)
-        gamma = (dev**3).sum(axis=-2) / (n * sd**3)
+        gamma = m3 / (n * sd**3)
         s = mean / sd
         t = np.sqrt(n) * (s + gamma * s**2 / 3 + gamma**2 * s**3 / 27 + gamma / (6 * n))
     return _pack("skew_t", t, n - 1, [_few(n, 3), (sd == 0, "zero cross-sectional dispersion")],

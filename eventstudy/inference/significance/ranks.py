@@ -39,6 +39,11 @@ def sign_z(values: Any) -> Any:
     ok = np.isfinite(x)
     n = ok.sum(axis=-2)
     w = (ok & (np.where(ok, x, 0.0) > 0)).sum(axis=-2)
+    return _sign_z_from(n, w, scalar)
+
+
+def _sign_z_from(n: Any, w: Any, scalar: bool = False) -> Any:
+    """:func:`sign_z` from the count N and the number W of positive values of each column."""
     with np.errstate(invalid="ignore", divide="ignore"):
         z = (w - 0.5 * n) / np.sqrt(0.25 * n)
     return _pack("sign_z", z, NORMAL, [_few(n, 1)], scalar)
@@ -80,12 +85,22 @@ def gsign_z(values: Any, p_pair: Any) -> Any:
        and Accounting 2(4), 343-358.
     """
     x, scalar = _cross(values)
+    return _gsign_z_from(*_gsign_sums(x, p_pair), scalar)
+
+
+def _gsign_sums(x: FloatArray, p_pair: Any) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """N, W (positive values) and Σ p̂_i over the pairs with a value and a p̂_i: the additive
+    sums of :func:`gsign_z`."""
     p_i = np.broadcast_to(_per_pair(p_pair, x), x.shape)
     ok = np.isfinite(x) & np.isfinite(p_i)
-    n = ok.sum(axis=-2)
     w = (ok & (np.where(ok, x, 0.0) > 0)).sum(axis=-2)
+    return ok.sum(axis=-2), w, np.where(ok, p_i, 0.0).sum(axis=-2)
+
+
+def _gsign_z_from(n: Any, w: Any, p_sum: Any, scalar: bool = False) -> Any:
+    """:func:`gsign_z` from :func:`_gsign_sums`: p̂ = Σ p̂_i / N."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        p_hat = np.where(ok, p_i, 0.0).sum(axis=-2) / n
+        p_hat = p_sum / n
         z = (w - n * p_hat) / np.sqrt(n * p_hat * (1 - p_hat))
     return _pack("gsign_z", z, NORMAL,
                  [_few(n, 1), ((p_hat <= 0) | (p_hat >= 1), "p̂ is 0 or 1")], scalar)
@@ -186,12 +201,19 @@ def rank_z(u: Any, select: Any) -> Any:
        and Accounting 2(4), 343-358.
     """
     u = np.asarray(u, float)
-    sel = np.asarray(select, float)
-    scalar = sel.ndim == 1
-    sel = np.atleast_2d(sel)
     ok = np.isfinite(u)
     with np.errstate(invalid="ignore", divide="ignore"):
         u_bar = np.where(ok, u, 0.0).sum(axis=-2) / ok.sum(axis=-2)  # (..., T)
+    return _rank_z_from(u_bar, select)
+
+
+def _rank_z_from(u_bar: Any, select: Any) -> Any:
+    """:func:`rank_z` from Ū_t, the mean standardized rank of each day (NaN: no rank), and the
+    selection of the tested columns."""
+    sel = np.asarray(select, float)
+    scalar = sel.ndim == 1
+    sel = np.atleast_2d(sel)
+    with np.errstate(invalid="ignore", divide="ignore"):
         have = np.isfinite(u_bar)
         s_u = np.sqrt(np.where(have, u_bar**2, 0.0).sum(axis=-1) / have.sum(axis=-1))
         length = np.where(have, 1.0, 0.0) @ sel.T  # (..., K)

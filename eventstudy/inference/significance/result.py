@@ -152,16 +152,32 @@ def _per_column(v: Any, x: FloatArray) -> FloatArray:
     return np.broadcast_to(v, out_shape)
 
 
-def _moments(x: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Count, mean and sample sd (ddof 1) over axis -2, ignoring NaN."""
+def _central(x: FloatArray, third: bool = False) -> tuple[FloatArray, ...]:
+    """Count, mean, Σ(x − mean)² and, if ``third``, Σ(x − mean)³ over axis -2, ignoring NaN.
+
+    The sums of a cross-section that :func:`_moments` and the skewness-adjusted t finish, and
+    that :mod:`eventstudy.inference.pooled_sums` merges across parts of the pairs.
+    """
     ok = np.isfinite(x)
     n = ok.sum(axis=-2)
     x0 = np.where(ok, x, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = x0.sum(axis=-2) / n
         dev = np.where(ok, x - np.expand_dims(mean, -2), 0.0)
-        sd = np.sqrt((dev**2).sum(axis=-2) / (n - 1))
-    return n, mean, sd
+        m2 = (dev**2).sum(axis=-2)
+        return (n, mean, m2, (dev**3).sum(axis=-2)) if third else (n, mean, m2)
+
+
+def _sd(n: FloatArray, m2: FloatArray) -> FloatArray:
+    """Sample sd (ddof 1) from a count and a sum of squared deviations."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.sqrt(m2 / (n - 1))
+
+
+def _moments(x: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Count, mean and sample sd (ddof 1) over axis -2, ignoring NaN."""
+    n, mean, m2 = _central(x)
+    return n, mean, _sd(n, m2)
 
 
 def _few(n: FloatArray, need: int = 2) -> tuple[FloatArray, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from eventstudy._typing import FloatArray
-from eventstudy.inference.significance.parametric import _patell
+from eventstudy.inference.significance.parametric import _patell_from, _patell_sums
 from eventstudy.inference.significance.result import (
     NORMAL,
     _cross,
@@ -50,7 +50,12 @@ def kp_bmp_t(standardized: Any, r_bar: Any) -> Any:
     """
     x, scalar = _cross(standardized)
     n, mean, sd = _moments(x)
-    r = _per_column(r_bar, x)
+    return _kp_bmp_t_from(n, mean, sd, _per_column(r_bar, x), scalar)
+
+
+def _kp_bmp_t_from(n: Any, mean: Any, sd: Any, r: Any, scalar: bool = False) -> Any:
+    """:func:`kp_bmp_t` from the count, mean and sample sd of the SARs of each column and the
+    column's r̄."""
     denom, kp = _kp_factor(n, r)
     with np.errstate(invalid="ignore", divide="ignore"):
         t = mean / (sd / np.sqrt(n)) * np.sqrt((1.0 - r) / denom)
@@ -71,8 +76,15 @@ def adj_patell_z(standardized: Any, df: Any, r_bar: Any) -> Any:
        correlation of abnormal returns", Review of Financial Studies 23(11), 3996-4025.
     """
     x, scalar = _cross(standardized)
-    z, n, reasons = _patell(x, df)
-    denom, kp = _kp_factor(n, _per_column(r_bar, x))
+    return _adj_patell_z_from(*_patell_sums(x, df), _per_column(r_bar, x), scalar)
+
+
+def _adj_patell_z_from(total: Any, var: Any, n: Any, small: Any, r: Any,
+                       scalar: bool = False) -> Any:
+    """:func:`adj_patell_z` from Patell's sums (``parametric._patell_sums``) and each column's
+    r̄."""
+    z, n, reasons = _patell_from(total, var, n, small)
+    denom, kp = _kp_factor(n, r)
     with np.errstate(invalid="ignore"):
         z = z / np.sqrt(denom)
     return _pack("adj_patell_z", z, NORMAL, [*reasons, *kp], scalar)
@@ -110,11 +122,16 @@ def cda_t(values: Any, s_aar: Any, df: Any, length: Any = 1) -> Any:
     """
     x, scalar = _cross(values)
     n, mean, _ = _moments(x)
-    s = _per_column(s_aar, x)
+    return _cda_t_from(n, mean, _per_column(s_aar, x), _per_column(df, x), length, scalar)
+
+
+def _cda_t_from(n: Any, mean: Any, s: Any, df: Any, length: Any, scalar: bool = False) -> Any:
+    """:func:`cda_t` from the count and mean AR (CAR) of each column, and S(AAR) and its df
+    broadcast to the columns."""
     lengths = np.broadcast_to(np.asarray(length, float), mean.shape)
     with np.errstate(invalid="ignore", divide="ignore"):
         t = mean / (np.sqrt(lengths) * s)
-    return _pack("cda_t", t, _per_column(df, x),
+    return _pack("cda_t", t, df,
                  [_few(n, 1), (~(s > 0), "no estimation-window dispersion of the mean AR")],
                  scalar)
 
