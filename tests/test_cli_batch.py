@@ -197,3 +197,30 @@ def test_day0_is_a_date_in_parquet(scheduler, files) -> None:
     assert str(column.type) == "date32[day]"
     assert column.to_pylist()[0] == pd.Timestamp(pairs["day0"].iloc[0]).date()
     assert isinstance(column.to_pylist()[0], dt.date)
+
+
+def test_fields_paths_adds_each_day_and_a_folder_is_the_workers_dataset(scheduler,
+                                                                          files) -> None:
+    folder, returns, pairs = files
+    local = eventstudy.batch(returns, pairs, estimation=EST, window=WIN, sessions="index")
+    out = folder / "dataset"
+    result = invoke(str(folder / "pairs.csv"), "--returns", str(folder / "returns.parquet"),
+                    "--scheduler", scheduler, "--out", str(out), "--fields", "paths",
+                    "--tasks", "3", *WINDOWS)
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == [f"part-{i:05d}.parquet" for i in range(3)]
+    table = pd.read_parquet(out)
+    days = range(WIN[0], WIN[1] + 1)
+    assert list(table.columns) == [*CAR_COLUMNS, *(f"ar_{t}" for t in days),
+                                   *(f"se_{t}" for t in days)]
+    table = table.set_index(table["pair"].astype(str)).loc[pairs.index.astype(str)]
+    np.testing.assert_allclose(table["ar_0"].to_numpy(float), local.ar[0].to_numpy(),
+                               rtol=1e-12)
+    np.testing.assert_allclose(table[f"se_{WIN[1]}"].to_numpy(float),
+                               local.se[WIN[1]].to_numpy(), rtol=1e-12)
+    studied = int(local.studied.sum())
+    assert result.stderr.strip() == (f"wrote {out}/ (3 parts): {len(pairs)} pairs, {studied} "
+                                     f"studied, {len(pairs) - studied} excluded")
+    bad = invoke(str(folder / "pairs.csv"), "--returns", str(folder / "returns.parquet"),
+                 "--fields", "all")
+    assert bad.exit_code == 2 and "--fields all: give car or paths" in bad.stderr

@@ -204,10 +204,10 @@ def test_json_and_schema_carry_r_bar_car() -> None:
     from test_schema import CONTRACT_EXAMPLE
 
     from eventstudy.schema import validate_result
-    from eventstudy.study.results import _aggregate_dict
+    from eventstudy.study.results import aggregate_dict
 
     agg = aggregate(_study(np.random.default_rng(7), np.repeat([200, 202], 5)), bootstrap=0)
-    got = _aggregate_dict(agg)["r_bar_car"]
+    got = aggregate_dict(agg)["r_bar_car"]
     assert got == {"(-1,+1)": agg.r_bar_car[(-1, 1)], "(-5,+5)": agg.r_bar_car[(-5, 5)],
                    "(+0,+0)": agg.r_bar}
     doc = copy.deepcopy(CONTRACT_EXAMPLE)

@@ -1,7 +1,9 @@
 """``eventstudy batch``: CARs of the pairs of a CSV file on a Parquet dataset of returns, by the
 batch engine on Dask (:func:`eventstudy.distributed.batch`); a table of CAR, se, t, p and the
 exclusions (``--fields paths``: and the AR and se of each day), written as Parquet or CSV, or
-as a Parquet dataset written by the workers (``--out`` a folder).
+as a Parquet dataset written by the workers (``--out`` a folder). ``--aggregate BY``: the pooled
+battery per group instead (:func:`eventstudy.distributed.aggregate`, reduced on the cluster),
+printed, and written as JSON or CSV with ``--out`` (:mod:`eventstudy.cli.batch_aggregate`).
 Registered on the app in :mod:`eventstudy.cli`.
 
 ``--measure volume``: the dataset holds log(1 + volume) levels (``eventstudy data panel
@@ -12,16 +14,15 @@ and a Parquet output records the measure in its metadata (``pd.read_parquet(...)
 
 from __future__ import annotations
 
-import contextlib
 import io
 import sys
 import warnings
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from eventstudy.cli.batch_options import offsets, progress
 from eventstudy.cli.common import fail
 from eventstudy.errors import EstimationError, EventStudyError, ExcludedPairsWarning
 
@@ -29,15 +30,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 SUFFIXES = (".parquet", ".csv")
-
-
-def _offsets(text: str, name: str) -> tuple[int, int]:
-    try:
-        lo, hi = (int(x) for x in text.split(","))
-    except ValueError:
-        raise EstimationError(f"--{name} {text!r}: give two integer offsets as START,END "
-                              "(e.g. -250,-11)") from None
-    return lo, hi
 
 
 def batch(
@@ -55,7 +47,8 @@ def batch(
     out: Annotated[Path | None, typer.Option(
         "--out", metavar="FILE_OR_DIR",
         help="Output: a .parquet or .csv file, or a folder (no suffix): a Parquet dataset "
-             "each worker writes its part of (default: CSV on stdout).")
+             "each worker writes its part of (default: CSV on stdout). With --aggregate: "
+             ".json or .csv.")
     ] = None,
     model: Annotated[str, typer.Option(help="market, constant-mean or market-adjusted "
                                             "(volume: market or constant-mean).")
@@ -81,6 +74,15 @@ def batch(
     fields: Annotated[str, typer.Option(
         "--fields", help="car (one row per pair: CAR, se, t, p) or paths (and ar_<t>, se_<t> "
                          "for each day of the window).")] = "car",
+    aggregate: Annotated[str | None, typer.Option(
+        "--aggregate", metavar="BY",
+        help="Print the pooled battery (AAR/CAAR and the tests of run --tag) per value of "
+             "this column of the pairs file ('all': over all pairs), reduced on the cluster.")
+    ] = None,
+    car_window: Annotated[list[str] | None, typer.Option(
+        "--car-window", metavar="START,END",
+        help="With --aggregate: a CAR window inside --window (repeat for more; default the "
+             "whole window).")] = None,
 ) -> None:
     """CARs of many pairs on a Dask cluster: one row per pair, CAR, se, t, p, exclusions.
 
@@ -93,6 +95,14 @@ def batch(
     from eventstudy.study.distributed.pairs_file import car_table, check_pairs, read_pairs
     from eventstudy.study.distributed.panel import open_panel
 
+    if aggregate is not None:
+        from eventstudy.cli.batch_aggregate import pooled
+
+        pooled(pairs_file, returns, aggregate, car_window or [], scheduler=scheduler, out=out,
+               model=model, estimation=estimation, window=window,
+               min_estimation=min_estimation, workers=workers, tasks=tasks, timeout=timeout,
+               sessions=sessions, returns_kind=returns_kind, measure=measure)
+        return
     try:
         if fields not in ("car", "paths"):
             raise EstimationError(f"--fields {fields}: give car or paths")
@@ -102,20 +112,20 @@ def batch(
                                   "(no suffix) for a Parquet dataset the workers write")
         if out is not None and not out.parent.is_dir():
             raise EstimationError(f"--out {out}: folder {out.parent} does not exist")
-        est, win = _offsets(estimation, "estimation"), _offsets(window, "window")
+        est, win = offsets(estimation, "estimation"), offsets(window, "window")
         kind = panel_kind(measure, model, returns_kind)
         need("distributed")
         pairs = read_pairs(pairs_file, model)
         panel = open_panel(returns)
         _check_choices(sessions, kind)
         check_pairs(pairs, panel, pairs_file, model, sessions)
-        with _progress() as progress, warnings.catch_warnings():
+        with progress() as report, warnings.catch_warnings():
             # the exclusions are the table's own column, and counted on the last line
             warnings.simplefilter("ignore", ExcludedPairsWarning)
             result = distributed_batch(
                 panel, pairs, client=scheduler, estimation=est, window=win, model=model,
                 min_estimation=min_estimation, workers=workers, tasks=tasks, timeout=timeout,
-                progress=progress, sessions=sessions, returns_kind=returns_kind,
+                progress=report, sessions=sessions, returns_kind=returns_kind,
                 measure=measure, fields=fields, out=out if dataset else None)
         if dataset:
             _written_dataset(out, measure)
@@ -162,25 +172,3 @@ def _encode(table: pd.DataFrame, out: Path | None, measure: str = "returns") -> 
     else:
         buffer.write(table.to_csv(index=False).encode())
     return buffer.getvalue()
-
-
-@contextlib.contextmanager
-def _progress() -> Iterator[Callable[[int, int], None] | None]:
-    """A rich progress bar on stderr when it is a terminal; none (no callback) when piped."""
-    from rich.console import Console
-
-    err = Console(stderr=True)
-    if not err.is_terminal:
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    with Progress("[progress.description]{task.description}", BarColumn(),
-                  MofNCompleteColumn(), TimeElapsedColumn(), console=err,
-                  transient=True) as bar:
-        job = bar.add_task("tasks", total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(job, completed=done, total=total)
-
-        yield update

@@ -232,7 +232,7 @@ class EventStudyResult(Resolving, _display.Rendered):
             "pairs": [_pair_dict(p) for p in self.pairs],
             "excluded": [{"security": x.security, "ticker": x.ticker, "reason": x.reason}
                          for x in self.excluded],
-            "aggregate": _aggregate_dict(self.aggregate) if self.aggregate else None,
+            "aggregate": aggregate_dict(self.aggregate) if self.aggregate else None,
             "conventions": dict(self.conventions),
         }
 
@@ -340,7 +340,9 @@ def _pair_dict(p: PairResult) -> dict[str, Any]:
     }
 
 
-def _aggregate_dict(agg: Aggregate) -> dict[str, Any]:
+def aggregate_dict(agg: Aggregate) -> dict[str, Any]:
+    """The ``aggregate`` member of the result document (contract.md): n, r̄, the days' AAR and
+    the CAR windows' CAAR, each with its tests."""
     return {
         "n": agg.n,
         "r_bar": num(agg.r_bar),

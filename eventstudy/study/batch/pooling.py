@@ -24,11 +24,14 @@ if TYPE_CHECKING:
 
 
 def pair_arrays(result: Any, rows: np.ndarray, windows: tuple[Window, ...],
-                label: str) -> PairArrays:
+                label: str, dense: bool = True) -> PairArrays:
     """The :class:`~eventstudy.inference.aggregate.PairArrays` of the studied pairs at
     ``rows`` of ``result`` (a :class:`~eventstudy.study.batch.result.BatchResult`), from its
     returns frame, laid out as the batch laid it out
-    (:func:`eventstudy.study.batch.grid.layout`)."""
+    (:func:`eventstudy.study.batch.grid.layout`). ``dense=False``: without the residuals by
+    calendar date (pairs × the union of their dates; None), for
+    :func:`eventstudy.inference.pooled_sums.pooled_sums`, which reads each residual's date in
+    ``estimation_dates``."""
     from eventstudy.inference.aggregate import PairArrays
 
     if result.returns is None:
@@ -82,7 +85,7 @@ def pair_arrays(result: Any, rows: np.ndarray, windows: tuple[Window, ...],
                                           result.returns_kind)
             m_win[at[late]] = m if model == "market" else 0.0
             span[at[late]] = n
-    by_date, residual_dates = _by_date(resid, dates)
+    by_date, residual_dates = _by_date(resid, dates) if dense else (None, None)
     ar = result.ar.to_numpy()[rows]
     m_win = np.where(valid, m_win, 0.0) if model == "market" else np.zeros_like(ar)
     span = np.where(valid, span, 0.0)
@@ -103,7 +106,7 @@ def pair_arrays(result: Any, rows: np.ndarray, windows: tuple[Window, ...],
         k=np.full(rows.size, float(result.k)),
         estimation_offsets=np.arange(est_w[0], est_w[1] + 1),
         estimation_ar=resid, residuals=by_date, day0=day0,
-        residual_dates=residual_dates, event_dates=event_dates,
+        residual_dates=residual_dates, event_dates=event_dates, estimation_dates=dates,
         keys=tuple((label, str(x)) for x in pairs.index),
     )
 
