@@ -29,6 +29,7 @@ import pytest
 from typer.testing import CliRunner
 
 import eventstudy
+import eventstudy.distributed
 from eventstudy import sessions
 from eventstudy.cli import app
 from eventstudy.errors import (
@@ -855,6 +856,32 @@ CATALOGUE += [
             events=s.events, prices=s.prices),
         cli=lambda s: ["calendar-time", EVENT, "--events", str(s.events), "--prices",
                        str(s.prices), "--horizon", "0"]),
+]
+
+
+CATALOGUE += [
+    # --- results sized to what is asked for, aggregates on the cluster (issue 26) ---
+    Bad("batch: fields that are neither car nor paths", lambda s: None, InputError,
+        ("fields = 'cars'", "give 'car'"), "study.batch.inputs.check_fields",
+        library=lambda s: library_batch(fields="cars"),
+        cli=lambda s: [*batch_files(s), "--fields", "cars"], formats=()),
+    Bad("batch: a dataset folder where a file is", lambda s: (s.root / "cars").write_text("x"),
+        InputError, ("a file is there", "give a folder"), "study.distributed.output",
+        library=lambda s: eventstudy.distributed.batch(
+            returns_frame(), batch_pairs(), out=s.root / "cars", estimation=(-80, -6),
+            window=(-3, 3), min_estimation=40),
+        cli=lambda s: [*batch_files(s), "--out", str(s.root / "cars")], formats=()),
+    Bad("batch --aggregate: a column the pairs file lacks", lambda s: None, InputError,
+        ("--aggregate sector", "has no column 'sector'"), "cli.batch_aggregate.pooled",
+        library=None, cli=lambda s: [*batch_files(s), "--aggregate", "sector"], formats=()),
+    Bad("cluster aggregate: a CAR window outside the event window", lambda s: None,
+        EstimationError, ("CAR window [0, 9]", "not inside the event window"),
+        "study.distributed.reduce.aggregate",
+        library=lambda s: eventstudy.distributed.aggregate(
+            returns_frame(), batch_pairs(), windows=[(0, 9)], estimation=(-80, -6),
+            window=(-3, 3), min_estimation=40),
+        cli=lambda s: [*batch_files(s), "--aggregate", "all", "--car-window", "0,9",
+                       "--window", "-3,3", "--estimation", "-80,-6"], formats=()),
 ]
 
 

@@ -223,4 +223,4 @@ def test_fields_paths_adds_each_day_and_a_folder_is_the_workers_dataset(schedule
                                      f"studied, {len(pairs) - studied} excluded")
     bad = invoke(str(folder / "pairs.csv"), "--returns", str(folder / "returns.parquet"),
                  "--fields", "all")
-    assert bad.exit_code == 2 and "--fields all: give car or paths" in bad.stderr
+    assert bad.exit_code == 2 and "fields = 'all': give 'car'" in bad.stderr

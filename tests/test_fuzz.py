@@ -309,7 +309,8 @@ timeouts = st.sampled_from(["10", "0", "-1", "nan", "inf", "1e-9", "x", "0.5"])
 def batch_args(data: st.DataObject, folder: Path, scheduler: str) -> tuple[list[str], Path]:
     """The command's arguments: each option left out, given well or given badly."""
     out = folder / data.draw(st.sampled_from(["out.csv", "out.parquet", "out.txt",
-                                              "nowhere/out.csv", "out.CSV"]), label="out")
+                                              "nowhere/out.csv", "out.CSV", "out.json"]),
+                             label="out")
     returns = data.draw(st.sampled_from(["returns.parquet", "returns.parquet",
                                          "returns.parquet", "empty.parquet", "junk.parquet",
                                          "absent.parquet", "pairs.csv", "."]), label="returns")
@@ -321,6 +322,9 @@ def batch_args(data: st.DataObject, folder: Path, scheduler: str) -> tuple[list[
         "--tasks": counts, "--timeout": timeouts,
         "--sessions": st.sampled_from(["index", "index", "index", "exchange", "rows"]),
         "--returns-kind": st.sampled_from(["log", "simple", "pct"]),
+        "--fields": st.sampled_from(["car", "paths", "cars"]),
+        "--aggregate": st.sampled_from(["all", "security", "sector"]),
+        "--car-window": st.sampled_from(["-1,1", "0,0", "0,99", "x"]),
     }
     for flag, values in options.items():
         if data.draw(st.booleans(), label=f"{flag}?"):
@@ -377,7 +381,10 @@ def test_batch_arguments_and_pairs_end_in_a_table_or_one_line(data, batch_files)
     result = CliRunner().invoke(app, ["batch", str(pairs), *args])
     code, err = ends_well(result, out)
     event(f"batch: exit {code}" + (f" ({err.removeprefix('error: ')[:30]})" if code else ""))
-    if code == 0:
+    if code == 0 and "--aggregate" in args:  # the pooled battery: panels, and --out written
+        assert "pairs pooled" in result.stdout
+        assert "--out" not in args or out.exists()
+    elif code == 0:
         table = (pd.read_parquet(out) if out.suffix == ".parquet" else pd.read_csv(out)
                  ) if out.exists() else pd.read_csv(io.StringIO(result.stdout))
         assert len(table) == len(pd.read_csv(pairs, dtype=str))

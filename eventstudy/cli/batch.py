@@ -89,7 +89,7 @@ def batch(
     Needs the distributed extra: pip install 'eventstudy-sessions\\[distributed]' (dask and
     pyarrow). 'eventstudy data panel' writes the returns Parquet from the prices 'run' reads.
     """
-    from eventstudy.study.batch.inputs import _check_choices, panel_kind
+    from eventstudy.study.batch.inputs import _check_choices, check_fields, panel_kind
     from eventstudy.study.distributed import batch as distributed_batch
     from eventstudy.study.distributed.deps import need
     from eventstudy.study.distributed.pairs_file import car_table, check_pairs, read_pairs
@@ -104,8 +104,7 @@ def batch(
                sessions=sessions, returns_kind=returns_kind, measure=measure)
         return
     try:
-        if fields not in ("car", "paths"):
-            raise EstimationError(f"--fields {fields}: give car or paths")
+        check_fields(fields, "float64")
         dataset = out is not None and not out.suffix  # a folder: parts from the workers
         if out is not None and not dataset and out.suffix.lower() not in SUFFIXES:
             raise EstimationError(f"--out {out}: give a .parquet or .csv file, or a folder "
