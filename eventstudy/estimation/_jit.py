@@ -207,8 +207,9 @@ def _pair(w, p, r, m, start, length, model, k, min_obs, n_obs, alpha, beta, sig2
     else:
         base = s2 * (1.0 + 1.0 * 1.0 / n)
     ratio = s2 / s_xx
-    a_row = ar[p]
-    s_row = se[p]
+    row = p if ar.shape[0] > 1 else 0  # one row: the caller's scratch (no paths kept)
+    a_row = ar[row]
+    s_row = se[row]
     for j in range(length):  # no branch: vectorisable (0·AR is NaN where AR is)
         x = r[start + j]
         y = m[start + j]
@@ -336,7 +337,8 @@ def combos(values, window_values, combo_s, combo_b, order, starts, c0, c1, d, es
     their day-0 rows: the combo's two series stay in cache while its pairs are done. An
     estimation window that starts before row 0 is summed over the rows that exist (the
     estimation sample is the returns there are). Writes
-    the outputs' rows of those pairs only; ``code`` gets the reason of the pairs the fit or
+    the outputs' rows of those pairs only (``ar`` and ``se`` of one row: this call's scratch,
+    the paths not kept); ``code`` gets the reason of the pairs the fit or
     an empty window excludes (the caller clears their rows).
     """
     n_rows = values.shape[1]

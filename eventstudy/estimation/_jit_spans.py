@@ -34,9 +34,11 @@ def respan(raw, anchor, s, b, d, rows, first, win0, length, model, k, simple, al
     window), over ``span`` sessions (a column is priced where it has a return, and on its
     first price's session, ``anchor``); AR = R − (span·α + β·R_m) and Var(AR) = σ̂²[span +
     span²/M + (R_m − span·R̄_m)²/S_xx] (market; CLM 1997 eq. 4.4.8 with D = diag(span)).
-    Writes the rows of those pairs only.
+    Writes the rows of those pairs only (``ar`` and ``se`` of one row: the call's scratch, the
+    paths not kept).
     """
     n_rows = raw.shape[1]
+    one_row = ar.shape[0] == 1
     for i in range(rows.size):
         p = rows[i]
         sc = s[p]
@@ -73,9 +75,10 @@ def respan(raw, anchor, s, b, d, rows, first, win0, length, model, k, simple, al
                 l_b += np.log1p(y) if simple else y
             both = (inside and (x == x or q == anchor[sc])
                     and (model == CONSTANT_MEAN or y == y or q == anchor[bc]))
+            row = 0 if one_row else p
             if j >= 0:
-                ar[p, j] = np.nan
-                se[p, j] = np.nan
+                ar[row, j] = np.nan
+                se[row, j] = np.nan
             if not both:
                 continue
             if j >= 0 and prev >= 0:
@@ -96,8 +99,8 @@ def respan(raw, anchor, s, b, d, rows, first, win0, length, model, k, simple, al
                     e = r_q - m_q
                 else:
                     e = r_q - (span * a + bt * m_q)
-                ar[p, j] = e
-                se[p, j] = np.sqrt(prediction_variance(model, k, s2, n, span, m_q, mm, ratio))
+                ar[row, j] = e
+                se[row, j] = np.sqrt(prediction_variance(model, k, s2, n, span, m_q, mm, ratio))
                 days += 1
                 total += e
                 m_sum += m_q

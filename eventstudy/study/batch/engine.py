@@ -197,7 +197,7 @@ def _batch(returns: pd.DataFrame, pairs: pd.DataFrame, *, estimation: Window, wi
     n_pairs, length = len(pairs), win[1] - win[0] + 1
     plan = grid.layout(values, index, returns.columns, s, b, request.day0, request.exchange,
                        request.benchmark_exchange, sessions, returns_kind)
-    out = _Outputs(n_pairs, length)
+    out = _Outputs(n_pairs, length, fields == "paths")
     code = np.full(n_pairs, _UNPLACED, np.int8)
     start = np.full(n_pairs, np.datetime64("NaT"), "datetime64[ns]")
     end = start.copy()
@@ -211,7 +211,7 @@ def _batch(returns: pd.DataFrame, pairs: pd.DataFrame, *, estimation: Window, wi
     with _Runner(n_threads) as runner:
         for part in plan.parts:
             whole = part.rows.size == n_pairs  # every pair, in order: write in place
-            into = out if whole else _Outputs(part.rows.size, length)
+            into = out if whole else _Outputs(part.rows.size, length, out.paths)
             part_code = _run_part(part, est, win, model, k, min_estimation, require_full_window,
                                   chunk_size, returns_kind, jit, into, runner)
             part_names = names if whole else (
@@ -281,14 +281,14 @@ def _respan(prices: Prices, s: np.ndarray, b: np.ndarray, d: np.ndarray, code: n
 
         anchor = prices.anchor if prices.anchor is not None else np.full(
             prices.raw.shape[0], -1, np.int64)
-        kind_code = {"market": jit.MARKET, "constant-mean": jit.CONSTANT_MEAN,
-                     "market-adjusted": jit.MARKET_ADJUSTED}[model]
+        kind_code = getattr(jit, model.upper().replace("-", "_"))  # jit.MARKET, ...
 
         def part(chunk: np.ndarray) -> None:  # each writes its own pairs' rows (nogil)
+            ar, se = (out.ar, out.se) if out.paths else out.scratch(1)
             _jit_spans.respan(prices.raw, anchor, s, b, d, chunk, est[0] - 1, win[0],
                               win[1] - win[0] + 1, kind_code, kernel.K[model],
                               kind == "simple", out.alpha, out.beta, out.sigma2, out.n_obs,
-                              out.mean_m, out.sxx, out.ar, out.se, out.car, out.car_var,
+                              out.mean_m, out.sxx, ar, se, out.car, out.car_var,
                               out.n_days)
 
         runner.map(part, np.array_split(rows, 4 * runner.threads if rows.size > 4096 else 1))
@@ -297,8 +297,9 @@ def _respan(prices: Prices, s: np.ndarray, b: np.ndarray, d: np.ndarray, code: n
         ar, se, car, car_var, days = spans.respan(
             prices, rows, s, b, d, est[0], win, model, kind, out.alpha, out.beta, out.sigma2,
             out.n_obs.astype(float), out.mean_m, out.sxx)
-        out.ar[rows], out.se[rows], out.car[rows] = ar, se, car
-        out.car_var[rows], out.n_days[rows] = car_var, days
+        if out.ar is not None and out.se is not None:
+            out.ar[rows], out.se[rows] = ar, se
+        out.car[rows], out.car_var[rows], out.n_days[rows] = car, car_var, days
     code[rows[days == 0]] = _EMPTY
 
 
@@ -386,14 +387,13 @@ def _compiled(jit: Any, values: FloatArray, window_values: FloatArray, s: np.nda
     n_tasks = 1 if runner.threads == 1 else 4 * runner.threads
     edges = np.unique(np.concatenate((
         [0], np.searchsorted(cost, cost[-1] * np.arange(1, n_tasks) / n_tasks), [combos.size])))
-    kind = {"market": jit.MARKET, "constant-mean": jit.CONSTANT_MEAN,
-            "market-adjusted": jit.MARKET_ADJUSTED}[model]
+    kind = getattr(jit, model.upper().replace("-", "_"))  # jit.MARKET, CONSTANT_MEAN, ...
 
-    def task(i: int) -> None:
+    def task(i: int) -> None:  # without paths, each call its own one-row scratch
+        ar, se = (out.ar, out.se) if out.paths else out.scratch(1)
         jit.combos(values, window_values, combo_s, combo_b, pair_rows, starts, int(edges[i]),
                    int(edges[i + 1]), d, est[0], est_len, win[0], length, kind, kernel.K[model],
                    min_obs, tuning.DIRECT_RATIO, out.n_obs, out.alpha, out.beta, out.sigma2,
-                   out.mean_m, out.sxx, out.r2, out.ar, out.se, out.car, out.car_var,
-                   out.n_days, code)
+                   out.mean_m, out.sxx, out.r2, ar, se, out.car, out.car_var, out.n_days, code)
 
     runner.map(task, range(edges.size - 1))

@@ -45,12 +45,15 @@ class _Outputs:
 
     Every row is written once: the estimation fields by :func:`_estimate` (NaN for the pairs
     it excludes), the event-window fields by :func:`_event_window`, and the rows of pairs
-    excluded before estimation by :meth:`clear`.
+    excluded before estimation by :meth:`clear`. Without ``paths`` (``fields="car"``),
+    ``ar`` and ``se`` are None: each task computes its pairs' days in a scratch of its own
+    (:meth:`scratch`), 2 × L floats a pair never held.
     """
 
-    def __init__(self, n_pairs: int, length: int) -> None:
-        self.ar = np.empty((n_pairs, length))
-        self.se = np.empty((n_pairs, length))
+    def __init__(self, n_pairs: int, length: int, paths: bool = True) -> None:
+        self.length = length
+        self.ar: FloatArray | None = np.empty((n_pairs, length)) if paths else None
+        self.se: FloatArray | None = np.empty((n_pairs, length)) if paths else None
         self.car = np.empty(n_pairs)
         self.car_var = np.empty(n_pairs)
         self.n_days = np.empty(n_pairs, np.int64)
@@ -66,15 +69,27 @@ class _Outputs:
         """The estimation fields that are NaN on an excluded pair."""
         return self.alpha, self.beta, self.sigma2, self.mean_m, self.sxx, self.r2
 
+    @property
+    def paths(self) -> bool:
+        """Whether the AR and se of every day are kept."""
+        return self.ar is not None
+
+    def scratch(self, rows: int) -> tuple[FloatArray, FloatArray]:
+        """Where a task writes the days of ``rows`` pairs when the paths are not kept: one
+        row (the compiled kernels write each pair there in turn), or a chunk's rows."""
+        return np.empty((rows, self.length)), np.empty((rows, self.length))
+
     def scatter(self, into: _Outputs, rows: np.ndarray) -> None:
         """Write these rows (one part's pairs) at ``rows`` of ``into`` (all pairs)."""
         for name, x in vars(self).items():
-            getattr(into, name)[rows] = x
+            if isinstance(x, np.ndarray):
+                getattr(into, name)[rows] = x
 
     def clear(self, rows: np.ndarray) -> None:
         """NaN rows (zero days in the window) for the excluded pairs."""
         for x in (self.ar, self.se, self.car, self.car_var, *self.estimates()):
-            x[rows] = np.nan
+            if x is not None:
+                x[rows] = np.nan
         self.n_days[rows] = 0
 
 
@@ -158,6 +173,7 @@ def _event_window(values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarra
         np.clip(start, 0, n_rows - length, out=start)
     in_order = bool((at[:-1] < at[1:]).all()) and at.size == sums.shape[0] - 1
     buffer = _Scratch(lambda: np.empty((min(chunk_size, s.size), sums.shape[1])))
+    days = _Scratch(lambda: out.scratch(min(chunk_size, s.size)))  # paths not kept
 
     def chunk(p0: int) -> None:
         if in_order:  # the rows of sums are the pairs, in order
@@ -168,13 +184,20 @@ def _event_window(values: FloatArray, s: np.ndarray, b: np.ndarray, d: np.ndarra
                 fill(p0, np.take(sums, pick, axis=0, out=w[:pick.size], mode="clip"))
 
     def fill(p0: int, rows: FloatArray) -> None:
+        if out.paths:
+            assert out.ar is not None and out.se is not None
+            write(p0, rows, out.ar[p0:p0 + chunk_size], out.se[p0:p0 + chunk_size])
+            return
+        with days() as (ar, se):
+            write(p0, rows, ar[:rows.shape[0]], se[:rows.shape[0]])
+
+    def write(p0: int, rows: FloatArray, ar: FloatArray, se: FloatArray) -> None:
         part = slice(p0, p0 + chunk_size)
         n, estimates, reason = _fit(rows, model, min_obs)
         alpha, beta, sig2, mean_m, sxx, _ = estimates
         out.n_obs[part] = n
         for into, x in zip(out.estimates(), estimates, strict=True):
             into[part] = x
-        ar, se = out.ar[part], out.se[part]
         r = view[s[part], start[part]]
         if model == "constant-mean":
             np.subtract(r, alpha[:, None], out=ar)

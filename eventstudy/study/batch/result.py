@@ -339,7 +339,7 @@ def _result(out: _Outputs, code: np.ndarray, pairs: pd.DataFrame, est: Window, w
         "sxx": out.sxx, "r2": out.r2, "start": start, "end": end,
     }, index=labels, copy=False)
     ar = se = None
-    if fields == "paths":
+    if fields == "paths" and out.ar is not None and out.se is not None:
         ar = pd.DataFrame(out.ar.astype(paths_dtype, copy=False), index=labels,
                           columns=offsets, copy=False)
         se = pd.DataFrame(out.se.astype(paths_dtype, copy=False), index=labels,
