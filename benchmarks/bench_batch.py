@@ -22,15 +22,20 @@ noise); ratios are computed within the same subprocess. Peak memory: the subproc
 resident set (ru_maxrss: data, imports and the batch), the resident set before the batch, and
 the batch's own peak allocation (tracemalloc, on one extra untimed call).
 
-The engine is the one ``tuning.ENGINE = "auto"`` chooses: the compiled one (numba kernels of
-``eventstudy.estimation._jit``) from ``COMPILED_MIN_PAIRS`` (10,000) pairs on when numba is
-importable, else numpy (the table says which). The compiled engine's one-off cost, the import of
-numba and the compilation of the kernels (or their load from numba's on-disk cache), is paid by
-the first compiled batch of a process: each subprocess makes one small untimed batch on the
-engine of its P first, so the best-of timings exclude it; the first call is measured apart, at
-1k, 100k and 1M pairs in fresh processes with an empty then a filled cache, with the default
-setting and with the compiled engine at every size (the behaviour before; ``--no-compile``
-skips that).
+The engine is the one ``tuning.ENGINE = "auto"`` chooses for a process's repeated calls: the
+compiled one (numba kernels of ``eventstudy.estimation._jit``) from ``COMPILED_MIN_PAIRS``
+(10,000) pairs on when numba is importable, else numpy (the table says which). The compiled
+engine's one-off cost, the import of numba and the load of the kernels from numba's on-disk cache
+(or their compilation), is paid by the first compiled batch of a process: each subprocess makes
+one small untimed batch on the engine of its P first, so the best-of timings exclude it.
+
+The first call is measured apart (``--no-compile`` skips that; ``--first-call-only`` measures it
+alone and rewrites only its section of the output): at 1k to 1M pairs, in fresh processes, the
+first call and the best of the later ones with each setting of tuning.ENGINE ("auto", which
+weighs the kernels' load against the numpy engine's first call, "numpy" and "numba"), numba's
+cache filled (by one untimed process beforehand) and, for "auto" and "numba", empty (a fresh
+install, which compiles). Each cell is the best of ``--first-runs`` processes, the runs
+interleaved; the ratios compare the cells of one run of the script.
 
 Usage: ``python benchmarks/bench_batch.py [--sizes 1000,10000,100000,1000000] [--out FILE]``
 """
@@ -175,12 +180,20 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
+def repeated_engine(n_pairs: int) -> str:
+    """The engine of a process's repeated calls of ``n_pairs`` pairs (its kernels loaded)."""
+    try:
+        return batch_engine.chosen_engine(n_pairs, loaded=True)
+    except TypeError:  # an earlier checkout's (--before): the call's size only
+        return batch_engine.chosen_engine(n_pairs)
+
+
 def warmed_up(n_pairs: int, args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The universe and ``n_pairs`` pairs, after a warm-up call on the engine the timed calls
-    choose (a 50-pair call alone would take numpy)."""
+    run on (a 50-pair call alone would take numpy)."""
     returns = universe(args.securities, args.sessions)
     pairs = random_pairs(returns, n_pairs)
-    setting, tuning.ENGINE = tuning.ENGINE, batch_engine.chosen_engine(n_pairs)
+    setting, tuning.ENGINE = tuning.ENGINE, repeated_engine(n_pairs)
     eventstudy.batch(returns, pairs.iloc[:50], estimation=ESTIMATION, window=WINDOW)
     tuning.ENGINE = setting
     return returns, pairs
@@ -260,12 +273,14 @@ def engine_name() -> str:
     return f"numba {numba.__version__} (compiled kernels)"
 
 
+SETTINGS = ("auto", "numpy", "numba")
+
+
 def first_call_probe(size: int, setting: str, args: argparse.Namespace) -> dict:
     """In a fresh process: the first batch of ``size`` pairs (numba's import and the load or
-    compilation of the kernels included when the engine is the compiled one), then the best
-    of ``repeats`` later calls. ``setting`` is tuning.ENGINE ("auto": the default, which runs
-    calls under COMPILED_MIN_PAIRS on numpy; "numba": the compiled engine at every size, the
-    behaviour before the cut)."""
+    compilation of the kernels included when it runs compiled), then the best of ``repeats``
+    later calls, with tuning.ENGINE = ``setting``; the engines of both (numba is imported only
+    by a compiled call)."""
     returns = universe(args.securities, args.sessions)
     pairs = random_pairs(returns, size)
     tuning.ENGINE = setting
@@ -276,34 +291,46 @@ def first_call_probe(size: int, setting: str, args: argparse.Namespace) -> dict:
     start = time.perf_counter()
     run()
     first = time.perf_counter() - start
+    engine_first = "numba" if "numba" in sys.modules else "numpy"
     warm, _ = best_of(args.repeats, run)
-    return {"first": first, "warm": warm, "numba_loaded": "numba" in sys.modules,
-            "engine": batch_engine.chosen_engine(size)}
+    return {"first": first, "warm": warm, "engine_first": engine_first,
+            "engine_warm": batch_engine.chosen_engine(size)}
 
 
 def first_call_times(env: dict[str, str], args: argparse.Namespace) -> list[dict]:
-    """The probe for each size and setting, in fresh processes: numba's cache in an empty
-    directory (a fresh install compiles), then filled by that first run."""
+    """The probe for each size and setting, in fresh processes: numba's cache filled (a
+    directory filled by one untimed process first) and, for "auto" and "numba", an empty one
+    (each run its own: a fresh install compiles). Each cell keeps the best first call and the
+    best warm time of ``--first-runs`` processes, the runs interleaved."""
     import tempfile
 
-    rows = []
-    for size in (1_000, 100_000, 1_000_000):
-        for setting in ("auto", "numba"):
-            row: dict = {"P": size, "setting": setting}
-            with tempfile.TemporaryDirectory() as cache:
-                for label in ("empty", "filled"):
-                    done = subprocess.run(
-                        [sys.executable, __file__, "--probe", str(size), "--setting", setting,
-                         "--securities", str(args.securities), "--sessions",
-                         str(args.sessions), "--repeats", str(args.repeats)],
-                        capture_output=True, text=True, check=True,
-                        env={**env, "NUMBA_CACHE_DIR": cache})
-                    row[label] = json.loads(done.stdout.strip().splitlines()[-1])
-            rows.append(row)
-            print(f"first call P={size:,} {setting}: {row['filled']['first']:.3f} s "
-                  f"(empty cache {row['empty']['first']:.2f} s), warm "
-                  f"{row['filled']['warm']:.4f} s", file=sys.stderr)
-    return rows
+    def probe(size: int, setting: str, cache: str) -> dict:
+        done = subprocess.run(
+            [sys.executable, __file__, "--probe", str(size), "--setting", setting,
+             "--securities", str(args.securities), "--sessions", str(args.sessions),
+             "--repeats", str(args.repeats)],
+            capture_output=True, text=True, check=True, env={**env, "NUMBA_CACHE_DIR": cache})
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    runs: dict[tuple[int, str, str], list[dict]] = {}
+    with tempfile.TemporaryDirectory() as filled:
+        probe(10_000, "numba", filled)  # fills the cache (untimed)
+        for _ in range(args.first_runs):
+            for size in (int(n) for n in args.first_sizes.split(",")):
+                for setting in SETTINGS:
+                    for label in ("filled", "empty") if setting != "numpy" else ("filled",):
+                        if label == "filled":
+                            got = probe(size, setting, filled)
+                        else:
+                            with tempfile.TemporaryDirectory() as empty:
+                                got = probe(size, setting, empty)
+                        runs.setdefault((size, setting, label), []).append(got)
+                        print(f"first call P={size:,} {setting}, cache {label}: "
+                              f"{got['first']:.3f} s, warm {got['warm']:.4f} s", file=sys.stderr)
+    return [{"P": size, "setting": setting, "cache": label,
+             "first": min(r["first"] for r in done), "warm": min(r["warm"] for r in done),
+             "engine_first": done[0]["engine_first"], "engine_warm": done[0]["engine_warm"]}
+            for (size, setting, label), done in runs.items()]
 
 
 def table(rows: list[dict], args: argparse.Namespace, load: tuple[str, str],
@@ -392,32 +419,55 @@ def table(rows: list[dict], args: argparse.Namespace, load: tuple[str, str],
         "",
     ]
     if compiled:
-        lines += [
-            "## First call and warm calls",
-            "",
-            "Each cell from a fresh process: the first `eventstudy.batch` call (the import of "
-            "numba and the load of its kernels from numba's on-disk cache included, when the "
-            "engine is the compiled one; with an empty cache, as on a fresh install, their "
-            "compilation), then the best of the later calls. Default: tuning.ENGINE = 'auto', "
-            f"which runs calls of fewer than {tuning.COMPILED_MIN_PAIRS:,} pairs on the numpy "
-            "engine (no numba at all) and larger ones compiled; before: the compiled engine at "
-            "every size (ENGINE = 'numba', the previous default's choice whenever numba was "
-            "installed). Same universe as above.",
-            "",
-            "| P | default: engine | first call s | first call s, empty cache | warm s "
-            "| before: first call s | first, empty cache | warm s |",
-            "|---:|---|---:|---:|---:|---:|---:|---:|",
-        ]
-        by = {(r["P"], r["setting"]): r for r in compiled}
-        for size in sorted({r["P"] for r in compiled}):
-            now, old = by[(size, "auto")], by[(size, "numba")]
-            lines.append(
-                f"| {size:,} | {now['filled']['engine']} | {now['filled']['first']:.3f} "
-                f"| {now['empty']['first']:.3f} | {now['filled']['warm']:.4f} "
-                f"| {old['filled']['first']:.3f} | {old['empty']['first']:.3f} "
-                f"| {old['filled']['warm']:.4f} |")
-        lines += ["", "`import eventstudy` and the CLI never import numba.", ""]
+        lines += first_call_table(compiled, args)
     return "\n".join(lines)
+
+
+def first_call_table(compiled: list[dict], args: argparse.Namespace) -> list[str]:
+    """The section "First call and warm calls": per size, the three settings' first and warm
+    calls and the ratios of "auto" to the faster of the two engines, within this run."""
+    by = {(r["P"], r["setting"], r["cache"]): r for r in compiled}
+    lines = [
+        "## First call and warm calls",
+        "",
+        "Each cell from fresh processes (the best of "
+        f"{args.first_runs}, the runs interleaved): the first `eventstudy.batch` call (when it "
+        "runs compiled, the import of numba and the load of its kernels from numba's on-disk "
+        "cache included; with an empty cache, as on a fresh install, their compilation), then "
+        f"the best of {args.repeats} later calls (warm). Settings of tuning.ENGINE: 'auto' (the "
+        f"default: numpy under {tuning.COMPILED_MIN_PAIRS:,} pairs; above, while the kernels "
+        "are not loaded, a first call of fewer than "
+        f"{tuning.FIRST_CALL_MIN_PAIRS:,} pairs, or "
+        f"{tuning.FIRST_CALL_MIN_PAIRS_COMPILE:,} when numba's cache holds no kernels, runs on "
+        "numpy and the next ones compiled), 'numpy' and 'numba' (an engine at every size). "
+        "Engines: of the first call → of the later ones. Ratios: 'auto' against the faster of "
+        "'numpy' and 'numba' (goal: first call ≤ 1.5), and warm against the engine the default "
+        f"chose before at every call, numpy under {tuning.COMPILED_MIN_PAIRS:,} pairs, numba "
+        "from there (goal: no slower); with the empty cache, against the faster of numpy's "
+        "first call and numba's with the empty cache. Same universe as above.",
+        "",
+        "| P | auto: engines | auto first s | numpy first s | numba first s "
+        "| auto first / best first | auto warm s | numpy warm s | numba warm s "
+        "| auto warm / best warm | auto warm / before | empty cache: auto engines "
+        "| auto first s | numba first s | auto first / best first |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|",
+    ]
+    for size in sorted({r["P"] for r in compiled}):
+        auto, numpy_, numba_ = (by[(size, s, "filled")] for s in SETTINGS)
+        auto_e, numba_e = by[(size, "auto", "empty")], by[(size, "numba", "empty")]
+        best = min(numpy_["first"], numba_["first"])
+        best_warm = min(numpy_["warm"], numba_["warm"])
+        best_e = min(numpy_["first"], numba_e["first"])
+        before = (numpy_ if size < tuning.COMPILED_MIN_PAIRS else numba_)["warm"]
+        lines.append(
+            f"| {size:,} | {auto['engine_first']} → {auto['engine_warm']} "
+            f"| {auto['first']:.3f} | {numpy_['first']:.3f} | {numba_['first']:.3f} "
+            f"| {auto['first'] / best:.2f} | {auto['warm']:.4f} "
+            f"| {numpy_['warm']:.4f} | {numba_['warm']:.4f} "
+            f"| {auto['warm'] / best_warm:.2f} | {auto['warm'] / before:.2f} "
+            f"| {auto_e['engine_first']} → {auto_e['engine_warm']} | {auto_e['first']:.3f} "
+            f"| {numba_e['first']:.3f} | {auto_e['first'] / best_e:.2f} |")
+    return [*lines, "", "`import eventstudy` and the CLI never import numba.", ""]
 
 
 def main() -> None:
@@ -432,6 +482,12 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results.md"))
     parser.add_argument("--no-compile", action="store_true",
                         help="skip the first-call measurements")
+    parser.add_argument("--first-call-only", action="store_true",
+                        help="only the first-call measurements: rewrite their section of --out")
+    parser.add_argument("--first-sizes", default="1000,10000,30000,100000,300000,1000000",
+                        help="the sizes of the first-call measurements")
+    parser.add_argument("--first-runs", type=int, default=3,
+                        help="fresh processes per first-call cell (the best is kept)")
     parser.add_argument("--worker", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--probe", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--setting", default="auto", help=argparse.SUPPRESS)
@@ -453,6 +509,9 @@ def main() -> None:
     load_start = f"{os.getloadavg()[0]:.1f}"
     rows = []
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if args.first_call_only:
+        rewrite_first_call(Path(args.out), first_call_table(first_call_times(env, args), args))
+        return
     for size in (int(s) for s in args.sizes.split(",")):
         cmd = [sys.executable, __file__, "--worker", str(size), "--securities",
                str(args.securities), "--sessions", str(args.sessions), "--repeats",
@@ -483,6 +542,20 @@ def main() -> None:
     tmp = out.with_suffix(".tmp")
     tmp.write_text(text + "\n", encoding="utf-8")
     os.replace(tmp, out)
+
+
+def rewrite_first_call(out: Path, section: list[str]) -> None:
+    """Replace the section "First call and warm calls" of ``out`` (up to the next marker or
+    the end) with ``section``, the rest kept."""
+    kept = out.read_text(encoding="utf-8")
+    start = kept.index("## First call and warm calls")
+    end = kept.find("<!-- bench_run_many -->", start)
+    end = len(kept) if end < 0 else end
+    text = kept[:start] + "\n".join(section).rstrip("\n") + "\n\n" + kept[end:]
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+    os.replace(tmp, out)
+    print("\n".join(section))
 
 
 if __name__ == "__main__":

@@ -547,8 +547,8 @@ def test_numpy_engine_when_numba_is_missing(sim, monkeypatch: pytest.MonkeyPatch
 
 def test_auto_engine_by_size_of_the_call(monkeypatch: pytest.MonkeyPatch) -> None:
     """"auto" runs the numpy engine for calls under COMPILED_MIN_PAIRS pairs, the compiled
-    one from there (when numba is installed); "numba"/"numpy" are obeyed at any size. The
-    choice follows the call, not the process's history."""
+    one from there once its kernels are loaded (when numba is installed; before they are,
+    tests/test_engine_choice.py); "numba"/"numpy" are obeyed at any size."""
     numba_there = batch_engine._load_jit() is not None
     calls: list[int] = []
     if numba_there:

@@ -6,17 +6,25 @@ formulas of :mod:`eventstudy.estimation.kernel` that the per-event path uses too
 
 How it stays fast and flat in memory
 ------------------------------------
-- Two engines compute the same numbers (:data:`~eventstudy.study.batch.tuning.ENGINE`). When numba
-  is importable and the call has
-  :data:`~eventstudy.study.batch.tuning.COMPILED_MIN_PAIRS` pairs or more (the default,
-  :func:`~eventstudy.study.batch.engine.chosen_engine`), the compiled kernels of
-  :mod:`eventstudy.estimation._jit` do everything below the
-  resolution of tickers and dates: the pairs are grouped by combo, and per combo one pass builds the
-  running sums (below) while its two series sit in cache, then one pass per pair takes its
-  estimation sums by differences, fits the model and writes its event window in place; the
-  ranges of combos are the thread pool's tasks (the kernels release the GIL). numba is
-  imported on the first batch only, which also pays the compilation (or the load from
-  numba's on-disk cache). Otherwise the numpy engine, as follows.
+- Two engines compute the same numbers, to about 1e-13 (not bit for bit)
+  (:data:`~eventstudy.study.batch.tuning.ENGINE`). The compiled kernels of
+  :mod:`eventstudy.estimation._jit` do everything below the resolution of tickers and dates: the
+  pairs are grouped by combo, and per combo one pass builds the running sums (below) while its
+  two series sit in cache, then one pass per pair takes its estimation sums by differences, fits
+  the model and writes its event window in place; the ranges of combos are the thread pool's
+  tasks (the kernels release the GIL). numba is imported on the first compiled batch only, which
+  also pays the load of the kernels from numba's on-disk cache (about 0.45 s), or their
+  compilation (seconds) when that cache holds none. The default, "auto"
+  (:func:`~eventstudy.study.batch.engine.chosen_engine`,
+  :mod:`~eventstudy.study.batch.choice`), runs calls of fewer than
+  :data:`~eventstudy.study.batch.tuning.COMPILED_MIN_PAIRS` pairs, and every call when numba is
+  not importable, on the numpy engine; larger ones compiled once the kernels are loaded. While
+  they are not, a call pays their load when that costs less than the numpy engine would (from
+  :data:`~eventstudy.study.batch.tuning.FIRST_CALL_MIN_PAIRS` pairs, more when the kernels
+  would be compiled); a smaller one runs on numpy, and the next call of COMPILED_MIN_PAIRS pairs
+  or more loads them. The engines of a process thus depend on its sequence of calls, never on
+  timings: the same script gives the same bits on every run; set ``tuning.ENGINE`` to "numba"
+  or "numpy" for the same engine on every call. The numpy engine, as follows.
 - Estimation sums are differences of running sums. For every distinct (security, benchmark)
   series pair ("combo") the engine builds running sums over the whole index of the count of
   usable rows (both returns present), r', r'm' and r'² (r' = r − c_r, centred on the
@@ -58,9 +66,10 @@ cumulative abnormal log volume (constant-mean or market model on the benchmark's
 Modules: :mod:`~eventstudy.study.batch.inputs` (settings, returns matrix, pairs resolved,
 exclusion codes and reasons), :mod:`~eventstudy.study.batch.sums` (running sums),
 :mod:`~eventstudy.study.batch.fit` (fit and event window), :mod:`~eventstudy.study.batch.result`
-(:class:`BatchResult`), :mod:`~eventstudy.study.batch.runner` (threads) and
+(:class:`BatchResult`), :mod:`~eventstudy.study.batch.runner` (threads),
 :mod:`~eventstudy.study.batch.engine` (:func:`batch`, the engine choice
-:data:`~eventstudy.study.batch.tuning.ENGINE`).
+:data:`~eventstudy.study.batch.tuning.ENGINE`) and :mod:`~eventstudy.study.batch.choice` (the
+engine under "auto": the cost of a call, the kernels' load state, numba's cache).
 
 Examples
 --------

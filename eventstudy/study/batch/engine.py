@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import functools
-import importlib.util
 from typing import Any, Literal
 
 import numpy as np
@@ -16,7 +15,7 @@ import pandas as pd
 from eventstudy._typing import FloatArray, Window
 from eventstudy.errors import EstimationError
 from eventstudy.estimation import kernel
-from eventstudy.study.batch import grid, spans, tuning
+from eventstudy.study.batch import choice, grid, spans, tuning
 from eventstudy.study.batch.fit import _event_window, _Outputs
 from eventstudy.study.batch.inputs import (
     _AFTER,
@@ -318,22 +317,18 @@ def _estimation_dates(part: grid.Part, est: Window) -> tuple[np.ndarray, np.ndar
     return start, end
 
 
-def chosen_engine(n_pairs: int) -> str:
+def chosen_engine(n_pairs: int, *, loaded: bool | None = None) -> str:
     """The engine a call of ``n_pairs`` pairs runs on: "numba" or "numpy".
 
-    :data:`~eventstudy.study.batch.tuning.ENGINE` chooses: "numba" or "numpy" as set; "auto"
-    (the default) the compiled kernels from
-    :data:`~eventstudy.study.batch.tuning.COMPILED_MIN_PAIRS` pairs on when numba is installed,
-    else numpy. Small calls thus never pay the compiled engine's one-off load (0.3-0.6 s per
-    process, seconds to compile on a fresh install) for a few milliseconds saved. The choice
-    depends on the call only, never on what the process ran before: the same call gives the
-    same bits. numba is not imported here.
+    :data:`~eventstudy.study.batch.tuning.ENGINE` chooses: "numba" or "numpy" as set; "auto" (the
+    default) numpy under :data:`~eventstudy.study.batch.tuning.COMPILED_MIN_PAIRS` pairs or
+    without numba, else the compiled kernels once loaded (``loaded``: None, this process's state;
+    True, assume so, as in a long-lived worker) and, while they are not, by the expected cost of
+    the call, their load included (:mod:`~eventstudy.study.batch.choice`): a mid-size first call
+    runs on numpy, the next compiled. The engines depend on the sequence of calls, never on
+    timings: a script gets the same bits on every run. numba is not imported here.
     """
-    if tuning.ENGINE in ("numba", "numpy"):
-        return tuning.ENGINE
-    if n_pairs < tuning.COMPILED_MIN_PAIRS or importlib.util.find_spec("numba") is None:
-        return "numpy"
-    return "numba"
+    return choice.chosen_engine(n_pairs, loaded=loaded)
 
 
 def _jit_module(engine: str) -> Any:
@@ -353,10 +348,12 @@ def _jit_module(engine: str) -> Any:
 
 @functools.cache
 def _load_jit() -> Any:
+    """The compiled kernels (None without numba); a load is recorded in ``choice.state``."""
     try:
         from eventstudy.estimation import _jit
     except ImportError:
         return None
+    choice.state.loaded = True
     return _jit
 
 

@@ -209,7 +209,8 @@ class Job:
                                          len(self.panel.index), worker_threads(client))
         plan, orphans = split(self.panel.tickers, s, b, n_tasks)
         return Job(self.panel, pairs, self.settings, s, b, plan, orphans,
-                   chosen_engine(len(pairs)), _coded(pairs, self.panel.tickers, s, b))
+                   chosen_engine(len(pairs), loaded=True),  # workers live on: loaded once
+                   _coded(pairs, self.panel.tickers, s, b))
 
 
 def prepare(returns: Any, pairs: Any, estimation: Window, window: Window, model: str,
