@@ -307,20 +307,23 @@ def test_merge_refuses_parts_of_different_layouts(study: PairArrays) -> None:
 
 
 def test_sampled_r_bar_is_unbiased_and_the_other_tests_are_untouched() -> None:
-    """``sample=m``: r̄ from a seeded uniform subsample of m of the part's pairs, each drawn
-    cross-date pair weighted by N(N − 1)/(m(m − 1)). Over seeds its mean is the full r̄ of the
+    """``sample=m``: r̄ from a seeded uniform subsample of m of the part's pairs (and
+    ``cross_sample`` of them for the cross-date pairs), each drawn cross-date pair weighted by
+    N(N − 1)/(m(m − 1)). Over seeds its mean is the full r̄ of the
     days and of each window (within 3 standard errors of the mean); every other number is that
     of the whole part, bit for bit; a sample as large as the part is no sample."""
     a = sparse(simulate(np.random.default_rng(11), n_sec=150, events=4, rho=0.3))
     n = len(a.day0)
     full = finish(pooled_sums(a))
     assert full.r_bar > 0.01 and n > 400
-    draws = [finish(pooled_sums(a, sample=n // 4, seed=seed)) for seed in range(40)]
-    for get in [lambda x: x.r_bar] + [lambda x, w=w: x.r_bar_car[w] for w in WINDOWS]:
-        values = np.array([get(x) for x in draws])
-        assert values.std() > 0  # the subsample moves it
-        se = values.std(ddof=1) / np.sqrt(values.size)
-        assert abs(values.mean() - get(full)) < 3 * se + 1e-12, (values.mean(), get(full))
+    for kw in ({"sample": n // 4}, {"sample": n // 2, "cross_sample": n // 6}):
+        draws = [finish(pooled_sums(a, seed=seed, **kw)) for seed in range(40)]
+        for get in [lambda x: x.r_bar] + [lambda x, w=w: x.r_bar_car[w] for w in WINDOWS]:
+            values = np.array([get(x) for x in draws])
+            assert values.std() > 0  # the subsample moves it
+            se = values.std(ddof=1) / np.sqrt(values.size)
+            assert abs(values.mean() - get(full)) < 3 * se + 1e-12, (kw, values.mean(),
+                                                                      get(full))
     no_r = tuple(k for k in REDUCED if k not in R_BAR_TESTS)
     assert_same(draws[0], full, keys=no_r, rtol=0, r_bar=False)
     assert_same(finish(pooled_sums(a, sample=n)), full, rtol=0)

@@ -31,9 +31,10 @@ date of the part is subsampled). Without any cross-date pair of different securi
 ``sample`` bounds the cost (the cross-date correlations are O(N²) in a part's pairs): a part of
 more pairs correlates a seeded uniform subsample of ``sample`` of them (Horvitz and Thompson
 1952): each date's E_d, V_d, S_d are of its sampled pairs (P_d / E_d scales them up as above,
-n_d still counts every pair), and each sampled cross-date ordered pair counts N(N − 1) /
-(m(m − 1)), the inverse of its chance of being drawn, so the cross-date sums estimate the
-part's whole sums without bias.
+n_d still counts every pair); the cross-date pairs, each correlated over the union of the two
+pairs' dates, by a smaller one, ``cross_sample`` (default ``sample``) of m pairs drawn among
+those, each drawn cross-date ordered pair counting N(N − 1) / (m(m − 1)), the inverse of its
+chance of being drawn, so the cross-date sums estimate the part's whole sums without bias.
 
 The residuals by date come from the dense ``residuals`` when given, else from ``estimation_ar``
 at ``estimation_dates``, laid out densely only for the pairs of one block at a time
@@ -183,9 +184,10 @@ def date_sums(a: Any) -> tuple[FloatArray, FloatArray, np.ndarray]:
 
 
 def overlap_sums(a: Any, min_overlap: int, block: int, seed: int,
-                 sample: int | None = None) -> OverlapSums:
+                 sample: int | None = None, cross_sample: int | None = None) -> OverlapSums:
     """The r̄ sums of the pairs of ``a`` (one part, no batch axes); with more than ``sample``
-    pairs, of a seeded uniform subsample of them (see the module)."""
+    pairs, of a seeded uniform subsample of them, and of ``cross_sample`` of those for the
+    cross-date pairs (see the module)."""
     key = day_numbers(a.day0)
     n_pairs = len(key)
     windows = tuple(a.windows)
@@ -196,20 +198,10 @@ def overlap_sums(a: Any, min_overlap: int, block: int, seed: int,
     order = np.argsort(inv, kind="stable")  # each date's pairs in row order
     groups = np.split(dated[order], np.flatnonzero(np.diff(inv[order])) + 1) if len(dates) else []
     rng = np.random.default_rng(seed)
-    weight = None  # each group's pairs over its subsample (a subsampled date)
-    if sample is not None and n_pairs > max(sample, 1):
-        drawn = np.zeros(n_pairs, bool)
-        drawn[rng.choice(n_pairs, sample, replace=False)] = True
-        groups_drawn = [m[drawn[m]] for m in groups]
-        picks = [m if len(m) <= block else np.sort(rng.choice(m, block, replace=False))
-                 for m in groups_drawn]
-        # a drawn cross-date ordered pair stands for N(N − 1) / (m(m − 1)) of them
-        base = np.sqrt(n_pairs * (n_pairs - 1.0) / (sample * (sample - 1.0)))
-        weight = [base * max(len(d), 1) / max(len(p), 1) for d, p in zip(groups_drawn, picks,
-                                                                           strict=True)]
-    else:
-        picks = [m if len(m) <= block else np.sort(rng.choice(m, block, replace=False))
-                 for m in groups]
+    picks, weight = _drawn(groups, n_pairs, sample, block, rng)
+    cross_picks, cross_weight = (
+        (picks, weight) if cross_sample is None or cross_sample == sample
+        else _drawn(groups, n_pairs, cross_sample, block, rng))
     rows_of = ResidualRows(a) if n_pairs else None
     examined, valid, total = (np.zeros(len(dates)) for _ in range(3))
     for g, pick in enumerate(picks):
@@ -228,12 +220,28 @@ def overlap_sums(a: Any, min_overlap: int, block: int, seed: int,
     cross = np.zeros((2, 3, len(windows)))
     if windows and len(groups) > 1:
         days = event_days(a.day0, a.offsets, a.event_dates)
-        if weight is None:
-            weight = [len(m) / len(p) for m, p in zip(groups, picks, strict=True)]
-        _cross_dates(cross, rows_of, days, a.offsets, windows, picks, weight, sec,
+        _cross_dates(cross, rows_of, days, a.offsets, windows, cross_picks, cross_weight, sec,
                      min_overlap, block)
     return OverlapSums(dates, sizes, examined, valid, total, cross, same_sec,
                        n_pairs * (n_pairs - 1.0) - same_date - same_sec)
+
+
+def _drawn(groups: list[np.ndarray], n_pairs: int, sample: int | None, block: int,
+           rng: np.random.Generator) -> tuple[list[np.ndarray], list[float]]:
+    """Each date's pairs that enter r̄ (more than ``block`` on a seeded subsample of them; with
+    more than ``sample`` pairs in all, of a seeded uniform subsample of ``sample``), and the
+    weight of each date's pairs in the cross-date sums: its pairs over those drawn (times
+    √(N(N − 1) / (m(m − 1))) under a uniform subsample, the Horvitz-Thompson weight)."""
+    base = 1.0
+    if sample is not None and n_pairs > max(sample, 1):
+        drawn = np.zeros(n_pairs, bool)
+        drawn[rng.choice(n_pairs, sample, replace=False)] = True
+        groups = [m[drawn[m]] for m in groups]
+        base = float(np.sqrt(n_pairs * (n_pairs - 1.0) / (sample * (sample - 1.0))))
+    picks = [m if len(m) <= block else np.sort(rng.choice(m, block, replace=False))
+             for m in groups]
+    return picks, [base * max(len(m), 1) / max(len(p), 1) for m, p in zip(groups, picks,
+                                                                          strict=True)]
 
 
 def _securities(keys: Sequence[tuple[str, str]], n_pairs: int) -> FloatArray:

@@ -86,7 +86,7 @@ NOT_REDUCED = {
     "wilcoxon_z": "not reduced on the cluster: it ranks |AR| across all pairs of the column",
 }
 #: Elements (pairs × days) of the estimation window ranked or summed at once.
-ROW_ELEMENTS = 1 << 22
+ROW_ELEMENTS = 1 << 20
 _MOMENTS = ("mean", "m2", "m3", "mean_z", "m2_z")
 
 
@@ -157,7 +157,7 @@ class PooledSums:
 
 
 def pooled_sums(a: PairArrays, *, block: int = R_BAR_MAX_PAIRS, seed: int = 0,
-                sample: int | None = None) -> PooledSums:
+                sample: int | None = None, cross_sample: int | None = None) -> PooledSums:
     """The summary of one part's pairs of a group (no batch axes).
 
     ``a.residuals`` may be None: the residuals by date are then ``a.estimation_ar`` at
@@ -165,7 +165,8 @@ def pooled_sums(a: PairArrays, *, block: int = R_BAR_MAX_PAIRS, seed: int = 0,
     pairs' securities (for r̄ of the CAR windows; empty: each pair its own security). ``block``
     and ``seed``: a day-0 date with more than ``block`` pairs in the part enters r̄ by a seeded
     subsample of ``block`` of them; ``sample``: a part of more pairs enters r̄ by a seeded
-    uniform subsample of ``sample`` of them (:mod:`eventstudy.inference.pooled_overlap`).
+    uniform subsample of ``sample`` of them, and its cross-date pairs (the costly ones) by one
+    of ``cross_sample`` (default ``sample``; :mod:`eventstudy.inference.pooled_overlap`).
     """
     ar, se = np.asarray(a.ar, float), np.asarray(a.se, float)
     if ar.ndim != 2:
@@ -207,7 +208,7 @@ def pooled_sums(a: PairArrays, *, block: int = R_BAR_MAX_PAIRS, seed: int = 0,
         day0_min=float(np.min(d0)) if n_pairs else np.inf,
         day0_max=float(np.max(d0)) if n_pairs else -np.inf,
         k_max=float(np.max(k)) if n_pairs else -np.inf,
-        overlap=overlap_sums(a, MIN_OVERLAP, block, seed, sample),
+        overlap=overlap_sums(a, MIN_OVERLAP, block, seed, sample, cross_sample),
     )
 
 

@@ -36,9 +36,10 @@ if TYPE_CHECKING:
 
 #: Pairs summed at once in a task (their estimation residuals, dates and ranks: about 200 MB).
 CHUNK = 16_384
-#: Pairs of a chunk whose residuals are correlated for r̄ (a seeded uniform subsample: the
-#: cross-date correlations cost O(pairs²); :mod:`eventstudy.inference.pooled_overlap`).
-R_BAR_SAMPLE = 128
+#: Pairs of a chunk whose residuals are correlated for r̄, a seeded uniform subsample: those on
+#: the same day 0, and the fewer whose cross-date correlations (over the union of their dates,
+#: O(pairs²)) enter a CAR window's r̄ (:mod:`eventstudy.inference.pooled_overlap`).
+R_BAR_SAMPLE, R_BAR_CROSS_SAMPLE = 2_048, 128
 #: The column that carries each pair's group code to the tasks.
 GROUP = "__group__"
 
@@ -137,7 +138,8 @@ def aggregate(
                          also=also)
     note = (f"; on the cluster, each task's pairs correlated among themselves, by chunks of "
             f"up to {CHUNK:,} pairs of one group, each through a seeded uniform subsample of "
-            f"{R_BAR_SAMPLE} of its pairs (Horvitz-Thompson weights)")
+            f"{R_BAR_SAMPLE:,} of its pairs ({R_BAR_CROSS_SAMPLE} for the pairs of different "
+            "day 0s; Horvitz-Thompson weights)")
     out = {names[g]: dataclasses.replace(agg, r_bar_method=agg.r_bar_method + note)
            for g in sorted(merged) for agg in [finish(merged[g])]}
     if by is None:
@@ -170,7 +172,8 @@ def reduce_part(piece: pd.DataFrame | None, path: str | None, columns: list[str]
             at = rows[chunk]
             a = pair_arrays(result, at, windows, str(g), dense=False)
             keys = tuple((str(g), str(x)) for x in security[at])
-            parts.append(pooled_sums(dataclasses.replace(a, keys=keys), sample=R_BAR_SAMPLE))
+            parts.append(pooled_sums(dataclasses.replace(a, keys=keys), sample=R_BAR_SAMPLE,
+                                     cross_sample=R_BAR_CROSS_SAMPLE))
         sums[int(g)] = merge(parts)
     out["groups"] = sums
     return out
