@@ -34,8 +34,8 @@ if TYPE_CHECKING:
     from eventstudy.inference.aggregate import Aggregate
     from eventstudy.inference.pooled_sums import PooledSums
 
-#: Pairs summed at once in a task (their estimation residuals, dates and ranks: about 200 MB).
-CHUNK = 16_384
+#: Pairs summed at once in a task (their estimation residuals, dates and ranks: about 150 MB).
+CHUNK = 8_192
 #: Pairs of a chunk whose residuals are correlated for r̄, a seeded uniform subsample: those on
 #: the same day 0, and the fewer whose cross-date correlations (over the union of their dates,
 #: O(pairs²)) enter a CAR window's r̄ (:mod:`eventstudy.inference.pooled_overlap`).
