@@ -246,18 +246,37 @@ def _cross_groups(sums: FloatArray, e: FloatArray, dd: FloatArray, offsets: Any,
                   windows: Sequence[Window], groups: list[np.ndarray], picks: list[np.ndarray],
                   min_overlap: int, block: int) -> None:
     """Add to the windows' ``sums`` the ordered pairs of different groups whose event days'
-    ranges meet. Groups in order of their first event day, a chunk of them (up to :data:`CHUNK`
-    pairs) at a time: its pairs of different groups, and twice (ρ, τ symmetric) its pairs with
-    later groups that start before it ends. A subsampled group's pair counts size/subsample."""
+    ranges meet (:func:`overlapping_blocks`; a subsampled group's pair counts
+    size/subsample)."""
+    span = dd[:, window_columns(offsets, windows)]
+    weight = [len(m) / len(p) for m, p in zip(groups, picks, strict=True)]
+    for rows, other, scale in overlapping_blocks(span, groups, picks, weight, block):
+        _add_block(sums, e, dd, offsets, windows, min_overlap, rows, other, scale)
+
+
+def window_columns(offsets: Any, windows: Sequence[Window]) -> np.ndarray:
+    """The offsets any of the CAR ``windows`` holds (a mask over ``offsets``)."""
     off = np.asarray(offsets)
     cols = np.zeros(len(off), dtype=bool)
     for lo, hi in windows:
         cols |= (off >= lo) & (off <= hi)
-    span = dd[:, cols]
+    return cols
+
+
+def overlapping_blocks(span: FloatArray, bounds: Sequence[np.ndarray],
+                       picks: Sequence[np.ndarray], weight: Sequence[float], block: int,
+                       ) -> Iterator[tuple[np.ndarray, np.ndarray | None, FloatArray]]:
+    """The blocks of ordered pairs of different groups whose event days' ranges meet: groups
+    (their days' range from the rows ``bounds`` of ``span``, their pairs ``picks``, each
+    weighted ``weight``) in order of their first event day, a chunk of them (up to
+    :data:`CHUNK` pairs) at a time. Yields ``(rows, None, scale)`` for the chunk's pairs of
+    different groups, and ``(rows, other, scale)``, twice (ρ, τ symmetric), for its pairs with
+    the later groups that start before it ends, up to ``block`` of those at a time; ``scale``
+    the product of the two pairs' weights, 0 within a group."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # no event day in a group
-        lo_g = np.array([np.nanmin(span[m], initial=np.inf) for m in groups])
-        hi_g = np.array([np.nanmax(span[m], initial=-np.inf) for m in groups])
+        lo_g = np.array([np.nanmin(span[m], initial=np.inf) for m in bounds])
+        hi_g = np.array([np.nanmax(span[m], initial=-np.inf) for m in bounds])
     by_start = np.argsort(lo_g, kind="stable")
     starts, sizes = lo_g[by_start], np.array([len(picks[g]) for g in by_start])
     ends = np.cumsum(sizes)
@@ -268,16 +287,13 @@ def _cross_groups(sums: FloatArray, e: FloatArray, dd: FloatArray, offsets: Any,
         later = later[:np.searchsorted(starts[b:], hi_g[chunk].max(), side="right")]
         rows = np.concatenate([picks[g] for g in chunk])
         label = np.repeat(np.arange(len(chunk)), sizes[a:b])
-        s_rows = np.repeat([len(groups[g]) / len(picks[g]) for g in chunk], sizes[a:b])
+        s_rows = np.repeat([weight[g] for g in chunk], sizes[a:b])
         if len(chunk) > 1:  # pairs of different groups within the chunk
-            _add_block(sums, e, dd, offsets, windows, min_overlap, rows, None,
-                       s_rows[:, None] * s_rows * (label[:, None] != label))
+            yield rows, None, s_rows[:, None] * s_rows * (label[:, None] != label)
         other = np.concatenate([picks[h] for h in later] or [np.zeros(0, int)])
-        s_other = np.concatenate([np.full(len(picks[h]), len(groups[h]) / len(picks[h]))
-                                  for h in later] or [[]])
+        s_other = np.concatenate([np.full(len(picks[h]), weight[h]) for h in later] or [[]])
         for c in range(0, len(other), block):
-            _add_block(sums, e, dd, offsets, windows, min_overlap, rows, other[c:c + block],
-                       2.0 * s_rows[:, None] * s_other[c:c + block])
+            yield rows, other[c:c + block], 2.0 * s_rows[:, None] * s_other[c:c + block]
         a = b
 
 

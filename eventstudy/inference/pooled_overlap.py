@@ -52,7 +52,6 @@ References
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -62,10 +61,11 @@ import numpy as np
 from eventstudy._typing import FloatArray, Window
 from eventstudy.errors import InputError
 from eventstudy.inference.dependence import (
-    CHUNK,
     _pairwise_rho,
     _window_weights,
     event_days,
+    overlapping_blocks,
+    window_columns,
 )
 
 #: Elements (pairs × estimation days) of the residuals added by date at once.
@@ -259,41 +259,15 @@ def _cross_dates(sums: FloatArray, rows_of: ResidualRows, days: FloatArray, offs
                  windows: Sequence[Window], picks: list[np.ndarray], weight: list[float],
                  sec: FloatArray, min_overlap: int, block: int) -> None:
     """Add to ``sums`` (2, 3, W) the ordered pairs of different day-0 groups whose event days'
-    ranges meet, as ``dependence._cross_groups`` walks them (groups by first event day, a chunk
-    of up to CHUNK pairs at a time against the later groups starting before it ends, twice by
-    symmetry; each group's pairs weighted by ``weight``, its size over its subsample), split
-    by whether the two pairs are of the same security. Groups without a pair drawn are left
-    out."""
-    off = np.asarray(offsets)
-    cols = np.zeros(len(off), dtype=bool)
-    for lo, hi in windows:
-        cols |= (off >= lo) & (off <= hi)
-    span = days[:, cols]
+    ranges meet, as the local r̄ walks them (:func:`~eventstudy.inference.dependence.
+    overlapping_blocks`; each group's pairs weighted by ``weight``, its size over its
+    subsample), split by whether the two pairs are of the same security. Groups without a pair
+    drawn are left out."""
     keep = [g for g, m in enumerate(picks) if len(m)]
     picks, weight = [picks[g] for g in keep], [weight[g] for g in keep]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # no event day in a group
-        lo_g = np.array([np.nanmin(span[m], initial=np.inf) for m in picks])
-        hi_g = np.array([np.nanmax(span[m], initial=-np.inf) for m in picks])
-    by_start = np.argsort(lo_g, kind="stable")
-    starts, sizes = lo_g[by_start], np.array([len(picks[g]) for g in by_start])
-    ends = np.cumsum(sizes)
-    a = 0
-    while a < len(by_start):
-        b = max(a + 1, int(np.searchsorted(ends, ends[a] - sizes[a] + CHUNK, side="right")))
-        chunk, later = by_start[a:b], by_start[b:]
-        later = later[:np.searchsorted(starts[b:], hi_g[chunk].max(), side="right")]
-        rows = np.concatenate([picks[g] for g in chunk])
-        label = np.repeat(np.arange(len(chunk)), sizes[a:b])
-        s_rows = np.repeat([weight[g] for g in chunk], sizes[a:b])
-        args = (sums, rows_of, days, offsets, windows, sec, min_overlap, rows)
-        if len(chunk) > 1:  # pairs of different groups within the chunk
-            _add(*args, None, s_rows[:, None] * s_rows * (label[:, None] != label))
-        other = np.concatenate([picks[h] for h in later] or [np.zeros(0, int)])
-        s_other = np.concatenate([np.full(len(picks[h]), weight[h]) for h in later] or [[]])
-        for c in range(0, len(other), block):
-            _add(*args, other[c:c + block], 2.0 * s_rows[:, None] * s_other[c:c + block])
-        a = b
+    span = days[:, window_columns(offsets, windows)]
+    for rows, other, scale in overlapping_blocks(span, picks, picks, weight, block):
+        _add(sums, rows_of, days, offsets, windows, sec, min_overlap, rows, other, scale)
 
 
 def _add(sums: FloatArray, rows_of: ResidualRows, days: FloatArray, offsets: Any,
