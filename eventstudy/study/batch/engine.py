@@ -230,7 +230,7 @@ def _batch(returns: pd.DataFrame, pairs: pd.DataFrame, *, estimation: Window, wi
                 reasons[part.rows] = part_reasons
     out.clear(np.flatnonzero(code != _OK))
     return _result(out, code, pairs, est, win, model, k, start, end, reasons, returns,
-                   n_threads, sessions, returns_kind, plan.left_out, fields, paths_dtype)
+                   n_threads, sessions, returns_kind, plan.left_out, paths_dtype)
 
 
 def _run_part(part: grid.Part, est: Window, win: Window, model: str, k: int,

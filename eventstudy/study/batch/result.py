@@ -76,8 +76,6 @@ class BatchResult:
         pairs' windows (a security with many such returns is excluded instead).
     threads : int
         Threads that computed the result; :attr:`car_p` uses as many.
-    fields : {"paths", "car"}
-        What the result holds: "paths" (everything) or "car" (no ``ar`` and ``se``).
     """
 
     ar: pd.DataFrame | None
@@ -98,7 +96,11 @@ class BatchResult:
     sessions: str = "exchange"
     returns_kind: str = "log"
     left_out: int = field(default=0, compare=False)
-    fields: str = "paths"
+
+    @property
+    def fields(self) -> str:
+        """What the result holds: "paths" (everything) or "car" (no ``ar`` and ``se``)."""
+        return "car" if self.ar is None else "paths"
 
     def paths(self, what: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """``ar`` and ``se``, or an :class:`~eventstudy.errors.InputError` saying that
@@ -325,8 +327,7 @@ def warn_excluded(result: BatchResult, caller: str) -> None:
 def _result(out: _Outputs, code: np.ndarray, pairs: pd.DataFrame, est: Window, win: Window,
             model: str, k: int, start: np.ndarray, end: np.ndarray, reasons: np.ndarray,
             returns: pd.DataFrame, threads: int, sessions: str, returns_kind: str,
-            left_out: int = 0, fields: str = "paths", paths_dtype: str = "float64",
-            ) -> BatchResult:
+            left_out: int = 0, paths_dtype: str = "float64") -> BatchResult:
     labels = pairs.index
     offsets = pd.Index(np.arange(win[0], win[1] + 1), name="t")
     car_se = np.sqrt(out.car_var, out=out.car_var)
@@ -338,13 +339,12 @@ def _result(out: _Outputs, code: np.ndarray, pairs: pd.DataFrame, est: Window, w
         "n_obs": out.n_obs, "df": np.where(df > 0, df, 0), "mean_m": out.mean_m,
         "sxx": out.sxx, "r2": out.r2, "start": start, "end": end,
     }, index=labels, copy=False)
-    ar = se = None
-    if fields == "paths" and out.ar is not None and out.se is not None:
+    ar = se = None  # no paths kept (fields="car")
+    if out.ar is not None and out.se is not None:
         ar = pd.DataFrame(out.ar.astype(paths_dtype, copy=False), index=labels,
                           columns=offsets, copy=False)
         se = pd.DataFrame(out.se.astype(paths_dtype, copy=False), index=labels,
                           columns=offsets, copy=False)
-    out.ar = out.se = None  # type: ignore[assignment]  # the paths not asked for go now
     return BatchResult(
         ar=ar, se=se,
         car=pd.Series(out.car, index=labels, name="car", copy=False),
@@ -355,5 +355,5 @@ def _result(out: _Outputs, code: np.ndarray, pairs: pd.DataFrame, est: Window, w
         excluded=pd.Series(reasons, index=labels, name="reason", dtype=object),
         pairs=pairs, model=model, k=k,
         estimation_window=est, window=win, returns=returns, threads=threads,
-        sessions=sessions, returns_kind=returns_kind, left_out=left_out, fields=fields,
+        sessions=sessions, returns_kind=returns_kind, left_out=left_out,
     )

@@ -20,7 +20,6 @@ class Assembly:
 
     def __init__(self, n: int) -> None:
         self.n = n
-        self.started = False
         self.full: dict[str, np.ndarray] = {}
         self.reasons = np.full(n, None, dtype=object)
         self.left_out = 0
@@ -28,10 +27,9 @@ class Assembly:
 
     def add(self, positions: np.ndarray, part: dict[str, np.ndarray]) -> None:
         """Write ``part``, the packed arrays of the pairs at ``positions``."""
-        if not self.started:
+        if not self.full:
             self.full = {name: np.empty((self.n, *x.shape[1:]), x.dtype)
                          for name, x in part.items() if not name.startswith("excluded.")}
-            self.started = True
         for name, into in self.full.items():
             into[positions] = part[name]
         self.reasons[positions[part["excluded.at"]]] = part["excluded.text"]
@@ -40,7 +38,7 @@ class Assembly:
 
     def result(self, pairs: pd.DataFrame, estimation: Window, window: Window, model: str,
                k: int, returns: pd.DataFrame | None, threads: int, sessions: str = "exchange",
-               returns_kind: str = "log", fields: str = "paths") -> BatchResult:
+               returns_kind: str = "log") -> BatchResult:
         """The :class:`BatchResult` once every pair is filled, indexed like ``pairs``."""
         if self.filled != self.n:
             raise RuntimeError(f"{self.filled} of {self.n} pairs assembled")  # a bug, not input
@@ -51,8 +49,8 @@ class Assembly:
         def series(name: str) -> pd.Series:
             return pd.Series(full[name], index=labels, name=name, copy=False)
 
-        def frame(name: str) -> pd.DataFrame | None:  # a path, when asked for
-            if fields != "paths":
+        def frame(name: str) -> pd.DataFrame | None:  # a path, when the tasks sent them
+            if name not in full:
                 return None
             return pd.DataFrame(full[name], index=labels, columns=offsets, copy=False)
 
@@ -65,7 +63,7 @@ class Assembly:
             excluded=pd.Series(self.reasons, index=labels, name="reason", dtype=object),
             pairs=pairs, model=model, k=k, estimation_window=estimation, window=window,
             returns=returns, threads=threads, sessions=sessions, returns_kind=returns_kind,
-            left_out=self.left_out, fields=fields,
+            left_out=self.left_out,
         )
         # the tasks computed the p-values (each on its own pairs): the caller need not
         result.__dict__["car_p"] = series("car_p")

@@ -155,13 +155,13 @@ def batch(
         _orphans(job, assembly)
         result = assembly.result(job.pairs, job.est, job.win, model, kernel.K[model],
                                  job.panel.frame, job.settings["threads"], sessions,
-                                 job.settings["returns_kind"], fields)
+                                 job.settings["returns_kind"])
         warn_excluded(result, "eventstudy.distributed.batch")
         return result
     with staged_dataset(Path(out)) as folder, session(client, workers, timeout) as cl:
         job = job.planned(cl, tasks)
         submit(cl, job, write_part, lambda i: (str(folder), i), retries, progress,
-               assembly.add)
+               assembly.add, labels=True)
         if job.orphans.size or not job.plan:  # no task: excluded here, by the same engine
             part = write_part(pd.DataFrame(index=job.panel.index), None, [], job.panel.index,
                               _slim(job.pairs, job.orphans, labels=True), job.settings,
@@ -248,16 +248,16 @@ def prepare(returns: Any, pairs: Any, estimation: Window, window: Window, model:
 
 def submit(client: Any, job: Job, func: Callable[..., Any],
            extra: Callable[[int], tuple[Any, ...]], retries: int, progress: Progress | None,
-           take: Callable[[np.ndarray, Any], None], extra_columns: tuple[str, ...] = ()
-           ) -> None:
+           take: Callable[[np.ndarray, Any], None], extra_columns: tuple[str, ...] = (),
+           labels: bool = False) -> None:
     """Run ``func`` on each task of ``job`` (its returns, pairs with the engine's columns and
-    ``extra_columns``, settings, then ``extra(i)``); hand each one's output to
-    ``take(positions, output)`` as it finishes (while the others run); report progress."""
+    ``extra_columns``, on their labels with ``labels`` else on positions, settings, then
+    ``extra(i)``); hand each one's output to ``take(positions, output)`` as it finishes (while
+    the others run); report progress."""
     distributed = need("distributed")
     token = uuid.uuid4().hex[:12]
     futures = {}
     panel = job.panel
-    labels = func is write_part  # a part written by its worker names its pairs
     with warnings.catch_warnings():
         # Each task carries its data (its pairs; its columns of a frame) on purpose: Dask can
         # then run it again elsewhere when a worker dies, which scattered data would not allow.
