@@ -179,3 +179,24 @@ def test_cli_bad_aggregate_is_one_line_exit_2(cluster, files, args, message) -> 
     assert result.exit_code == 2, result.stdout
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr
+
+
+def test_the_warning_counts_exclusions_as_the_local_engine_does(cluster) -> None:
+    """Pairs of every kind of exclusion, unknown securities (left out of the tasks) included:
+    one warning, the same counts by kind as the local engine's."""
+    _, client = cluster
+    returns = universe(150, 700, seed=5)
+    pairs = pairs_for(returns, 1_500, seed=6).drop_duplicates(["security", "day0"])
+    assert (~pairs["security"].isin(returns.columns)).sum() >= 5
+
+    def counts(call) -> str:
+        with pytest.warns(eventstudy.errors.ExcludedPairsWarning) as caught:
+            call()
+        assert len(caught) == 1
+        return str(caught[0].message).split(": ", 1)[1].split("); list")[0]
+
+    local = counts(lambda: eventstudy.batch(returns, pairs, **ROWS))
+    reduced = counts(lambda: eventstudy.distributed.aggregate(returns, pairs, client=client,
+                                                              tasks=3, **ROWS))
+    assert "security not a column of returns" in local
+    assert sorted(reduced.split("; ")) == sorted(local.split("; "))

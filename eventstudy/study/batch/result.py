@@ -4,7 +4,7 @@ arrays.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -317,11 +317,20 @@ def warn_excluded(result: BatchResult, caller: str) -> None:
     """One :class:`~eventstudy.errors.ExcludedPairsWarning` for what a call left out: the
     excluded pairs (count by reason, how to list them) and the returns dated on days their
     security's exchange was closed (nothing when nothing was left out)."""
-    reasons = result.excluded.dropna().to_numpy()
-    also = (f"{result.left_out:,} returns dated on days their security's exchange was closed "
-            "were left out" if result.left_out else "")
-    errors.warn_excluded(caller, len(result.excluded), [kind_of(str(x)) for x in reasons],
-                         "result.excluded.dropna()", stacklevel=3, also=also)
+    warn_exclusions(caller, len(result.excluded), result.excluded.dropna().to_numpy(),
+                    result.left_out, "result.excluded.dropna()", stacklevel=3)
+
+
+def warn_exclusions(caller: str, total: int, reasons: Iterable[object], left_out: int,
+                    listing: str, stacklevel: int = 2) -> None:
+    """:func:`warn_excluded` from its parts, for a call whose result is not a BatchResult (a
+    dataset the workers wrote, a cluster aggregate): the ``total`` pairs, the excluded ones'
+    ``reasons`` (counted by kind), ``left_out`` returns dated on closed days, and ``listing``,
+    how to list the excluded pairs; the warning points ``stacklevel`` frames above this."""
+    also = (f"{left_out:,} returns dated on days their security's exchange was closed were "
+            "left out" if left_out else "")
+    errors.warn_excluded(caller, total, [kind_of(str(x)) for x in reasons], listing,
+                         stacklevel=stacklevel + 1, also=also)
 
 
 def _result(out: _Outputs, code: np.ndarray, pairs: pd.DataFrame, est: Window, win: Window,

@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from eventstudy import errors
 from eventstudy._typing import Window
 from eventstudy.errors import EstimationError, InputError
-from eventstudy.study.batch.inputs import kind_of
+from eventstudy.study.batch.inputs import not_a_column
+from eventstudy.study.batch.result import warn_exclusions
 from eventstudy.study.distributed.cluster import session
 from eventstudy.study.distributed.panel import Panel
 from eventstudy.study.distributed.run import Progress, prepare, submit
@@ -115,27 +115,24 @@ def aggregate(
     codes, names = _groups(job.pairs, by)
     job = dataclasses.replace(job, pairs=job.pairs.assign(**{GROUP: codes}))
     merged: dict[int, PooledSums] = {}
-    reasons: list[str] = []
+    reasons: list[object] = []
     left_out = 0
 
     def take(positions: np.ndarray, part: dict[str, Any]) -> None:
         nonlocal left_out
         for g, sums in part["groups"].items():
             merged[g] = sums if g not in merged else merge([merged[g], sums])
-        reasons.extend(kind_of(str(x)) for x in part["excluded.text"])
+        reasons.extend(part["excluded.text"])
         left_out += int(part["excluded.left_out"][0])
 
     with session(client, workers, timeout) as cl:
         job = job.planned(cl, tasks)
         submit(cl, job, reduce_part, lambda i: (wins,), retries, progress, take,
                extra_columns=(GROUP,))
-    # pairs whose security is not a ticker: excluded without data, as the local engine does
-    reasons.extend(["security not in returns"] * int(job.orphans.size))
-    also = (f"{left_out:,} returns dated on days their security's exchange was closed were "
-            "left out" if left_out else "")
-    errors.warn_excluded("eventstudy.distributed.aggregate", len(job.pairs), reasons,
-                         "eventstudy.distributed.batch(...).excluded.dropna()", stacklevel=2,
-                         also=also)
+    # pairs whose security is not a ticker: excluded without data, for the local engine's reason
+    reasons.extend(not_a_column("security", job.pairs["security"].iloc[job.orphans]))
+    warn_exclusions("eventstudy.distributed.aggregate", len(job.pairs), reasons, left_out,
+                    "eventstudy.distributed.batch(...).excluded.dropna()")
     note = (f"; on the cluster, each task's pairs correlated among themselves, by chunks of "
             f"up to {CHUNK:,} pairs of one group, each through a seeded uniform subsample of "
             f"{R_BAR_SAMPLE:,} of its pairs ({R_BAR_CROSS_SAMPLE} for the pairs of different "

@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from eventstudy import errors
 from eventstudy._typing import Window
 from eventstudy.errors import DistributedError, EstimationError
 from eventstudy.estimation import kernel
@@ -25,12 +24,11 @@ from eventstudy.study.batch.inputs import (
     _check_settings,
     _check_threads,
     check_fields,
-    kind_of,
     panel_kind,
 )
 from eventstudy.study.batch.inputs import _positions as _positions_of
 from eventstudy.study.batch.request import read_request
-from eventstudy.study.batch.result import BatchResult, warn_excluded
+from eventstudy.study.batch.result import BatchResult, warn_excluded, warn_exclusions
 from eventstudy.study.distributed.cluster import session, worker_threads
 from eventstudy.study.distributed.deps import need
 from eventstudy.study.distributed.gather import Assembly
@@ -167,11 +165,9 @@ def batch(
                               _slim(job.pairs, job.orphans, labels=True), job.settings,
                               "numpy", str(folder), len(job.plan))
             assembly.add(job.orphans, part)
-    reasons = [kind_of(str(x)) for x in assembly.reasons if x is not None]
-    also = (f"{assembly.left_out:,} returns dated on days their security's exchange was closed "
-            "were left out" if assembly.left_out else "")
-    errors.warn_excluded("eventstudy.distributed.batch", len(job.pairs), reasons,
-                         f"the 'excluded' column of {out}", stacklevel=2, also=also)
+    warn_exclusions("eventstudy.distributed.batch", len(job.pairs),
+                    [x for x in assembly.reasons if x is not None], assembly.left_out,
+                    f"the 'excluded' column of {out}")
     return Path(out)
 
 
