@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from eventstudy.cli.batch_options import offsets, progress
+from eventstudy.cli.batch_options import offsets, progress, read_inputs
 from eventstudy.cli.common import fail
 from eventstudy.errors import EstimationError, EventStudyError, ExcludedPairsWarning
 
@@ -89,11 +89,9 @@ def batch(
     Needs the distributed extra: pip install 'eventstudy-sessions\\[distributed]' (dask and
     pyarrow). 'eventstudy data panel' writes the returns Parquet from the prices 'run' reads.
     """
-    from eventstudy.study.batch.inputs import _check_choices, check_fields, panel_kind
+    from eventstudy.study.batch.inputs import check_fields
     from eventstudy.study.distributed import batch as distributed_batch
-    from eventstudy.study.distributed.deps import need
-    from eventstudy.study.distributed.pairs_file import car_table, check_pairs, read_pairs
-    from eventstudy.study.distributed.panel import open_panel
+    from eventstudy.study.distributed.pairs_file import car_table
 
     if aggregate is not None:
         from eventstudy.cli.batch_aggregate import pooled
@@ -112,12 +110,7 @@ def batch(
         if out is not None and not out.parent.is_dir():
             raise EstimationError(f"--out {out}: folder {out.parent} does not exist")
         est, win = offsets(estimation, "estimation"), offsets(window, "window")
-        kind = panel_kind(measure, model, returns_kind)
-        need("distributed")
-        pairs = read_pairs(pairs_file, model)
-        panel = open_panel(returns)
-        _check_choices(sessions, kind)
-        check_pairs(pairs, panel, pairs_file, model, sessions)
+        pairs, panel = read_inputs(pairs_file, returns, model, sessions, measure, returns_kind)
         with progress() as report, warnings.catch_warnings():
             # the exclusions are the table's own column, and counted on the last line
             warnings.simplefilter("ignore", ExcludedPairsWarning)

@@ -27,11 +27,7 @@ def pooled(pairs_file: Path, returns: Path, by_name: str, car_windows: list[str]
            min_estimation: int, workers: int, tasks: int | None, timeout: float,
            sessions: str, returns_kind: str, measure: str) -> None:
     """Print the pooled battery per group; write it to ``out`` (.json or .csv)."""
-    from eventstudy.cli.batch_options import offsets, progress
-    from eventstudy.study.batch.inputs import _check_choices, panel_kind
-    from eventstudy.study.distributed.deps import need
-    from eventstudy.study.distributed.pairs_file import check_pairs, read_pairs
-    from eventstudy.study.distributed.panel import open_panel
+    from eventstudy.cli.batch_options import offsets, progress, read_inputs
     from eventstudy.study.distributed.reduce import aggregate
 
     try:
@@ -41,17 +37,12 @@ def pooled(pairs_file: Path, returns: Path, by_name: str, car_windows: list[str]
             raise EstimationError(f"--out {out}: folder {out.parent} does not exist")
         est, win = offsets(estimation, "estimation"), offsets(window, "window")
         windows = [offsets(w, "car-window") for w in car_windows] or [win]
-        kind = panel_kind(measure, model, returns_kind)
-        need("distributed")
-        pairs = read_pairs(pairs_file, model)
+        pairs, panel = read_inputs(pairs_file, returns, model, sessions, measure, returns_kind)
         by = None if by_name == ALL and ALL not in pairs.columns else by_name
         if by is not None and by not in pairs.columns:
             raise InputError(f"--aggregate {by_name}: {pairs_file} has no column {by_name!r} "
                              f"(its columns: {', '.join(map(str, pairs.columns))}; '{ALL}': "
                              "over all pairs)")
-        panel = open_panel(returns)
-        _check_choices(sessions, kind)
-        check_pairs(pairs, panel, pairs_file, model, sessions)
         with progress() as report, warnings.catch_warnings():
             warnings.simplefilter("ignore", ExcludedPairsWarning)  # counted on the last line
             result = aggregate(panel, pairs, by=by, windows=windows, client=scheduler,

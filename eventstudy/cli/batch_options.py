@@ -1,12 +1,20 @@
 """What ``eventstudy batch`` and its ``--aggregate`` share: window offsets read from the
-command line, and the progress bar of the cluster's tasks."""
+command line, the pairs file and the returns read and checked against each other, and the
+progress bar of the cluster's tasks."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from eventstudy.errors import EstimationError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from eventstudy.study.distributed.panel import Panel
 
 
 def offsets(text: str, name: str) -> tuple[int, int]:
@@ -17,6 +25,24 @@ def offsets(text: str, name: str) -> tuple[int, int]:
         raise EstimationError(f"--{name} {text!r}: give two integer offsets as START,END "
                               "(e.g. -250,-11)") from None
     return lo, hi
+
+
+def read_inputs(pairs_file: Path, returns: Path, model: str, sessions: str, measure: str,
+                returns_kind: str) -> tuple[pd.DataFrame, Panel]:
+    """The pairs file and the returns, each read and checked, then against each other (every
+    ticker a column, every day 0 a session): the command's errors before any cluster starts."""
+    from eventstudy.study.batch.inputs import _check_choices, panel_kind
+    from eventstudy.study.distributed.deps import need
+    from eventstudy.study.distributed.pairs_file import check_pairs, read_pairs
+    from eventstudy.study.distributed.panel import open_panel
+
+    kind = panel_kind(measure, model, returns_kind)
+    need("distributed")
+    pairs = read_pairs(pairs_file, model)
+    panel = open_panel(returns)
+    _check_choices(sessions, kind)
+    check_pairs(pairs, panel, pairs_file, model, sessions)
+    return pairs, panel
 
 
 @contextlib.contextmanager
