@@ -77,6 +77,15 @@ def quant_panel(kind: str = "log") -> pd.DataFrame:
     return pd.concat(columns, axis=1, sort=True)
 
 
+def quant_pairs() -> pd.DataFrame:
+    """Lynas, Toyo and the Nikkei on their own benchmarks, on four days 0 of the panel."""
+    days = pd.to_datetime(["2025-08-29", "2025-11-28", "2026-01-07", "2026-03-30"])
+    return pd.DataFrame({
+        "security": np.tile(["LYC.AX", "6330.T", "^N225"], days.size),
+        "benchmark": np.tile(["^AXJO", "^TOPX", "^GSPC"], days.size),
+        "day0": np.repeat(days, 3)})
+
+
 def events_file(tmp_path: Path, kind: str, model: str) -> Path:
     text = EVENTS.format(kind=kind, model=model)
     text += ('\n[[events]]\nid = "dual-use-ban"\nannounced = 2026-01-06T16:25:00+08:00\n'

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from distributed_data import EST, WIN, pairs_for, universe
+from test_pooled_sums import assert_same
 from typer.testing import CliRunner
 
 import eventstudy
@@ -49,20 +50,6 @@ def quiet(call, *args, **kw):
         return call(*args, **kw)
 
 
-def compare(local, reduced, keys, rtol):
-    """Every test of ``keys`` by day and window, AAR, CAAR and n of two aggregates."""
-    assert local.n == reduced.n
-    np.testing.assert_array_equal(local.days["n"], reduced.days["n"])
-    np.testing.assert_allclose(reduced.days["aar"], local.days["aar"], rtol=rtol)
-    np.testing.assert_allclose(reduced.car["caar"], local.car["caar"], rtol=rtol)
-    for level in ("day_tests", "car_tests"):
-        for col, tests in getattr(local, level).items():
-            for key in keys:
-                a, b = tests[key], getattr(reduced, level)[col][key]
-                np.testing.assert_allclose([b.stat, b.p], [a.stat, a.p], rtol=rtol,
-                                           err_msg=f"{level} {col} {key}")
-
-
 def test_one_task_gives_the_local_aggregate(cluster) -> None:
     """Fewer pairs a group than the r̄ sample, one task: every reduced test, r̄ included, is the
     local aggregate's; grank_t and wilcoxon_z say why they are missing."""
@@ -76,7 +63,7 @@ def test_one_task_gives_the_local_aggregate(cluster) -> None:
     keys = [k for k in local["merger"].day_tests[0] if k not in NOT_REDUCED]
     assert len(keys) == 13
     for g in local:
-        compare(local[g], reduced[g], keys, rtol=1e-9)
+        assert_same(reduced[g], local[g], keys=keys, rtol=1e-9, r_bar=False)
         assert reduced[g].r_bar == pytest.approx(local[g].r_bar, rel=1e-9)
         for w in WINDOWS:
             assert reduced[g].r_bar_car[w] == pytest.approx(local[g].r_bar_car[w], rel=1e-9)
@@ -94,7 +81,7 @@ def test_many_tasks_change_only_r_bar(cluster) -> None:
     reduced = quiet(eventstudy.distributed.aggregate, returns, pairs, windows=WINDOWS,
                     client=client, tasks=5, **ROWS)
     keys = [k for k in local.day_tests[0] if k not in (*NOT_REDUCED, *R_BAR_TESTS)]
-    compare(local, reduced, keys, rtol=1e-9)
+    assert_same(reduced, local, keys=keys, rtol=1e-9, r_bar=False)
     # r̄ from pairs within tasks (and a subsample of each): the same order, not the same value
     assert reduced.r_bar == pytest.approx(local.r_bar, rel=0.5, abs=2e-3)
     assert "subsample" in reduced.r_bar_method or "within" in reduced.r_bar_method

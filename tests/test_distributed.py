@@ -347,14 +347,10 @@ def test_mixed_exchange_panel_follows_the_local_rule(client, tmp_path) -> None:
     """Sydney, Tokyo and New York returns outer-joined (each on its own trading days): the
     Dask path counts each pair's own exchange sessions and reads other exchanges' benchmarks
     by instant, as the local engine does (tests/test_batch_sessions.py holds that to run)."""
-    from test_batch_sessions import quant_panel
+    from test_batch_sessions import quant_pairs, quant_panel
 
     panel = quant_panel()
-    days = pd.to_datetime(["2025-08-29", "2025-11-28", "2026-01-07", "2026-03-30"])
-    pairs = pd.DataFrame({
-        "security": np.tile(["LYC.AX", "6330.T", "^N225"], days.size),
-        "benchmark": np.tile(["^AXJO", "^TOPX", "^GSPC"], days.size),
-        "day0": np.repeat(days, 3)})
+    pairs = quant_pairs()
     kw = {"estimation": (-250, -11), "window": (-5, 5)}
     local = eventstudy.batch(panel, pairs, **kw)
     assert local.studied.all()

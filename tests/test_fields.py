@@ -211,17 +211,13 @@ def test_a_failed_dataset_write_leaves_nothing(client, data, tmp_path) -> None:
 def test_car_fields_on_several_exchanges_and_spans(engine, monkeypatch) -> None:
     """Sydney, Tokyo and New York outer-joined (parts by exchange, returns spanning gaps,
     benchmarks read by instant): the CARs without paths are those with them, bit for bit."""
-    from test_batch_sessions import quant_panel
+    from test_batch_sessions import quant_pairs, quant_panel
 
     if engine == "numba" and batch_engine._load_jit() is None:
         pytest.skip("numba not installed")
     monkeypatch.setattr(tuning, "ENGINE", engine)
     panel = quant_panel()
-    days = pd.to_datetime(["2025-08-29", "2025-11-28", "2026-01-07", "2026-03-30"])
-    pairs = pd.DataFrame({
-        "security": np.tile(["LYC.AX", "6330.T", "^N225"], days.size),
-        "benchmark": np.tile(["^AXJO", "^TOPX", "^GSPC"], days.size),
-        "day0": np.repeat(days, 3)})
+    pairs = quant_pairs()
     kw = {"estimation": (-250, -11), "window": (-5, 5)}
     full = eventstudy.batch(panel, pairs, **kw)
     cars = eventstudy.batch(panel, pairs, fields="car", **kw)
